@@ -1,0 +1,50 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { AppContext, type GlobalOptions } from '../context.js';
+import { ExitCode, type ExitCode as ExitCodeType } from '../errors.js';
+
+/**
+ * Wraps a command's action: builds the context from the global options and passes the exit code
+ * back to main(), which alone sets it.
+ */
+export function action<A extends unknown[]>(
+  handler: (context: AppContext, ...args: A) => Promise<ExitCodeType | undefined>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const context = new AppContext(globals);
+    try {
+      const code = await handler(context, ...(args.slice(0, -1) as A));
+      lastExitCode = code ?? ExitCode.Ok;
+    } finally {
+      context.close();
+    }
+  };
+}
+
+let lastExitCode: ExitCodeType = ExitCode.Ok;
+
+/** The exit code the last action asked for. */
+export function takeExitCode(): ExitCodeType {
+  const code = lastExitCode;
+  lastExitCode = ExitCode.Ok;
+  return code;
+}
+
+export function parsePositiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    const n = Number(value);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`${name} must be between 1 and ${max}.`);
+    return n;
+  };
+}
+
+export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}.`);
+    }
+    return value as T;
+  };
+}

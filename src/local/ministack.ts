@@ -1,0 +1,330 @@
+import { spawn, execFile } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile, stat, rename } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CliError, ExitCode } from '../errors.js';
+import type { Output } from '../ui/output.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Pinned: the emulator's behaviour (and our workarounds for it) is tested against this version. */
+export const MINISTACK_VERSION = '1.5.33';
+export const DEFAULT_LOCAL_PORT = 4566;
+/** Only the services the pipeline uses; fewer services start faster. */
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs';
+const HEALTH_PATH = '/_ministack/health';
+const RESET_PATH = '/_ministack/reset';
+
+export interface LocalStackInfo {
+  running: boolean;
+  endpoint: string;
+  port: number;
+  pid: number | undefined;
+  version: string;
+  stateDir: string;
+  logFile: string;
+}
+
+interface ServerRecord {
+  pid: number;
+  port: number;
+  endpoint: string;
+  version: string;
+  startedAt: string;
+}
+
+/** The user's cache directory (XDG on Linux, the platform's own elsewhere). */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.IMG_RESIZER_CACHE_DIR) return env.IMG_RESIZER_CACHE_DIR;
+  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Caches', 'img-resizer');
+  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? os.homedir(), 'img-resizer', 'Cache');
+  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'img-resizer');
+}
+
+export function localStateDir(cwd: string): string {
+  return path.join(cwd, '.img-resizer', 'local');
+}
+
+function venvDir(): string {
+  return path.join(cacheDir(), `ministack-${MINISTACK_VERSION}`, 'venv');
+}
+
+function venvPython(): string {
+  return process.platform === 'win32' ? path.join(venvDir(), 'Scripts', 'python.exe') : path.join(venvDir(), 'bin', 'python');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Finds a Python 3.10+ interpreter, or fails with exit 2 saying what to install. */
+export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const candidates = [env.IMG_RESIZER_PYTHON, 'python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python'].filter(
+    (c): c is string => Boolean(c),
+  );
+  for (const candidate of candidates) {
+    try {
+      const { stdout } = await execFileAsync(candidate, ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
+      const [major, minor] = stdout.trim().split('.').map(Number);
+      if (major === 3 && (minor ?? 0) >= 10) return candidate;
+    } catch {
+      // Not installed or without venv: try the next one.
+    }
+  }
+  throw new CliError('PYTHON_NOT_FOUND', 'The local stack needs Python 3.10 or newer (with venv), and none was found.', {
+    exitCode: ExitCode.Usage,
+    suggestion: 'Install Python 3 (e.g. `apt-get install python3 python3-venv`), or set IMG_RESIZER_PYTHON to an interpreter.',
+  });
+}
+
+/**
+ * Installs MiniStack into a virtual environment under the cache directory, once per version.
+ * A lock directory keeps concurrent first runs (a CLI and a test run) from installing twice.
+ */
+export async function installMiniStack(output?: Output): Promise<string> {
+  const root = path.dirname(venvDir());
+  const marker = path.join(root, 'installed.ok');
+  if (await exists(marker)) return venvPython();
+  await mkdir(root, { recursive: true });
+  const lock = path.join(root, 'install.lock');
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      if (await exists(marker)) return venvPython();
+      // A lock older than ten minutes belongs to a crashed installer.
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 10 * 60_000) await rm(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new CliError('LOCAL_INSTALL_LOCKED', `Another install of MiniStack holds ${lock}.`);
+      await sleep(500);
+    }
+  }
+  try {
+    if (await exists(marker)) return venvPython();
+    const python = await findPython();
+    const task = output?.task(`Installing MiniStack ${MINISTACK_VERSION} (first use only) into ${root}`);
+    try {
+      await rm(venvDir(), { recursive: true, force: true });
+      await execFileAsync(python, ['-m', 'venv', venvDir()]);
+      await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      await writeFile(marker, `${new Date().toISOString()}\n`);
+      task?.succeed(`Installed MiniStack ${MINISTACK_VERSION}`);
+    } catch (error) {
+      task?.fail('Installing MiniStack failed');
+      const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
+      throw new CliError('LOCAL_INSTALL_FAILED', `Could not install MiniStack ${MINISTACK_VERSION}: ${detail}`, {
+        suggestion: 'Check that PyPI is reachable (pip install ministack), then try again.',
+        cause: error,
+      });
+    }
+    return venvPython();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+export function endpointFor(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+export async function isHealthy(endpoint: string, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}${HEALTH_PATH}`, { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readRecord(stateDir: string): Promise<ServerRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(stateDir, 'server.json'), 'utf8')) as ServerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => { resolve(false); });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => { resolve(true); });
+    });
+  });
+}
+
+/** A free loopback port, for tests that run their own instance. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+export interface StartOptions {
+  /** Where pid, port, log and persisted state live. */
+  stateDir: string;
+  port?: number | undefined;
+  /** Persist emulator state across restarts (the CLI does; tests do not). */
+  persist?: boolean;
+  output?: Output | undefined;
+  startTimeoutMs?: number;
+}
+
+export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
+  const record = await readRecord(stateDir);
+  const port = record?.port ?? DEFAULT_LOCAL_PORT;
+  const endpoint = record?.endpoint ?? endpointFor(port);
+  const running = record !== undefined && processAlive(record.pid) && (await isHealthy(endpoint));
+  return {
+    running,
+    endpoint,
+    port,
+    pid: running ? record.pid : undefined,
+    version: MINISTACK_VERSION,
+    stateDir,
+    logFile: path.join(stateDir, 'ministack.log'),
+  };
+}
+
+/** Starts MiniStack on loopback unless this state directory's server already runs. */
+export async function startLocalStack(options: StartOptions): Promise<LocalStackInfo> {
+  const { stateDir, output } = options;
+  const current = await localStatus(stateDir);
+  if (current.running) {
+    if (options.port !== undefined && options.port !== current.port) {
+      throw new CliError('LOCAL_ALREADY_RUNNING', `The local stack already runs on port ${current.port}.`, {
+        exitCode: ExitCode.Usage,
+        suggestion: 'Stop it first with `img-resizer local stop`.',
+      });
+    }
+    return current;
+  }
+  const port = options.port ?? DEFAULT_LOCAL_PORT;
+  if (!(await portIsFree(port))) {
+    throw new CliError('PORT_IN_USE', `Port ${port} on 127.0.0.1 is in use by another program.`, {
+      exitCode: ExitCode.Usage,
+      suggestion: 'Pick another with `img-resizer local start --port N`.',
+    });
+  }
+  const python = await installMiniStack(output);
+  await mkdir(stateDir, { recursive: true });
+  const logFile = path.join(stateDir, 'ministack.log');
+  const log = openSync(logFile, 'a');
+  const persist = options.persist ?? true;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GATEWAY_PORT: String(port),
+    // MiniStack binds 0.0.0.0 by default; an emulator with dummy credentials belongs on loopback.
+    BIND_HOST: '127.0.0.1',
+    SERVICES: LOCAL_SERVICES,
+    // Otherwise it also listens on 8883 and 2222, and a second instance collides with the first.
+    IOT_MTLS_ENABLED: '0',
+    SFTP_ENABLED: '0',
+    PERSIST_STATE: persist ? '1' : '0',
+    STATE_DIR: path.join(stateDir, 'state'),
+    S3_PERSIST: persist ? '1' : '0',
+    S3_DATA_DIR: path.join(stateDir, 's3'),
+    PYTHONUNBUFFERED: '1',
+  };
+  const task = output?.task(`Starting the local stack on ${endpointFor(port)}`);
+  const child = spawn(python, ['-m', 'ministack'], { env, detached: true, stdio: ['ignore', log, log], cwd: stateDir });
+  closeSync(log);
+  const pid = child.pid;
+  if (pid === undefined) throw new CliError('LOCAL_START_FAILED', 'Could not start MiniStack.');
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  child.unref();
+  const endpoint = endpointFor(port);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  while (!(await isHealthy(endpoint))) {
+    if (exited || Date.now() > deadline) {
+      task?.fail('The local stack did not start');
+      if (!exited) killGroup(pid, 'SIGKILL');
+      const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
+      throw new CliError('LOCAL_START_FAILED', `MiniStack did not become healthy on ${endpoint}.\n${tail}`, {
+        suggestion: `See ${logFile}.`,
+      });
+    }
+    await sleep(150);
+  }
+  const record: ServerRecord = { pid, port, endpoint, version: MINISTACK_VERSION, startedAt: new Date().toISOString() };
+  const recordFile = path.join(stateDir, 'server.json');
+  await writeFile(`${recordFile}.tmp`, JSON.stringify(record, null, 2));
+  await rename(`${recordFile}.tmp`, recordFile);
+  task?.succeed(`Local stack running on ${endpoint} (pid ${pid})`);
+  return { running: true, endpoint, port, pid, version: MINISTACK_VERSION, stateDir, logFile };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Stops exactly the recorded server (its process group: MiniStack spawns function workers). */
+export async function stopLocalStack(stateDir: string): Promise<{ stopped: boolean; pid: number | undefined }> {
+  const record = await readRecord(stateDir);
+  if (!record || !processAlive(record.pid)) {
+    await rm(path.join(stateDir, 'server.json'), { force: true });
+    return { stopped: false, pid: undefined };
+  }
+  // SIGTERM lets MiniStack save its state before it exits.
+  killGroup(record.pid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (processAlive(record.pid) && Date.now() < deadline) await sleep(100);
+  if (processAlive(record.pid)) killGroup(record.pid, 'SIGKILL');
+  await rm(path.join(stateDir, 'server.json'), { force: true });
+  return { stopped: true, pid: record.pid };
+}
+
+/** Empties every service of the running server. */
+export async function resetLocalStack(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}${RESET_PATH}`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new CliError('LOCAL_RESET_FAILED', `Resetting the local stack failed: HTTP ${response.status}`);
+}
+
+/** For --local: the running stack of this working directory, started when needed. */
+export async function ensureLocalStack(options: { cwd: string; output?: Output }): Promise<LocalStackInfo> {
+  const stateDir = localStateDir(options.cwd);
+  const status = await localStatus(stateDir);
+  if (status.running) return status;
+  return startLocalStack({ stateDir, output: options.output });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,73 @@
+import { CommanderError } from 'commander';
+import { createProgram } from './cli.js';
+import { CliError, ExitCode } from './errors.js';
+import { takeExitCode } from './commands/shared.js';
+import { Output } from './ui/output.js';
+
+/**
+ * The entry point: runs the program and alone decides the exit code. Typed errors print their
+ * message and suggestion; stack traces only with --debug.
+ */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  // The lockfile pins the SDK we test with; its notice about future Node versions is noise for operators.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const debug = argv.includes('--debug');
+  const json = argv.includes('--json');
+  const output = new Output({ json, debug });
+  const program = createProgram();
+  program.exitOverride();
+  program.configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    outputError: (text, write) => { write(output.color.red(text)); },
+  });
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(ExitCode.Interrupted);
+    interrupted = true;
+    output.warn('Interrupted; finishing the current request (Ctrl-C again to quit now).');
+    process.exitCode = ExitCode.Interrupted;
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await program.parseAsync(argv);
+    process.exitCode = interrupted ? ExitCode.Interrupted : takeExitCode();
+  } catch (error) {
+    process.exitCode = reportError(error, output, debug);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function reportError(error: unknown, output: Output, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and --version exit 0; commander already printed its usage message otherwise.
+    if (error.exitCode === 0) return ExitCode.Ok;
+    return ExitCode.Usage;
+  }
+  if (error instanceof CliError) {
+    output.error(error.message, error.suggestion);
+    if (debug && error.stack) output.debug(error.stack);
+    return error.exitCode;
+  }
+  const name = (error as { name?: string }).name ?? 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = awsHint(name);
+  output.error(`${name}: ${message}`, hint ?? (debug ? undefined : 'Run again with --debug for details.'));
+  if (debug && error instanceof Error && error.stack) output.debug(error.stack);
+  return ExitCode.Failed;
+}
+
+function awsHint(name: string): string | undefined {
+  switch (name) {
+    case 'CredentialsProviderError':
+      return 'No AWS credentials found. Set AWS_PROFILE or --profile, or use --local for the local stack.';
+    case 'ExpiredToken':
+    case 'ExpiredTokenException':
+      return 'Your AWS session has expired; sign in again (e.g. aws sso login).';
+    case 'AccessDenied':
+    case 'AccessDeniedException':
+      return 'The credentials in use lack a permission; the README lists what the operator needs.';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    ministackEndpoint: string;
+  }
+}
+
+/** Integration tests get a MiniStack of their own on a free port, installed as `local start` installs it. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-stack-'));
+  const info = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000 });
+  project.provide('ministackEndpoint', info.endpoint);
+  return async () => {
+    await stopLocalStack(stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+  };
+}
