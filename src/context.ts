@@ -60,7 +60,7 @@ export class AppContext {
 
   /** Prompts only for a person at a terminal who did not say --yes. */
   get canPrompt(): boolean {
-    return !this.yes && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !process.env.CI;
+    return !this.yes && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI;
   }
 
   async resolveTarget(): Promise<AwsTarget> {

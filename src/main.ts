@@ -20,17 +20,17 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     writeErr: (text) => process.stderr.write(text),
     outputError: (text, write) => { write(output.color.red(text)); },
   });
-  let interrupted = false;
+  const signal = { interrupted: false };
   const onSigint = (): void => {
-    if (interrupted) process.exit(ExitCode.Interrupted);
-    interrupted = true;
+    if (signal.interrupted) process.exit(ExitCode.Interrupted);
+    signal.interrupted = true;
     output.warn('Interrupted; finishing the current request (Ctrl-C again to quit now).');
     process.exitCode = ExitCode.Interrupted;
   };
   process.on('SIGINT', onSigint);
   try {
     await program.parseAsync(argv);
-    process.exitCode = interrupted ? ExitCode.Interrupted : takeExitCode();
+    process.exitCode = signal.interrupted ? ExitCode.Interrupted : takeExitCode();
   } catch (error) {
     process.exitCode = reportError(error, output, debug);
   } finally {

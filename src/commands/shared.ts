@@ -6,6 +6,7 @@ import { ExitCode, type ExitCode as ExitCodeType } from '../errors.js';
  * Wraps a command's action: builds the context from the global options and passes the exit code
  * back to main(), which alone sets it.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- lets each command type its own arguments
 export function action<A extends unknown[]>(
   handler: (context: AppContext, ...args: A) => Promise<ExitCodeType | undefined>,
 ): (...args: unknown[]) => Promise<void> {

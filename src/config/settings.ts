@@ -44,7 +44,7 @@ export async function readSettingsFile(file: string): Promise<Partial<StackSetti
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('not a JSON object');
     }
-    return parsed as Partial<StackSettings>;
+    return parsed;
   } catch (error) {
     throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`, 'Fix or delete the file, then run `img-resizer init` again.');
   }

@@ -253,21 +253,24 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     S3_PERSIST: persist ? '1' : '0',
     S3_DATA_DIR: path.join(stateDir, 's3'),
     PYTHONUNBUFFERED: '1',
+    // Functions it runs inherit this as their SDK endpoint; without it they get "localhost", which may
+    // resolve to ::1 while we listen on 127.0.0.1 only.
+    AWS_ENDPOINT_URL: endpointFor(port),
   };
   const task = output?.task(`Starting the local stack on ${endpointFor(port)}`);
   const child = spawn(python, ['-m', 'ministack'], { env, detached: true, stdio: ['ignore', log, log], cwd: stateDir });
   closeSync(log);
   const pid = child.pid;
   if (pid === undefined) throw new CliError('LOCAL_START_FAILED', 'Could not start MiniStack.');
-  let exited = false;
-  child.once('exit', () => { exited = true; });
+  const child_ = { exited: false };
+  child.once('exit', () => { child_.exited = true; });
   child.unref();
   const endpoint = endpointFor(port);
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (!(await isHealthy(endpoint))) {
-    if (exited || Date.now() > deadline) {
+    if (child_.exited || Date.now() > deadline) {
       task?.fail('The local stack did not start');
-      if (!exited) killGroup(pid, 'SIGKILL');
+      if (!child_.exited) killGroup(pid, 'SIGKILL');
       const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
       throw new CliError('LOCAL_START_FAILED', `MiniStack did not become healthy on ${endpoint}.\n${tail}`, {
         suggestion: `See ${logFile}.`,

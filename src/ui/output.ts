@@ -31,7 +31,7 @@ export class Output {
     this.debugEnabled = options.debug;
     this.out = options.stdout ?? process.stdout;
     this.err = options.stderr ?? process.stderr;
-    this.interactive = options.interactive ?? isInteractiveTerminal(this.err as NodeJS.WritableStream & { isTTY?: boolean });
+    this.interactive = options.interactive ?? isInteractiveTerminal(this.err);
     this.colors = pc.createColors(this.interactive);
   }
 
@@ -79,7 +79,7 @@ export class Output {
   /** A spinner on a terminal; plain start/finish lines otherwise. */
   task(text: string): TaskReporter {
     if (this.interactive) {
-      const spinner: Ora = ora({ text, stream: this.err as NodeJS.WriteStream }).start();
+      const spinner: Ora = ora({ text, stream: this.err }).start();
       return {
         update: (t) => { spinner.text = t; },
         succeed: (t) => { spinner.succeed(t ?? text); },
