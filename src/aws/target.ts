@@ -58,7 +58,7 @@ export function localTarget(endpoint: string, flags: TargetFlags, env: NodeJS.Pr
   };
 }
 
-function validateEndpoint(value: string): void {
+export function validateEndpoint(value: string): void {
   let url: URL;
   try {
     url = new URL(value);

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { AppContext, type GlobalOptions } from '../context.js';
-import { ExitCode, type ExitCode as ExitCodeType } from '../errors.js';
+import { ExitCode, UsageError, type ExitCode as ExitCodeType } from '../errors.js';
+import { validateEndpoint } from '../aws/target.js';
 
 /**
  * Wraps a command's action: builds the context from the global options and passes the exit code
@@ -13,6 +14,7 @@ export function action<A extends unknown[]>(
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const globals = command.optsWithGlobals<GlobalOptions>();
+    validateGlobals(globals);
     const context = new AppContext(globals);
     try {
       const code = await handler(context, ...(args.slice(0, -1) as A));
@@ -21,6 +23,14 @@ export function action<A extends unknown[]>(
       context.close();
     }
   };
+}
+
+/** Global options are checked at the edge, before any command does I/O. */
+function validateGlobals(globals: GlobalOptions): void {
+  if (globals.endpointUrl !== undefined) validateEndpoint(globals.endpointUrl);
+  if (globals.local && globals.endpointUrl !== undefined) {
+    throw new UsageError('--local and --endpoint-url are mutually exclusive.', 'Use --local for the bundled stack, or --endpoint-url for another endpoint.');
+  }
 }
 
 let lastExitCode: ExitCodeType = ExitCode.Ok;
