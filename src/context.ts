@@ -102,7 +102,8 @@ export class AppContext {
   }
 
   close(): void {
-    void this.clientsPromise?.then((c) => { c.destroy(); });
+    // A failed client setup was already reported; only a working one needs closing.
+    void this.clientsPromise?.then((c) => { c.destroy(); }, () => undefined);
   }
 }
 

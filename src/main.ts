@@ -28,6 +28,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = ExitCode.Interrupted;
   };
   process.on('SIGINT', onSigint);
+  // A reader that stops early (`metadata list --json | head`) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.Ok);
+    throw error;
+  });
   try {
     await program.parseAsync(argv);
     process.exitCode = signal.interrupted ? ExitCode.Interrupted : takeExitCode();

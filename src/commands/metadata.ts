@@ -1,10 +1,35 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { notImplemented } from './not-implemented.js';
-import { action } from './shared.js';
+import { METADATA_STATUSES, runMetadataGet, runMetadataList } from '../pipeline/metadata.js';
+import { action, parseChoice, parsePositiveInt } from './shared.js';
+
+export { runMetadataGet, runMetadataList, type MetadataListOptions } from '../pipeline/metadata.js';
 
 export function metadataCommand(): Command {
-  return new Command('metadata').description('metadata (not implemented yet)').allowUnknownOption().allowExcessArguments().action(
-    action((_context: AppContext) => notImplemented('metadata')),
-  );
+  const metadata = new Command('metadata').description('read what the function recorded in the metadata table');
+
+  metadata
+    .command('list')
+    .description('every item of the table, printed as pages arrive (a table, or a JSON array with --json)')
+    .addOption(new Option('--limit <n>', 'print at most N items').argParser(parsePositiveInt('--limit')))
+    .addOption(new Option('--status <status>', 'only SUCCEEDED or FAILED items').argParser(parseChoice('--status', METADATA_STATUSES)))
+    .action(
+      action(async (context: AppContext, flags: { limit?: number; status?: (typeof METADATA_STATUSES)[number] }) => {
+        const { exitCode } = await runMetadataList(context, { limit: flags.limit, status: flags.status });
+        return exitCode;
+      }),
+    );
+
+  metadata
+    .command('get')
+    .description('the item of one source object')
+    .argument('<source-key>', 'the object\'s key in the source bucket (or s3://bucket/key)')
+    .action(
+      action(async (context: AppContext, sourceKey: string) => {
+        const { exitCode } = await runMetadataGet(context, sourceKey);
+        return exitCode;
+      }),
+    );
+
+  return metadata;
 }

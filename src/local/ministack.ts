@@ -2,11 +2,14 @@ import { spawn, execFile } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile, stat, rename } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
+import { cacheDir } from '../paths.js';
+
+// cacheDir moved to src/paths.ts (shared with the artifact cache); re-exported for existing importers.
+export { cacheDir };
 
 const execFileAsync = promisify(execFile);
 
@@ -34,14 +37,6 @@ interface ServerRecord {
   endpoint: string;
   version: string;
   startedAt: string;
-}
-
-/** The user's cache directory (XDG on Linux, the platform's own elsewhere). */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.IMG_RESIZER_CACHE_DIR) return env.IMG_RESIZER_CACHE_DIR;
-  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Caches', 'img-resizer');
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? os.homedir(), 'img-resizer', 'Cache');
-  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'img-resizer');
 }
 
 export function localStateDir(cwd: string): string {

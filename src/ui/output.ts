@@ -76,6 +76,26 @@ export class Output {
     this.out.write(`${text}\n`);
   }
 
+  /**
+   * Resolves once stdout has room again (or is gone), so a long streamed listing waits for a slow reader
+   * instead of piling its output up in memory.
+   */
+  drained(): Promise<void> {
+    const out = this.out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+    if (!out.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
+  }
+
   /** A spinner on a terminal; plain start/finish lines otherwise. */
   task(text: string): TaskReporter {
     if (this.interactive) {

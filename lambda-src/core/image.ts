@@ -1,0 +1,328 @@
+import { ImageError } from './errors.js';
+import { canonicalFormat } from './keys.js';
+import type { FitMode, OutputFormat } from './settings.js';
+import { sharp, type Metadata, type Sharp, type SharpOptions } from './sharp.js';
+import type { SizeSpec } from './sizes.js';
+
+/** Formats the function writes. `tiff` only for `original` of a TIFF source. */
+export type WrittenFormat = 'png' | 'jpeg' | 'webp' | 'avif' | 'gif' | 'tiff';
+/** Source formats the core reads (detected from the bytes). */
+export const READABLE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const;
+export type ReadableFormat = (typeof READABLE_FORMATS)[number];
+
+export interface ProcessOptions {
+  sizes: readonly SizeSpec[];
+  format: OutputFormat;
+  fit: FitMode;
+  /** Largest width x height (x frames, for animations that are kept) accepted; checked before decoding. */
+  maxPixels: number;
+  maxBytes?: number | undefined;
+  allowUpscale: boolean;
+  /** 1-100 for jpeg, webp and avif; the encoder's default when absent. PNG is lossless and ignores it. */
+  quality?: number | undefined;
+}
+
+export interface OriginalImage {
+  format: ReadableFormat;
+  /** After EXIF orientation. */
+  width: number;
+  height: number;
+  bytes: number;
+  /** Frames of an animation, 1 for a still image. */
+  frames: number;
+}
+
+export interface ProcessedOutput {
+  size: SizeSpec;
+  format: WrittenFormat;
+  contentType: string;
+  body: Buffer;
+  width: number;
+  /** Of one frame, for animations. */
+  height: number;
+  bytes: number;
+  frames: number;
+}
+
+export interface ProcessedImage {
+  original: OriginalImage;
+  outputs: ProcessedOutput[];
+}
+
+const CONTENT_TYPES: Record<WrittenFormat, string> = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+};
+
+export function contentTypeFor(format: WrittenFormat): string {
+  return CONTENT_TYPES[format];
+}
+
+/** What a source decodes as, and how its outputs are made. */
+interface Plan {
+  source: OriginalImage;
+  /** The format every output is written in. */
+  format: WrittenFormat;
+  /** Keep every frame (animated source, gif or webp output). */
+  animated: boolean;
+  delay: number[] | undefined;
+  loop: number | undefined;
+  /** Keep the source's ICC profile (pixels stay in its colour space); otherwise convert to sRGB. */
+  keepProfile: boolean;
+  /** Input options of every pipeline that reads the source. */
+  load: SharpOptions;
+}
+
+/**
+ * Resizes one image to every size: type from the bytes, EXIF orientation applied, metadata stripped except the
+ * colour profile, never distorted unless `fill`, never enlarged unless allowed, frames kept where the output
+ * format can hold them.
+ *
+ * Decoding dominates the cost, so the source is decoded once: with one size the decode streams straight into
+ * the encoder; with several, the source is decoded and shrunk once to the smallest scale that still serves the
+ * largest size (letting JPEG shrink-on-load skip most of the work), kept as uncompressed pixels, and every
+ * size is cut from that.
+ *
+ * @throws ImageError for permanent problems with the image (unsupported, corrupt, over a limit).
+ */
+export async function processImage(input: Buffer, options: ProcessOptions): Promise<ProcessedImage> {
+  if (options.sizes.length === 0) throw new Error('processImage needs at least one size');
+  if (input.length === 0) throw new ImageError('EMPTY_OBJECT', 'The file is empty (0 bytes).');
+  if (options.maxBytes !== undefined && input.length > options.maxBytes) {
+    throw new ImageError('TOO_LARGE', `The file has ${input.length} bytes; the limit is ${options.maxBytes}.`);
+  }
+  const plan = await planImage(input, options);
+  const outputs: ProcessedOutput[] = [];
+  if (options.sizes.length === 1) {
+    const [size] = options.sizes as [SizeSpec];
+    outputs.push(await render(sharp(input, plan.load), size, plan, options));
+  } else {
+    const intermediate = await decodeOnce(input, plan, options);
+    // The sizes are independent once decoded: encoding them side by side uses every core the function has
+    // (sharp runs each pipeline on one thread here), and libuv's pool of four bounds how many run at once.
+    outputs.push(...(await Promise.all(options.sizes.map((size) => render(intermediate(), size, plan, options)))));
+  }
+  return { original: plan.source, outputs };
+}
+
+async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> {
+  let metadata: Metadata;
+  try {
+    // The header only: no pixels are decoded, so the limit is checked below, with the dimensions in the message.
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw unreadable(input, error);
+  }
+  const format = readableFormat(metadata);
+  const outputFormat = resolveOutputFormat(options.format, format);
+  const orientation = metadata.orientation ?? 1;
+  const pages = metadata.pages ?? 1;
+  const turned = orientation >= 5;
+  const source: OriginalImage = {
+    format,
+    width: turned ? metadata.height : metadata.width,
+    height: turned ? metadata.width : metadata.height,
+    bytes: input.length,
+    frames: pages,
+  };
+  // Multi-frame images cannot be turned by 90 degrees in sharp; such rare files (EXIF-rotated animated WebP)
+  // give their first frame.
+  const animated = pages > 1 && (outputFormat === 'gif' || outputFormat === 'webp') && orientation < 5;
+  const frames = animated ? pages : 1;
+  const pixels = metadata.width * metadata.height * frames;
+  if (pixels > options.maxPixels) {
+    const what = frames > 1 ? `${metadata.width}x${metadata.height} pixels in ${frames} frames` : `${metadata.width}x${metadata.height} pixels`;
+    throw new ImageError('TOO_MANY_PIXELS', `The image has ${what} (${pixels}); the limit is ${options.maxPixels}.`, { source });
+  }
+  return {
+    source,
+
+    format: outputFormat,
+    animated,
+    delay: animated ? metadata.delay : undefined,
+    loop: animated ? metadata.loop : undefined,
+    // A CMYK profile cannot describe RGB output, and GIF holds no profile: those convert to sRGB.
+    keepProfile: metadata.hasProfile && metadata.space !== 'cmyk' && outputFormat !== 'gif',
+    load: {
+      autoOrient: true,
+      limitInputPixels: options.maxPixels,
+      // Fail on errors (truncation included) but tolerate the warnings many cameras' JPEGs raise.
+      failOn: 'error',
+      ...(animated ? { animated: true } : {}),
+    },
+  };
+}
+
+/**
+ * Decodes the source once, shrunk to the smallest uniform scale from which every size can still be cut
+ * without enlarging, and returns a factory of pipelines reading those pixels. Raw pixels when there is no
+ * colour profile to carry; otherwise an uncompressed TIFF, which keeps the profile and the pixels untouched.
+ */
+async function decodeOnce(input: Buffer, plan: Plan, options: ProcessOptions): Promise<() => Sharp> {
+  const { width, height } = plan.source;
+  const scale = Math.min(1, Math.max(...options.sizes.map((size) => neededScale(size, options.fit, width, height))));
+  let pipeline = sharp(input, plan.load);
+  if (scale < 1) {
+    pipeline = pipeline.resize({
+      width: Math.min(width, Math.ceil(width * scale - 1e-6)),
+      height: Math.min(height, Math.ceil(height * scale - 1e-6)),
+      fit: 'fill',
+    });
+  }
+  const animatedInput = plan.animated ? { animated: true } : {};
+  try {
+    if (plan.keepProfile) {
+      const tiff = await pipeline.keepIccProfile().tiff({ compression: 'none' }).toBuffer();
+      return () => sharp(tiff, animatedInput);
+    }
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    const raw = {
+      width: info.width,
+      height: info.height,
+      channels: info.channels,
+      premultiplied: info.premultiplied,
+      ...(plan.animated && info.pageHeight !== undefined ? { pageHeight: info.pageHeight } : {}),
+    };
+    return () => sharp(data, { raw, ...animatedInput });
+  } catch (error) {
+    throw decodeFailure(plan.source, error);
+  }
+}
+
+/** The uniform scale of the source that a size needs (both axes for `fill`, which may stretch one of them). */
+function neededScale(size: SizeSpec, fit: FitMode, width: number, height: number): number {
+  const x = size.width / width;
+  const y = size.height / height;
+  return fit === 'contain' || fit === 'inside' ? Math.min(x, y) : Math.max(x, y);
+}
+
+async function render(pipeline: Sharp, size: SizeSpec, plan: Plan, options: ProcessOptions): Promise<ProcessedOutput> {
+  const opaque = plan.format === 'jpeg';
+  pipeline = pipeline.resize({
+    width: size.width,
+    height: size.height,
+    fit: options.fit,
+    withoutEnlargement: !options.allowUpscale,
+    // `contain` pads: white where the format has no alpha, transparent elsewhere.
+    background: opaque ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 0 },
+  });
+  // JPEG has no alpha: transparent pixels go on white, not the black their colour values would give.
+  if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
+  if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
+  pipeline = encode(pipeline, plan, options.quality);
+  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
+  try {
+    result = await pipeline.toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw decodeFailure(plan.source, error);
+  }
+  const frames = plan.animated ? (result.info.pages ?? 1) : 1;
+  return {
+    size,
+    format: plan.format,
+    contentType: CONTENT_TYPES[plan.format],
+    body: result.data,
+    width: result.info.width,
+    height: frames > 1 ? (result.info.pageHeight ?? result.info.height / frames) : result.info.height,
+    bytes: result.data.length,
+    frames,
+  };
+}
+
+function encode(pipeline: Sharp, plan: Plan, quality: number | undefined): Sharp {
+  const q = quality === undefined ? {} : { quality };
+  const animation = plan.animated ? { ...(plan.delay ? { delay: plan.delay } : {}), ...(plan.loop === undefined ? {} : { loop: plan.loop }) } : {};
+  switch (plan.format) {
+    case 'png':
+      return pipeline.png();
+    case 'jpeg':
+      return pipeline.jpeg(q);
+    case 'webp':
+      return pipeline.webp({ ...q, ...animation });
+    case 'avif':
+      return pipeline.avif(q);
+    case 'gif':
+      return pipeline.gif(animation);
+    case 'tiff':
+      return pipeline.tiff({ ...q, compression: 'lzw' });
+  }
+}
+
+function resolveOutputFormat(requested: OutputFormat, source: ReadableFormat): WrittenFormat {
+  return requested === 'original' ? source : requested;
+}
+
+/** The source's format by what its bytes say (sharp reads the signature, never the name). */
+function readableFormat(metadata: Metadata): ReadableFormat {
+  const detected = metadata.format as string;
+  if (detected === 'heif') {
+    if (metadata.compression === 'av1') return 'avif';
+    throw new ImageError(
+      'UNSUPPORTED_FORMAT',
+      'HEIC (HEVC) images cannot be decoded here (sharp ships without an HEVC decoder); upload JPEG, PNG, WebP or AVIF.',
+    );
+  }
+  const format = canonicalFormat(detected);
+  if ((READABLE_FORMATS as readonly string[]).includes(format)) return format as ReadableFormat;
+  throw new ImageError('UNSUPPORTED_FORMAT', `${format.toUpperCase()} files are not accepted; upload ${formatList()}.`);
+}
+
+function formatList(): string {
+  return 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+}
+
+/** Why sharp could not even read the header: not an image at all, an image type we do not read, or a corrupt one. */
+function unreadable(input: Buffer, error: unknown): ImageError {
+  const signature = sniffSignature(input);
+  const detail = firstLine(error);
+  if (/pixel limit/i.test(detail)) return new ImageError('TOO_MANY_PIXELS', `The image is over the pixel limit (${detail}).`, { cause: error });
+  if (signature === undefined) {
+    return new ImageError('UNSUPPORTED_FORMAT', `Not an image in a supported format (${formatList()}).`, { cause: error });
+  }
+  if ((READABLE_FORMATS as readonly string[]).includes(signature)) {
+    return new ImageError('CORRUPT_IMAGE', `The ${signature.toUpperCase()} data is corrupt or truncated (${detail}).`, { cause: error });
+  }
+  return new ImageError('UNSUPPORTED_FORMAT', `${signature.toUpperCase()} files are not accepted; upload ${formatList()}.`, { cause: error });
+}
+
+function decodeFailure(source: OriginalImage, error: unknown): ImageError {
+  const detail = firstLine(error);
+  const known = { format: source.format, width: source.width, height: source.height };
+  if (/pixel limit/i.test(detail)) {
+    return new ImageError('TOO_MANY_PIXELS', `The image is over the pixel limit (${detail}).`, { cause: error, source: known });
+  }
+  return new ImageError('CORRUPT_IMAGE', `The ${source.format.toUpperCase()} data is corrupt or truncated (${detail}).`, { cause: error, source: known });
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.trim() ?? message;
+}
+
+/** Image file signatures, only to tell "corrupt image" from "not an image" when sharp cannot read a header. */
+export function sniffSignature(bytes: Buffer): string | undefined {
+  const ascii = (start: number, end: number): string => bytes.subarray(start, end).toString('latin1');
+  const starts = (...values: number[]): boolean => values.every((value, i) => bytes[i] === value);
+  if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(4, 8) === 'ftyp') {
+    const brand = ascii(8, 12);
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (/^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/.test(brand)) return 'heic';
+  }
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
+  if (ascii(0, 2) === 'BM') return 'bmp';
+  if (starts(0x00, 0x00, 0x01, 0x00)) return 'ico';
+  if (starts(0xff, 0x0a) || ascii(4, 8) === 'JXL ') return 'jxl';
+  if (ascii(4, 8) === 'jP  ') return 'jp2';
+  if (ascii(0, 4) === '8BPS') return 'psd';
+  if (ascii(0, 5) === '%PDF-') return 'pdf';
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/i.test(ascii(0, 512))) return 'svg';
+  return undefined;
+}

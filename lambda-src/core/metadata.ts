@@ -1,0 +1,125 @@
+import type { ImageErrorCode } from './errors.js';
+import type { OriginalImage, ProcessedOutput } from './image.js';
+
+export type MetadataStatus = 'SUCCEEDED' | 'FAILED';
+
+/** One output object, as listed in an item's `Outputs`. */
+export interface OutputRecord {
+  /** The size's name from the size spec. */
+  Size: string;
+  Key: string;
+  Width: number;
+  Height: number;
+  Bytes: number;
+  Format: string;
+}
+
+/**
+ * The metadata item of one source object (DynamoDB, hash key `ImageID`), as the CLI contract describes it.
+ * On FAILED items the `Original*` attributes are present as far as they were learnt before the failure, and
+ * `Outputs` is empty.
+ */
+export interface MetadataItem {
+  /** `s3://{bucket}/{key}`: derived from the source alone, so a retry rewrites the same item. */
+  ImageID: string;
+  /** The source key, decoded. */
+  OriginalFile: string;
+  SourceBucket: string;
+  /** The destination bucket. */
+  Bucket: string;
+  /** Key of the first output (SUCCEEDED only). */
+  ResizedFile?: string;
+  Outputs: OutputRecord[];
+  OriginalBytes?: number;
+  OriginalFormat?: string;
+  /** After EXIF orientation. */
+  OriginalWidth?: number;
+  OriginalHeight?: number;
+  Status: MetadataStatus;
+  /** FAILED only: a stable upper-case code such as CORRUPT_IMAGE. */
+  ErrorCode?: ImageErrorCode | (string & {});
+  ErrorMessage?: string;
+  /** ISO 8601. */
+  ProcessedAt: string;
+  DurationMs: number;
+  /**
+   * The source object's Last-Modified (ISO 8601) when it was read: a write describing an older object than the
+   * stored item is refused, so out-of-order events never replace a newer item.
+   */
+  SourceLastModified?: string;
+  /** The source object's ETag, without quotes. */
+  SourceETag?: string;
+}
+
+export interface SourceDescription {
+  imageId: string;
+  bucket: string;
+  key: string;
+  destBucket: string;
+  /** Of the object that was read, when it was. */
+  lastModified?: Date | undefined;
+  eTag?: string | undefined;
+}
+
+export interface Timing {
+  startedAt: number;
+  finishedAt: number;
+}
+
+function common(source: SourceDescription, timing: Timing) {
+  return {
+    ImageID: source.imageId,
+    OriginalFile: source.key,
+    SourceBucket: source.bucket,
+    Bucket: source.destBucket,
+    ProcessedAt: new Date(timing.finishedAt).toISOString(),
+    DurationMs: Math.max(0, Math.round(timing.finishedAt - timing.startedAt)),
+    ...(source.lastModified ? { SourceLastModified: source.lastModified.toISOString() } : {}),
+    ...(source.eTag ? { SourceETag: source.eTag.replace(/"/g, '') } : {}),
+  };
+}
+
+export function succeededItem(
+  source: SourceDescription,
+  original: OriginalImage,
+  outputs: readonly (Pick<ProcessedOutput, 'size' | 'width' | 'height' | 'bytes' | 'format'> & { key: string })[],
+  timing: Timing,
+): MetadataItem {
+  const records = outputs.map((output) => ({
+    Size: output.size.name,
+    Key: output.key,
+    Width: output.width,
+    Height: output.height,
+    Bytes: output.bytes,
+    Format: output.format,
+  }));
+  return {
+    ...common(source, timing),
+    ...(records[0] ? { ResizedFile: records[0].Key } : {}),
+    Outputs: records,
+    OriginalBytes: original.bytes,
+    OriginalFormat: original.format,
+    OriginalWidth: original.width,
+    OriginalHeight: original.height,
+    Status: 'SUCCEEDED',
+  };
+}
+
+export function failedItem(
+  source: SourceDescription,
+  error: { code: string; message: string },
+  timing: Timing,
+  known: { bytes?: number | undefined; format?: string | undefined; width?: number | undefined; height?: number | undefined } = {},
+): MetadataItem {
+  return {
+    ...common(source, timing),
+    Outputs: [],
+    ...(known.bytes === undefined ? {} : { OriginalBytes: known.bytes }),
+    ...(known.format === undefined ? {} : { OriginalFormat: known.format }),
+    ...(known.width === undefined ? {} : { OriginalWidth: known.width }),
+    ...(known.height === undefined ? {} : { OriginalHeight: known.height }),
+    Status: 'FAILED',
+    ErrorCode: error.code,
+    ErrorMessage: error.message,
+  };
+}

@@ -1,0 +1,188 @@
+import { ImageError, type ImageErrorCode } from './errors.js';
+import type { S3ObjectRecord } from './event.js';
+import { imageIdFor } from './image-id.js';
+import { processImage } from './image.js';
+import { isOutputKey, outputKeyFor } from './keys.js';
+import { failedItem, succeededItem, type MetadataItem, type SourceDescription } from './metadata.js';
+import type { FunctionSettings } from './settings.js';
+
+/** The source object as read: its headers first, the body only on request (after the byte limit is checked). */
+export interface SourceObject {
+  contentLength: number | undefined;
+  eTag: string | undefined;
+  lastModified: Date | undefined;
+  read(): Promise<Buffer>;
+  /** Releases the connection when the body will not be read. */
+  discard(): void;
+}
+
+export interface PutObjectRequest {
+  bucket: string;
+  key: string;
+  body: Buffer;
+  contentType: string;
+  cacheControl: string;
+}
+
+/**
+ * What processing one record needs from the outside world. Implementations throw the errors below for the
+ * outcomes that are part of normal operation, and let every other error (throttling, 5xx, timeouts, denied
+ * access) propagate: those make the invocation fail so that Lambda retries it.
+ */
+export interface RecordPorts {
+  /** @throws ObjectNotFoundError, SourceChangedError (when `ifMatch` no longer matches) */
+  getObject(bucket: string, key: string, options: { ifMatch?: string | undefined }): Promise<SourceObject>;
+  putObject(request: PutObjectRequest): Promise<void>;
+  /** @throws NewerItemError when the table already describes a newer version of the source */
+  putItem(item: MetadataItem): Promise<void>;
+}
+
+/** The object is gone (deleted after the event, or never there). */
+export class ObjectNotFoundError extends Error {
+  constructor(message = 'The object does not exist.') {
+    super(message);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+/** The object was replaced after this event: the replacement's own event will process it. */
+export class SourceChangedError extends Error {
+  constructor(message = 'The object was replaced after this event.') {
+    super(message);
+    this.name = 'SourceChangedError';
+  }
+}
+
+/** The table already holds an item for a newer version of the source. */
+export class NewerItemError extends Error {
+  constructor(message = 'A newer version of the object has already been recorded.') {
+    super(message);
+    this.name = 'NewerItemError';
+  }
+}
+
+export type RecordStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+
+export interface RecordResult {
+  status: RecordStatus;
+  bucket: string;
+  key: string;
+  imageId: string | undefined;
+  /** Why a record was skipped. */
+  reason?: string;
+  errorCode?: ImageErrorCode;
+  errorMessage?: string;
+  outputs?: string[];
+  durationMs: number;
+}
+
+/** Why a record must not be processed (the function's own output, a folder marker, not a creation), if so. */
+export function skipReason(record: S3ObjectRecord, settings: Pick<FunctionSettings, 'destBucket' | 'sourceBucket'>): string | undefined {
+  if (record.eventName !== undefined && !record.eventName.startsWith('ObjectCreated')) {
+    return `event ${record.eventName} is not an object creation`;
+  }
+  if (record.key.endsWith('/')) return 'a folder marker, not a file';
+  if (record.bucket === settings.destBucket) {
+    if (settings.sourceBucket !== settings.destBucket) {
+      return `the object is in the destination bucket ${settings.destBucket}; processing it could loop${
+        settings.sourceBucket === undefined ? ' (set SOURCE_BUCKET to the same name if source and destination are one bucket)' : ''
+      }`;
+    }
+    if (isOutputKey(record.key)) return 'the object is one of the function\'s own outputs';
+  }
+  return undefined;
+}
+
+/**
+ * Processes one S3 record: reads the object, resizes it to every size, writes the outputs and then one metadata
+ * item. Permanent problems with the image become a FAILED item and a normal return; everything else (the
+ * infrastructure failing) is thrown so Lambda retries the event, which is safe because every write is keyed by
+ * the source and rewrites the same objects and item.
+ */
+export async function processRecord(
+  record: S3ObjectRecord,
+  settings: FunctionSettings,
+  ports: RecordPorts,
+  clock: () => number = Date.now,
+): Promise<RecordResult> {
+  const startedAt = clock();
+  const base = { bucket: record.bucket, key: record.key };
+  const elapsed = (): number => Math.max(0, Math.round(clock() - startedAt));
+  const skip = skipReason(record, settings);
+  if (skip !== undefined) return { ...base, status: 'SKIPPED', imageId: undefined, reason: skip, durationMs: elapsed() };
+
+  const imageId = imageIdFor(record.bucket, record.key);
+  const source: SourceDescription = { imageId, bucket: record.bucket, key: record.key, destBucket: settings.destBucket };
+  const known: { bytes?: number } = {};
+
+  const superseded = (why: string): RecordResult => ({ ...base, status: 'SKIPPED', imageId, reason: `superseded: ${why}`, durationMs: elapsed() });
+  const fail = async (error: ImageError): Promise<RecordResult> => {
+    const item = failedItem(source, error, { startedAt, finishedAt: clock() }, { ...error.source, ...known });
+    try {
+      await ports.putItem(item);
+    } catch (putError) {
+      if (putError instanceof NewerItemError) return superseded(putError.message);
+      throw putError;
+    }
+    return { ...base, status: 'FAILED', imageId, errorCode: error.code, errorMessage: error.message, durationMs: elapsed() };
+  };
+
+  let object: SourceObject;
+  try {
+    // Only the version the event announced: an older event for a replaced object must not redo the newer one.
+    object = await ports.getObject(record.bucket, record.key, { ifMatch: record.eTag });
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return fail(new ImageError('NOT_FOUND', `s3://${record.bucket}/${record.key} does not exist (deleted after the upload?).`));
+    if (error instanceof SourceChangedError) return superseded(error.message);
+    throw error;
+  }
+  source.lastModified = object.lastModified;
+  source.eTag = object.eTag ?? record.eTag;
+  if (object.contentLength !== undefined) known.bytes = object.contentLength;
+  if (object.contentLength !== undefined && object.contentLength > settings.maxBytes) {
+    object.discard();
+    return fail(new ImageError('TOO_LARGE', `The object has ${object.contentLength} bytes; the limit (MAX_BYTES) is ${settings.maxBytes}.`));
+  }
+  const body = await object.read();
+  known.bytes = body.length;
+
+  let processed;
+  try {
+    processed = await processImage(body, {
+      sizes: settings.sizes,
+      format: settings.format,
+      fit: settings.fit,
+      maxPixels: settings.maxPixels,
+      maxBytes: settings.maxBytes,
+      allowUpscale: settings.allowUpscale,
+      quality: settings.quality,
+    });
+  } catch (error) {
+    if (error instanceof ImageError) return fail(error);
+    throw error;
+  }
+  const { original } = processed;
+  const outputs = processed.outputs.map((output) => ({
+    ...output,
+    key: outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format),
+  }));
+  await Promise.all(
+    outputs.map((output) =>
+      ports.putObject({
+        bucket: settings.destBucket,
+        key: output.key,
+        body: output.body,
+        contentType: output.contentType,
+        cacheControl: settings.cacheControl,
+      }),
+    ),
+  );
+  // The item last: whoever sees SUCCEEDED can fetch every output.
+  try {
+    await ports.putItem(succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }));
+  } catch (error) {
+    if (error instanceof NewerItemError) return superseded(error.message);
+    throw error;
+  }
+  return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed() };
+}

@@ -1,0 +1,174 @@
+import { InvalidSettingError } from './errors.js';
+import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
+
+export { InvalidSettingError } from './errors.js';
+
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp', 'avif', 'original'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const FIT_MODES = ['cover', 'contain', 'inside', 'fill'] as const;
+export type FitMode = (typeof FIT_MODES)[number];
+
+/** The function's environment variables, named in one place for the function and for `init`. */
+export const FUNCTION_ENV = {
+  destBucket: 'DEST_BUCKET',
+  table: 'TABLE_NAME',
+  sourceBucket: 'SOURCE_BUCKET',
+  sizes: 'SIZES',
+  format: 'OUTPUT_FORMAT',
+  fit: 'FIT',
+  maxPixels: 'MAX_PIXELS',
+  maxBytes: 'MAX_BYTES',
+  allowUpscale: 'ALLOW_UPSCALE',
+  quality: 'OUTPUT_QUALITY',
+  cacheControl: 'CACHE_CONTROL',
+} as const;
+
+/**
+ * Process tuning the function's environment always carries. glibc gives each thread that allocates its own
+ * malloc arena; sharp's pipelines run on libuv's threads, and a warm container's RSS then creeps up image after
+ * image (measured: 185 MB after one 5640x3172 JPEG at three sizes, 580 MB after twenty). Two arenas hold it
+ * near 290 MB. glibc reads this only at process start, so it has to be a Lambda environment variable.
+ */
+export const RUNTIME_TUNING_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
+/** Well under sharp's own 268 MP ceiling: a 100 MP decode still fits a 1024 MB function with room to spare. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+/**
+ * The object is read into memory whole. 64 MiB is above any camera JPEG (a 50 MP JPEG is ~30 MB) and leaves a
+ * 1024 MB function over 600 MB for decoding a 100 MP image next to the source bytes.
+ */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Outputs keep their key when the source is uploaded again, so they are not immutable: a day bounds how long a
+ * browser or CDN may show the previous version, while still caching thumbnails well.
+ */
+export const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
+export const DEFAULT_OUTPUT_FORMAT: OutputFormat = 'png';
+export const DEFAULT_FIT: FitMode = 'cover';
+
+/** What the function runs with, validated once per container. */
+export interface FunctionSettings {
+  destBucket: string;
+  table: string;
+  /** Set when known; lets the loop guard tell a same-bucket setup from an event out of the destination bucket. */
+  sourceBucket: string | undefined;
+  sizes: SizeSpec[];
+  format: OutputFormat;
+  fit: FitMode;
+  maxPixels: number;
+  maxBytes: number;
+  allowUpscale: boolean;
+  quality: number | undefined;
+  cacheControl: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the function's settings from its environment.
+ * @throws InvalidSettingError naming the variable at fault.
+ */
+export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) throw new InvalidSettingError('is not set; the function needs it.', name);
+    return value;
+  };
+  const optional = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const sizesText = optional(FUNCTION_ENV.sizes) ?? DEFAULT_SIZE_SPEC;
+  let sizes: SizeSpec[];
+  try {
+    sizes = parseSizeSpec(sizesText);
+  } catch (error) {
+    throw new InvalidSettingError((error as Error).message, FUNCTION_ENV.sizes);
+  }
+  const quality = optional(FUNCTION_ENV.quality);
+  return {
+    destBucket: required(FUNCTION_ENV.destBucket),
+    table: required(FUNCTION_ENV.table),
+    sourceBucket: optional(FUNCTION_ENV.sourceBucket),
+    sizes,
+    format: choice(FUNCTION_ENV.format, optional(FUNCTION_ENV.format) ?? DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS),
+    fit: choice(FUNCTION_ENV.fit, optional(FUNCTION_ENV.fit) ?? DEFAULT_FIT, FIT_MODES),
+    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), DEFAULT_MAX_PIXELS),
+    maxBytes: positiveInteger(FUNCTION_ENV.maxBytes, optional(FUNCTION_ENV.maxBytes), DEFAULT_MAX_BYTES),
+    allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
+    quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
+    cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
+  };
+}
+
+export interface FunctionEnvironmentInput {
+  destBucket: string;
+  table: string;
+  sourceBucket?: string | undefined;
+  sizes?: string | readonly SizeSpec[] | undefined;
+  format?: OutputFormat | undefined;
+  fit?: FitMode | undefined;
+  maxPixels?: number | undefined;
+  maxBytes?: number | undefined;
+  allowUpscale?: boolean | undefined;
+  quality?: number | undefined;
+  cacheControl?: string | undefined;
+}
+
+/**
+ * The function's environment for the given settings: sizes, format and fit always (canonical text, so a
+ * comparison with the deployed configuration is exact), the other optional values only when given, and the
+ * runtime tuning.
+ * @throws InvalidSettingError when a value is invalid, so `init` fails before deploying it.
+ */
+export function functionEnvironment(input: FunctionEnvironmentInput): Record<string, string> {
+  const sizes = typeof input.sizes === 'string' || input.sizes === undefined ? parseSizeSpec(input.sizes ?? DEFAULT_SIZE_SPEC) : [...input.sizes];
+  const env: Record<string, string> = {
+    [FUNCTION_ENV.destBucket]: input.destBucket,
+    [FUNCTION_ENV.table]: input.table,
+  };
+  if (input.sourceBucket !== undefined) env[FUNCTION_ENV.sourceBucket] = input.sourceBucket;
+  env[FUNCTION_ENV.sizes] = formatSizeSpec(sizes);
+  env[FUNCTION_ENV.format] = input.format ?? DEFAULT_OUTPUT_FORMAT;
+  env[FUNCTION_ENV.fit] = input.fit ?? DEFAULT_FIT;
+  if (input.maxPixels !== undefined) env[FUNCTION_ENV.maxPixels] = String(input.maxPixels);
+  if (input.maxBytes !== undefined) env[FUNCTION_ENV.maxBytes] = String(input.maxBytes);
+  if (input.allowUpscale !== undefined) env[FUNCTION_ENV.allowUpscale] = String(input.allowUpscale);
+  if (input.quality !== undefined) env[FUNCTION_ENV.quality] = String(input.quality);
+  if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
+  loadFunctionSettings(env);
+  return { ...env, ...RUNTIME_TUNING_ENV };
+}
+
+function choice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  const lower = value.toLowerCase();
+  if (!(choices as readonly string[]).includes(lower)) {
+    throw new InvalidSettingError(`"${value}" is not one of ${choices.join(', ')}.`, name);
+  }
+  return lower as T;
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidSettingError(`"${value}" is not a positive whole number.`, name);
+  }
+  return n;
+}
+
+function qualitySetting(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 100) {
+    throw new InvalidSettingError(`"${value}" is not a whole number from 1 to 100.`, name);
+  }
+  return n;
+}
+
+function booleanSetting(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['true', '1', 'yes'].includes(lower)) return true;
+  if (['false', '0', 'no'].includes(lower)) return false;
+  throw new InvalidSettingError(`"${value}" is not true or false.`, name);
+}

@@ -1,0 +1,14 @@
+import { createRequire } from 'node:module';
+import type SharpModule from 'sharp';
+
+/**
+ * sharp, loaded with require rather than `import`: in the deployed function sharp lives in a layer under
+ * /opt/nodejs/node_modules, which Lambda puts on NODE_PATH, and only CommonJS resolution honours NODE_PATH.
+ * (The bundle keeps sharp external; its native binary cannot be bundled.)
+ */
+export const sharp = createRequire(import.meta.url)('sharp') as typeof SharpModule;
+export type { Sharp, SharpOptions, Metadata, OutputInfo } from 'sharp';
+
+// libvips' operation cache only helps when the same image is processed again; a function sees each image once,
+// so the cache would only hold memory (up to 50 MB by default) between invocations.
+sharp.cache(false);

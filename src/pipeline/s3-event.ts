@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
+import { loadTemplate, renderTemplate } from '../provision/templates.js';
+
+export interface S3EventObject {
+  key: string;
+  bytes: number;
+  /** Without quotes. */
+  eTag: string;
+}
+
+export interface S3EventContext {
+  bucket: string;
+  region: string;
+  partition: string;
+  /** Shown as the requester and configuration, so a synthesized record is recognisable in the function's logs. */
+  principalId: string;
+  configurationId: string;
+  now?: Date;
+}
+
+/** The record S3 sends for ObjectCreated:Put (event structure version 2.1), as documented by AWS. */
+export interface S3EventRecord {
+  eventVersion: string;
+  eventSource: 'aws:s3';
+  awsRegion: string;
+  eventTime: string;
+  eventName: string;
+  userIdentity: { principalId: string };
+  requestParameters: { sourceIPAddress: string };
+  responseElements: { 'x-amz-request-id': string; 'x-amz-id-2': string };
+  s3: {
+    s3SchemaVersion: string;
+    configurationId: string;
+    bucket: { name: string; ownerIdentity: { principalId: string }; arn: string };
+    object: { key: string; size: number; eTag: string; sequencer: string };
+  };
+}
+
+export interface S3Event {
+  Records: S3EventRecord[];
+}
+
+/**
+ * An S3 ObjectCreated:Put notification for an object that already exists, rendered from templates/s3-event.json
+ * (S3's documented event structure 2.1) with the key form-encoded as S3 encodes it (space as "+"), so the
+ * function cannot tell it from a real upload.
+ */
+export function synthesizeS3Event(object: S3EventObject, context: S3EventContext): S3Event {
+  const now = context.now ?? new Date();
+  return renderTemplate(loadTemplate('s3-event.json'), {
+    region: context.region,
+    eventTime: now.toISOString(),
+    eventName: 'ObjectCreated:Put',
+    principalId: context.principalId,
+    requestId: randomBytes(8).toString('hex').toUpperCase(),
+    configurationId: context.configurationId,
+    bucket: context.bucket,
+    partition: context.partition,
+    key: encodeS3EventKey(object.key),
+    size: object.bytes,
+    eTag: object.eTag,
+    // S3's sequencer orders the events of one key; a hex timestamp does the same for ours.
+    sequencer: (now.getTime() * 1000).toString(16).toUpperCase().padStart(16, '0'),
+  }) as unknown as S3Event;
+}

@@ -1,0 +1,65 @@
+import type { LayerVersionsListItem } from '@aws-sdk/client-lambda';
+import { listLayerVersions, publishLayerVersion } from '../aws/lambda.js';
+import { FUNCTION_RUNTIME } from './stack.js';
+import { noop, type Plan, type Step } from './types.js';
+
+export interface DesiredLayer {
+  /** Hex SHA-256 of the layer zip; undefined when only checking that a version exists (status). */
+  sha256: string | undefined;
+  architecture: string;
+}
+
+export interface ObservedLayer {
+  /** Newest first. */
+  versions: LayerVersionsListItem[];
+}
+
+/** The zip hash a version was published with, from its Description (`... sha256:<hex>`). */
+export function layerVersionHash(version: LayerVersionsListItem | undefined): string | undefined {
+  return /sha256:([0-9a-f]{64})/.exec(version?.Description ?? '')?.[1];
+}
+
+export function planLayer(desired: DesiredLayer, observed: ObservedLayer): Plan {
+  const latest = observed.versions[0];
+  if (!latest) return { action: 'create', reason: 'no version published', changes: ['publish version 1'] };
+  const next = `publish version ${(latest.Version ?? 0) + 1}`;
+  if (desired.sha256 !== undefined && layerVersionHash(latest) !== desired.sha256) {
+    return { action: 'update', reason: `version ${latest.Version ?? '?'} holds other bytes`, changes: [next] };
+  }
+  const architectures = latest.CompatibleArchitectures ?? [];
+  if (architectures.length > 0 && !architectures.includes(desired.architecture as never)) {
+    return { action: 'update', reason: `version ${latest.Version ?? '?'} is for ${architectures.join(', ')}`, changes: [next] };
+  }
+  return noop(`version ${latest.Version ?? '?'} is current`);
+}
+
+export const layerStep: Step<ObservedLayer> = {
+  id: 'layer',
+  resource: 'sharp layer',
+  name: (context) => context.stack.settings.layerName,
+  async observe(context) {
+    return { versions: await listLayerVersions(context.clients.lambda, context.stack.settings.layerName) };
+  },
+  plan: (context, observed) =>
+    planLayer({ sha256: context.artifacts?.layerZip.sha256, architecture: context.stack.settings.arch }, observed),
+  async apply(context, _observed, _plan, progress) {
+    const { artifacts } = context;
+    if (!artifacts) throw new Error('the layer step needs the built layer');
+    progress(`publishing ${(artifacts.layerZip.size / 1024 / 1024).toFixed(1)} MB`);
+    const published = await publishLayerVersion(context.clients.lambda, {
+      layerName: context.stack.settings.layerName,
+      zip: artifacts.layerZip.bytes,
+      description: artifacts.layerZip.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: context.stack.settings.arch,
+    });
+    context.outputs.layerVersionArn = published.layerVersionArn;
+  },
+  settle(context, observed, plan, applied) {
+    if (applied) return;
+    const latest = observed.versions[0];
+    // A dry run names the version it would publish, so the function's plan shows the layer changing.
+    context.outputs.layerVersionArn =
+      plan.action === 'no-op' && latest?.LayerVersionArn ? latest.LayerVersionArn : `${context.stack.layerArn}:${(latest?.Version ?? 0) + 1}`;
+  },
+};

@@ -1,0 +1,82 @@
+import type { StackSettings } from '../config/settings.js';
+import type { Identity } from '../context.js';
+import { functionEnvironment } from '../../lambda-src/core/settings.js';
+import { loadTemplate, renderTemplate, type Json } from './templates.js';
+
+export const FUNCTION_RUNTIME = 'nodejs22.x';
+export const FUNCTION_HANDLER = 'index.handler';
+/** The table's hash key, as the metadata contract names it. */
+export const TABLE_HASH_KEY = 'ImageID';
+/** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */
+export const STACK_TAG = 'img-resizer:stack';
+export const INLINE_POLICY_NAME = 'img-resizer-function';
+/** The function's resource-policy statement that lets S3 invoke it. */
+export const INVOKE_STATEMENT_ID = 'img-resizer-s3-invoke';
+/**
+ * What the function calls on the table: it writes one item per upload (PutItem), and nothing else; backfill and
+ * `metadata` read with the operator's credentials, not the function's.
+ */
+export const FUNCTION_TABLE_ACTIONS = ['dynamodb:PutItem'];
+// templates/function-policy.json also grants s3:ListBucket on the source bucket (the bucket, not its objects):
+// without it S3 answers GetObject for a missing key with 403 AccessDenied instead of 404 NoSuchKey, and the
+// function could not record NOT_FOUND for an object deleted before it ran.
+
+/** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
+export interface StackModel {
+  settings: StackSettings;
+  account: string;
+  partition: string;
+  region: string;
+  tags: Record<string, string>;
+  sourceBucketArn: string;
+  destBucketArn: string;
+  tableArn: string;
+  /** The role's ARN as IAM will report it (roles created here have path "/"). */
+  roleArn: string;
+  functionArn: string;
+  layerArn: string;
+  trustPolicy: Json;
+  functionPolicy: Json;
+  environment: Record<string, string>;
+  notificationId: string;
+}
+
+export function stackModel(settings: StackSettings, identity: Pick<Identity, 'account' | 'partition'>, region: string): StackModel {
+  const { account } = identity;
+  const partition = identity.partition || 'aws';
+  const vars = {
+    partition,
+    region,
+    account,
+    sourceBucket: settings.sourceBucket,
+    sourcePrefix: settings.prefix ?? '',
+    destBucket: settings.destBucket,
+    table: settings.table,
+    functionName: settings.functionName,
+    tableActions: FUNCTION_TABLE_ACTIONS,
+  };
+  return {
+    settings,
+    account,
+    partition,
+    region,
+    tags: { [STACK_TAG]: settings.stackName },
+    sourceBucketArn: `arn:${partition}:s3:::${settings.sourceBucket}`,
+    destBucketArn: `arn:${partition}:s3:::${settings.destBucket}`,
+    tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${settings.table}`,
+    roleArn: `arn:${partition}:iam::${account}:role/${settings.roleName}`,
+    functionArn: `arn:${partition}:lambda:${region}:${account}:function:${settings.functionName}`,
+    layerArn: `arn:${partition}:lambda:${region}:${account}:layer:${settings.layerName}`,
+    trustPolicy: loadTemplate('lambda-trust-policy.json'),
+    functionPolicy: renderTemplate(loadTemplate('function-policy.json'), vars),
+    environment: functionEnvironment({
+      destBucket: settings.destBucket,
+      table: settings.table,
+      sourceBucket: settings.sourceBucket,
+      sizes: settings.sizes,
+      format: settings.format,
+      fit: settings.fit,
+    }),
+    notificationId: `img-resizer-${settings.stackName}`,
+  };
+}

@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  HeadObjectCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, GetPolicyCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { runInit } from '../../src/commands/init.js';
+import type { AwsClients } from '../../src/aws/clients.js';
+import { parsePolicyDocument } from '../../src/provision/policy.js';
+import { INLINE_POLICY_NAME } from '../../src/provision/stack.js';
+import { imageIdFor } from '../../lambda-src/core/image-id.js';
+import { localTestContext } from '../helpers/context.js';
+import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';
+
+let stack: DeployedTestStack;
+let clients: AwsClients;
+
+beforeAll(async () => {
+  stack = await deployTestStack();
+  clients = await stack.context.clients();
+});
+afterAll(() => {
+  stack.context.close();
+});
+
+async function poll<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+describe('init from nothing', () => {
+  it('creates every resource, and says so in the summary', () => {
+    expect(stack.result.exitCode).toBe(0);
+    expect(stack.result.upToDate).toBe(false);
+    expect(stack.result.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      'identity:unchanged',
+      'source-bucket:applied',
+      'dest-bucket:applied',
+      'table:applied',
+      'role:applied',
+      'layer:applied',
+      'function:applied',
+      'permission:applied',
+      'trigger:applied',
+    ]);
+    expect(stack.stdout()).toMatch(/Resource\s+Name\s+Action\s+Detail/);
+    expect(stack.stdout()).toContain('is ready');
+  });
+
+  it('writes the resolved settings, without credentials, in the working directory', async () => {
+    const written = JSON.parse(await readFile(path.join(stack.cwd, 'img-resizer.config.json'), 'utf8')) as Record<string, unknown>;
+    expect(written).toEqual(JSON.parse(JSON.stringify(stack.settings)));
+    expect(written).toMatchObject({ sizes: 'thumbnail=200x200', format: 'png', memory: 1024, timeout: 60, region: 'us-east-1' });
+    expect(JSON.stringify(written)).not.toMatch(/secret|accessKey|token/i);
+  });
+
+  it('makes both buckets private, encrypted, owner-enforced and tagged', async () => {
+    for (const bucket of [stack.settings.sourceBucket, stack.settings.destBucket]) {
+      const block = await clients.s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+      expect(block.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+      const encryption = await clients.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      expect(encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+      const ownership = await clients.s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket }));
+      expect(ownership.OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe('BucketOwnerEnforced');
+      const tags = await clients.s3.send(new GetBucketTaggingCommand({ Bucket: bucket }));
+      expect(tags.TagSet).toContainEqual({ Key: 'img-resizer:stack', Value: stack.settings.stackName });
+    }
+  });
+
+  it('creates an on-demand table keyed by ImageID (S)', async () => {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: stack.settings.table }));
+    expect(Table).toMatchObject({
+      TableStatus: 'ACTIVE',
+      KeySchema: [{ AttributeName: 'ImageID', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'S' }],
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+    });
+  });
+
+  it('creates a role only Lambda may assume, granting exactly what the function uses', async () => {
+    const { Role } = await clients.iam.send(new GetRoleCommand({ RoleName: stack.settings.roleName }));
+    const trust = parsePolicyDocument(Role?.AssumeRolePolicyDocument) as { Statement: { Principal: unknown; Action: unknown }[] };
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]).toMatchObject({ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' });
+
+    const { PolicyDocument } = await clients.iam.send(new GetRolePolicyCommand({ RoleName: stack.settings.roleName, PolicyName: INLINE_POLICY_NAME }));
+    const policy = parsePolicyDocument(PolicyDocument) as { Statement: { Effect: string; Action: string[]; Resource: string[] }[] };
+    const { account } = await stack.context.identity();
+    const { sourceBucket, destBucket, table, functionName } = stack.settings;
+    const grants = policy.Statement.flatMap((s) => s.Action.flatMap((a) => s.Resource.map((r) => `${s.Effect} ${a} ${r}`)));
+    expect(grants.sort()).toEqual(
+      [
+        `Allow s3:GetObject arn:aws:s3:::${sourceBucket}/*`,
+        `Allow s3:ListBucket arn:aws:s3:::${sourceBucket}`,
+        `Allow s3:PutObject arn:aws:s3:::${destBucket}/resized-*`,
+        `Allow s3:PutObject arn:aws:s3:::${destBucket}/resized/*`,
+        `Allow dynamodb:PutItem arn:aws:dynamodb:us-east-1:${account}:table/${table}`,
+        `Allow logs:CreateLogGroup arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:*`,
+        `Allow logs:CreateLogStream arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
+        `Allow logs:PutLogEvents arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
+      ].sort(),
+    );
+  });
+
+  it('deploys the function with its layer, settings and environment', async () => {
+    const artifacts = await testArtifacts();
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    const { LayerVersions } = await clients.lambda.send(new ListLayerVersionsCommand({ LayerName: stack.settings.layerName }));
+    expect(LayerVersions).toHaveLength(1);
+    expect(LayerVersions?.[0]?.Description).toContain(`sha256:${artifacts.layerZip.sha256}`);
+    expect(Configuration).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 60,
+      Architectures: [stack.settings.arch],
+      CodeSha256: artifacts.functionZip.codeSha256,
+      Role: (await clients.iam.send(new GetRoleCommand({ RoleName: stack.settings.roleName }))).Role?.Arn,
+      Layers: [expect.objectContaining({ Arn: LayerVersions?.[0]?.LayerVersionArn })],
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+    });
+    expect(Configuration?.Environment?.Variables).toMatchObject({
+      DEST_BUCKET: stack.settings.destBucket,
+      TABLE_NAME: stack.settings.table,
+      SOURCE_BUCKET: stack.settings.sourceBucket,
+      SIZES: 'thumbnail=200x200',
+      OUTPUT_FORMAT: 'png',
+      FIT: 'cover',
+    });
+  });
+
+  it('lets S3 (only from the source bucket and account) invoke the function, and wires the trigger', async () => {
+    const { account } = await stack.context.identity();
+    const { Policy } = await clients.lambda.send(new GetPolicyCommand({ FunctionName: stack.settings.functionName }));
+    const statements = (JSON.parse(Policy ?? '{}') as { Statement: Record<string, unknown>[] }).Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'lambda:InvokeFunction',
+        Condition: { ArnLike: { 'AWS:SourceArn': `arn:aws:s3:::${stack.settings.sourceBucket}` }, StringEquals: { 'AWS:SourceAccount': account } },
+      }),
+    ]);
+    const notification = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: stack.settings.sourceBucket }));
+    expect(notification.LambdaFunctionConfigurations).toEqual([
+      expect.objectContaining({
+        Id: `img-resizer-${stack.settings.stackName}`,
+        LambdaFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:${stack.settings.functionName}`,
+        Events: ['s3:ObjectCreated:*'],
+      }),
+    ]);
+  });
+});
+
+describe('running init again', () => {
+  it('with nothing changed sends no request that changes state, and says all is up to date', async () => {
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts() });
+    expect(result).toMatchObject({ exitCode: 0, upToDate: true });
+    expect(again.recorder.mutating()).toEqual([]);
+    expect(again.stdout()).toContain('Everything is up to date; nothing changed.');
+    again.context.close();
+  });
+
+  it('with --dry-run prints the plan of a change and sends nothing that changes state', async () => {
+    const dry = await localTestContext({ json: true }, stack.cwd);
+    const result = await runInit(dry.context, { artifacts: await testArtifacts(), memory: 2048, dryRun: true });
+    expect(dry.recorder.mutating()).toEqual([]);
+    const document = JSON.parse(dry.stdout()) as { dryRun: boolean; upToDate: boolean; steps: { id: string; action: string; status: string; changes: string[] }[] };
+    expect(document).toMatchObject({ dryRun: true, upToDate: false });
+    expect(document.steps.find((s) => s.id === 'function')).toMatchObject({ action: 'update', status: 'planned', changes: ['memory 1024 → 2048 MB'] });
+    expect(result.steps.filter((s) => s.action !== 'no-op').map((s) => s.id)).toEqual(['function']);
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.MemorySize).toBe(1024);
+    // the settings file keeps what was deployed
+    expect(JSON.parse(await readFile(path.join(stack.cwd, 'img-resizer.config.json'), 'utf8'))).toMatchObject({ memory: 1024 });
+    dry.context.close();
+  });
+
+  it('updates a changed policy and setting in place, and keeps other notification configurations', async () => {
+    const { sourceBucket, roleName, functionName } = stack.settings;
+    // Someone widened the policy by hand, and another tool added its own notification on the bucket.
+    await clients.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: INLINE_POLICY_NAME,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+      }),
+    );
+    const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: sourceBucket }));
+    const foreign = { Id: 'audit', LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', Events: ['s3:ObjectRemoved:*' as const] };
+    await clients.s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: sourceBucket,
+        NotificationConfiguration: { LambdaFunctionConfigurations: [foreign, ...(current.LambdaFunctionConfigurations ?? [])] },
+      }),
+    );
+
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts(), timeout: 90 });
+    expect(result.steps.filter((s) => s.action !== 'no-op').map((s) => `${s.id}:${s.action}`)).toEqual(['role:update', 'function:update']);
+    expect(again.recorder.mutating().map((r) => `${r.service}:${r.operation}`)).toEqual(['iam:PutRolePolicy', 'lambda:UpdateFunctionConfiguration']);
+
+    const { PolicyDocument } = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }));
+    expect(JSON.stringify(parsePolicyDocument(PolicyDocument))).not.toContain('s3:*');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
+    expect(Configuration).toMatchObject({ Timeout: 90, LastUpdateStatus: 'Successful' });
+    const notification = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: sourceBucket }));
+    expect(notification.LambdaFunctionConfigurations?.map((c) => c.Id).sort()).toEqual(['audit', `img-resizer-${stack.settings.stackName}`].sort());
+    again.context.close();
+  });
+});
+
+describe('the deployed pipeline', () => {
+  it('resizes an uploaded image and records a SUCCEEDED item', async () => {
+    const key = 'photos/cat.jpg';
+    const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 120, b: 40 } } }).jpeg().toBuffer();
+    await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key, Body: image, ContentType: 'image/jpeg' }));
+
+    const output = await poll('the resized output', () =>
+      clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.destBucket, Key: 'resized-photos/cat.png' })),
+    );
+    expect(output.ContentType).toBe('image/png');
+    const item = await poll('the SUCCEEDED metadata item', async () => {
+      const { Item } = await clients.documents.send(new GetCommand({ TableName: stack.settings.table, Key: { ImageID: imageIdFor(stack.settings.sourceBucket, key) } }));
+      return Item?.Status === 'SUCCEEDED' ? Item : undefined;
+    });
+    expect(item).toMatchObject({ OriginalFile: key, ResizedFile: 'resized-photos/cat.png', OriginalWidth: 640, OriginalHeight: 480 });
+  });
+});
