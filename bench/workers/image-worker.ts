@@ -1,0 +1,136 @@
+/**
+ * The bench's Node.js worker, bundled by esbuild and run as a child process, so what it measures is a plain
+ * `node` (no TypeScript loader) holding only the libraries of the engine at hand.
+ *
+ *   serve CONFIG   preload CONFIG.files, print {"ready":true}, then answer one JSON line per request
+ *                  {"engine", "files":[indices]} with {"times":[ms per file]}: a timed pass, run on request so
+ *                  the parent can interleave engines and processes round by round.
+ *   peak CONFIG    run CONFIG.engine once on CONFIG.file and print {"maxRssKib", "ms"}: one fresh process per case.
+ *
+ * "ours" comes from the image core bundled separately (CONFIG.core), so this worker builds before it exists.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import type SharpModule from 'sharp';
+import { LARGE_ONLY, sizeSpec, THREE_SIZES, THUMBNAIL, type EngineName, type PeakConfig, type ServeConfig } from '../lib/engines.js';
+
+type Engine = (input: Buffer) => Promise<unknown>;
+
+/** The image core's bundle (bench/lib/bundle.ts): its exports, typed from the sources. */
+type CoreModule = Pick<typeof import('../../lambda-src/core/image.js'), 'processImage'> &
+  Pick<typeof import('../../lambda-src/core/sizes.js'), 'parseSizeSpec'> &
+  Pick<typeof import('../../lambda-src/core/settings.js'), 'DEFAULT_MAX_PIXELS' | 'DEFAULT_MAX_BYTES'>;
+
+/** sharp as the function loads it (require, see lambda-src/core/sharp.ts), so ours and the others share one instance. */
+function loadSharp(): typeof SharpModule {
+  const sharp = createRequire(import.meta.url)('sharp') as typeof SharpModule;
+  // Every Lambda invocation sees a new image, so libvips' operation cache could only flatter repeated passes
+  // (the function turns it off too).
+  sharp.cache(false);
+  return sharp;
+}
+
+async function loadEngine(name: EngineName, corePath: string | undefined): Promise<Engine> {
+  switch (name) {
+    case 'idle':
+      return () => Promise.resolve(0);
+    case 'idle-sharp': {
+      const sharp = loadSharp();
+      return () => Promise.resolve(sharp.versions.vips);
+    }
+    case 'bare-1': {
+      // The floor: decode and resize to the thumbnail, nothing else (no orientation, no checks).
+      const sharp = loadSharp();
+      return (input) => sharp(input).resize(THUMBNAIL.width, THUMBNAIL.height, { fit: 'cover' }).png().toBuffer();
+    }
+    case 'naive-3': {
+      // The naive way: one full pipeline per size, all three at once, each decoding the source.
+      const sharp = loadSharp();
+      return (input) =>
+        Promise.all(
+          THREE_SIZES.map((s) =>
+            sharp(input).rotate().resize(s.width, s.height, { fit: 'cover', withoutEnlargement: true }).png().toBuffer(),
+          ),
+        );
+    }
+    case 'ours-1':
+    case 'ours-1600':
+    case 'ours-3': {
+      if (corePath === undefined) throw new Error('the image core is not available');
+      loadSharp();
+      const core = (await import(pathToFileURL(corePath).href)) as CoreModule;
+      const sizes = core.parseSizeSpec(sizeSpec(name === 'ours-1' ? [THUMBNAIL] : name === 'ours-3' ? THREE_SIZES : LARGE_ONLY));
+      // The function's defaults: limits on, no upscaling.
+      const options = { sizes, format: 'png', fit: 'cover', maxPixels: core.DEFAULT_MAX_PIXELS, maxBytes: core.DEFAULT_MAX_BYTES, allowUpscale: false } as const;
+      return (input) => core.processImage(input, options);
+    }
+    case 'jimp-1': {
+      const { Jimp } = await import('jimp');
+      return async (input) => {
+        const image = await Jimp.read(input);
+        image.cover({ w: THUMBNAIL.width, h: THUMBNAIL.height });
+        return image.getBuffer('image/png');
+      };
+    }
+  }
+}
+
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function send(message: unknown): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function serve(config: ServeConfig): Promise<void> {
+  const inputs = await Promise.all(config.files.map((file) => readFile(file)));
+  const engines = new Map<EngineName, Engine>();
+  for (const name of config.engines) engines.set(name, await loadEngine(name, config.core));
+  send({ ready: true });
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const request = JSON.parse(line) as { engine: EngineName; files: number[] };
+    try {
+      const engine = engines.get(request.engine);
+      if (!engine) throw new Error(`engine ${request.engine} not loaded`);
+      collectGarbage();
+      const times: number[] = [];
+      for (const index of request.files) {
+        const input = inputs[index];
+        if (!input) throw new Error(`no file ${index}`);
+        const started = performance.now();
+        await engine(input);
+        times.push(performance.now() - started);
+      }
+      send({ times });
+    } catch (error) {
+      send({ error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+async function peak(config: PeakConfig): Promise<void> {
+  const engine = await loadEngine(config.engine, config.core);
+  const input = config.engine === 'idle' || config.engine === 'idle-sharp' ? Buffer.alloc(0) : await readFile(config.file);
+  const started = performance.now();
+  await engine(input);
+  const ms = performance.now() - started;
+  send({ maxRssKib: process.resourceUsage().maxRSS, ms });
+}
+
+async function main(): Promise<void> {
+  const [mode, json] = process.argv.slice(2);
+  if (json === undefined) throw new Error('usage: image-worker serve|peak CONFIG_JSON');
+  if (mode === 'serve') await serve(JSON.parse(json) as ServeConfig);
+  else if (mode === 'peak') await peak(JSON.parse(json) as PeakConfig);
+  else throw new Error(`unknown mode ${mode ?? ''}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
