@@ -1,7 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
-import { settingsPath } from './config/settings.js';
+import { readSettingsFile, settingsPath } from './config/settings.js';
 import { Output } from './ui/output.js';
 import { ensureLocalStack } from './local/ministack.js';
 
@@ -69,7 +69,13 @@ export class AppContext {
       const stack = await ensureLocalStack({ cwd: this.cwd, output: this.output });
       return localTarget(stack.endpoint, this.globals);
     }
-    return resolveTarget(this.globals);
+    const target = resolveTarget(this.globals);
+    if (target.region === undefined) {
+      // After `init`, the stack's own region beats the profile's, so later commands find the stack.
+      const settings = await readSettingsFile(this.settingsFile).catch(() => undefined);
+      if (settings?.region) return { ...target, region: settings.region };
+    }
+    return target;
   }
 
   /** AWS clients for the target; the first call also prints where the command acts. */
