@@ -61,20 +61,41 @@ export async function putRolePolicy(iam: IAMClient, roleName: string, policyName
   await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }));
 }
 
+/** The role's other permissions: inline policy names and attached managed policy ARNs (every page). */
+export async function listRolePermissions(iam: IAMClient, roleName: string): Promise<{ inline: string[]; managed: string[] }> {
+  const inline: string[] = [];
+  const managed: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+    inline.push(...(page.PolicyNames ?? []));
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  do {
+    const page = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+    managed.push(...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])));
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return { inline, managed };
+}
+
+export async function detachManagedPolicy(iam: IAMClient, roleName: string, policyArn: string): Promise<void> {
+  await ignoreMissing(iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })));
+}
+
+export async function deleteInlinePolicy(iam: IAMClient, roleName: string, policyName: string): Promise<void> {
+  await ignoreMissing(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+}
+
 /**
  * Deletes the role after removing its inline policies and detaching managed ones (IAM refuses to delete a role
  * that still has any). False when the role was already gone.
  */
 export async function deleteRoleCompletely(iam: IAMClient, roleName: string): Promise<boolean> {
   try {
-    const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-    for (const policyName of inline.PolicyNames ?? []) {
-      await ignoreMissing(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-    }
-    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
-    for (const policy of attached.AttachedPolicies ?? []) {
-      if (policy.PolicyArn) await ignoreMissing(iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy.PolicyArn })));
-    }
+    const { inline, managed } = await listRolePermissions(iam, roleName);
+    for (const policyName of inline) await deleteInlinePolicy(iam, roleName, policyName);
+    for (const policyArn of managed) await detachManagedPolicy(iam, roleName, policyArn);
     await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
     return true;
   } catch (error) {

@@ -49,6 +49,21 @@ export interface FunctionSpec {
   description: string;
 }
 
+/** The fields CreateFunction and UpdateFunctionConfiguration share (architecture goes with the code). */
+function configurationFields(spec: FunctionSpec) {
+  return {
+    FunctionName: spec.functionName,
+    Role: spec.roleArn,
+    Runtime: spec.runtime,
+    Handler: spec.handler,
+    MemorySize: spec.memory,
+    Timeout: spec.timeout,
+    Layers: spec.layers,
+    Environment: { Variables: spec.environment },
+    Description: spec.description,
+  };
+}
+
 /** How long to keep retrying CreateFunction while a new role propagates through IAM. Injectable for tests. */
 export interface PropagationRetry {
   minTimeoutMs: number;
@@ -78,16 +93,8 @@ export async function createFunction(
   const create = () =>
     lambda.send(
       new CreateFunctionCommand({
-        FunctionName: spec.functionName,
-        Role: spec.roleArn,
-        Runtime: spec.runtime,
-        Handler: spec.handler,
-        MemorySize: spec.memory,
-        Timeout: spec.timeout,
+        ...configurationFields(spec),
         Architectures: [spec.architecture],
-        Layers: spec.layers,
-        Environment: { Variables: spec.environment },
-        Description: spec.description,
         Code: { ZipFile: zip },
         PackageType: 'Zip',
         Tags: tags,
@@ -126,17 +133,7 @@ export async function updateFunctionCode(lambda: LambdaClient, functionName: str
 
 export async function updateFunctionConfiguration(lambda: LambdaClient, spec: FunctionSpec): Promise<void> {
   await lambda.send(
-    new UpdateFunctionConfigurationCommand({
-      FunctionName: spec.functionName,
-      Role: spec.roleArn,
-      Runtime: spec.runtime,
-      Handler: spec.handler,
-      MemorySize: spec.memory,
-      Timeout: spec.timeout,
-      Layers: spec.layers,
-      Environment: { Variables: spec.environment },
-      Description: spec.description,
-    }),
+    new UpdateFunctionConfigurationCommand(configurationFields(spec)),
   );
 }
 

@@ -42,6 +42,10 @@ export async function headBucket(s3: S3Client, bucket: string): Promise<BucketPr
     if (status === 404 || name === 'NotFound' || name === 'NoSuchBucket') return { kind: 'absent' };
     if (status === 403) return { kind: 'forbidden' };
     if (status === 301) return { kind: 'elsewhere', region: bucketRegionHeader(error) };
+    // A request signed for the wrong region can also come back 400 (AuthorizationHeaderMalformed has no body
+    // on HEAD); S3 still names the bucket's region in x-amz-bucket-region.
+    const region = bucketRegionHeader(error);
+    if (status === 400 && region !== undefined && region !== (await s3.config.region())) return { kind: 'elsewhere', region };
     throw error;
   }
 }
@@ -92,7 +96,7 @@ export async function getBucketSettings(s3: S3Client, bucket: string): Promise<B
   return { publicAccessBlock, encryption, ownership, tags: tags ?? {} };
 }
 
-export type CreateBucketOutcome = 'created' | 'already-owned' | 'taken';
+export type CreateBucketOutcome = 'created' | 'already-owned' | 'taken' | 'busy';
 
 /** Creates a bucket in `region` (LocationConstraint outside us-east-1, which rejects one). */
 export async function createBucket(s3: S3Client, bucket: string, region: string): Promise<CreateBucketOutcome> {
@@ -109,6 +113,8 @@ export async function createBucket(s3: S3Client, bucket: string, region: string)
     const name = awsErrorName(error);
     if (name === 'BucketAlreadyOwnedByYou') return 'already-owned';
     if (name === 'BucketAlreadyExists') return 'taken';
+    // 409 OperationAborted: the name was deleted moments ago (say, by destroy) and S3 has not released it yet.
+    if (name === 'OperationAborted') return 'busy';
     throw error;
   }
 }
@@ -163,8 +169,24 @@ export async function getNotificationConfiguration(s3: S3Client, bucket: string)
   }
 }
 
-export async function putNotificationConfiguration(s3: S3Client, bucket: string, configuration: NotificationConfiguration): Promise<void> {
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: configuration }));
+/**
+ * Replaces the bucket's whole notification configuration. S3 validates every destination in it (ours and
+ * everyone else's) unless `skipDestinationValidation`: destroy skips it, since it only removes our entry and
+ * must not fail because another tool's queue or function has gone.
+ */
+export async function putNotificationConfiguration(
+  s3: S3Client,
+  bucket: string,
+  configuration: NotificationConfiguration,
+  options: { skipDestinationValidation?: boolean } = {},
+): Promise<void> {
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: configuration,
+      ...(options.skipDestinationValidation ? { SkipDestinationValidation: true } : {}),
+    }),
+  );
 }
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
@@ -180,7 +202,9 @@ export async function emptyBucket(s3: S3Client, bucket: string, onProgress?: (de
     for await (const page of listObjectVersionPages(s3, bucket)) {
       const identifiers: ObjectIdentifier[] = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
         .filter((v): v is typeof v & { Key: string } => v.Key !== undefined)
-        .map((v) => ({ Key: v.Key, ...(v.VersionId === undefined || v.VersionId === 'null' ? {} : { VersionId: v.VersionId }) }));
+        // Always name the version, "null" included: a key without one, in a versioned bucket, would only add a
+        // delete marker behind the pager, and DeleteBucket would then fail with BucketNotEmpty.
+        .map((v) => ({ Key: v.Key, ...(v.VersionId === undefined ? {} : { VersionId: v.VersionId }) }));
       for (let i = 0; i < identifiers.length; i += DELETE_BATCH) {
         const batch = identifiers.slice(i, i + DELETE_BATCH);
         const response = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
@@ -212,6 +236,12 @@ async function* listObjectVersionPages(s3: S3Client, bucket: string): AsyncGener
     keyMarker = page.NextKeyMarker;
     versionIdMarker = page.NextVersionIdMarker;
   }
+}
+
+/** Whether the bucket holds anything at all (any object version or delete marker); one cheap read. */
+export async function bucketHoldsObjects(s3: S3Client, bucket: string): Promise<boolean> {
+  const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1 }));
+  return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0) > 0;
 }
 
 /** Deletes an empty bucket; false when it was already gone. */

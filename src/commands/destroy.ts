@@ -14,7 +14,7 @@ import { inquirerPrompter, loadStackSettings, type Prompter, type StackSettings 
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
 import { explainError } from '../provision/runner.js';
-import { INVOKE_STATEMENT_ID, STACK_TAG, stackModel } from '../provision/stack.js';
+import { ADOPTED_TAG, INVOKE_STATEMENT_ID, STACK_TAG, stackModel } from '../provision/stack.js';
 import { desiredTrigger, isOurs, removeTrigger } from '../provision/trigger.js';
 import { renderTable } from '../ui/output.js';
 import { checkRegion, targetRegion } from './init.js';
@@ -39,6 +39,8 @@ export interface DestroyResult {
   cancelled: boolean;
   settings: StackSettings;
   resources: DestroyedResource[];
+  /** What destroy deliberately does not delete (the function's log group), one line each. */
+  left: string[];
 }
 
 /**
@@ -66,7 +68,7 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
       : `stack "${settings.stackName}", including buckets ${buckets.join(' and ')} with every object in them`;
     if (!(await prompter.confirm(`Delete ${what}?`, false))) {
       output.info('Nothing was deleted.');
-      return { exitCode: ExitCode.Ok, cancelled: true, settings, resources: [] };
+      return { exitCode: ExitCode.Ok, cancelled: true, settings, resources: [], left: [] };
     }
   }
 
@@ -91,7 +93,7 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
     const current = await getNotificationConfiguration(s3, settings.sourceBucket);
     const ours = desiredTrigger({ id: stack.notificationId, functionArn: stack.functionArn });
     if (!current?.LambdaFunctionConfigurations?.some((entry) => isOurs(entry, ours))) return { outcome: 'gone', detail: '' };
-    await putNotificationConfiguration(s3, settings.sourceBucket, removeTrigger(current, ours));
+    await putNotificationConfiguration(s3, settings.sourceBucket, removeTrigger(current, ours), { skipDestinationValidation: true });
     return { outcome: 'deleted', detail: 'other notifications kept' };
   });
   await step('Invoke permission', INVOKE_STATEMENT_ID, async () =>
@@ -127,6 +129,9 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
       if (tags[STACK_TAG] !== settings.stackName) {
         return { outcome: 'kept', detail: `not tagged ${STACK_TAG}=${settings.stackName}, so not emptied` };
       }
+      if (tags[ADOPTED_TAG] === 'true') {
+        return { outcome: 'kept', detail: 'it held objects before init adopted it, so it stays with them' };
+      }
       progress('emptying');
       const deleted = await emptyBucket(s3, bucket, (n) => { progress(`emptying: ${n} deleted`); });
       await deleteBucket(s3, bucket);
@@ -134,14 +139,24 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
     });
   }
 
-  if (output.json) output.result({ stackName: settings.stackName, resources });
+  // Lambda itself creates the function's log group on first run (the role may create it); destroy leaves it,
+  // with its logs, for whoever investigates later, and says so.
+  const left = [`log group ${functionLogGroup(settings.functionName)}`];
+
+  if (output.json) output.result({ stackName: settings.stackName, resources, left });
   else {
     output.info('');
     output.info(renderTable(['Resource', 'Name', 'Result', 'Detail'], resources.map((r) => [r.resource, r.name, r.outcome, r.detail])));
     output.info('');
+    for (const item of left) output.info(`left: ${item} (its logs stay; \`aws logs delete-log-group\` removes it)`);
     output.success(`Stack "${settings.stackName}" is gone${options.keepBuckets ? ' (buckets kept)' : ''}. The settings file stays, so \`img-resizer init\` can bring it back.`);
   }
-  return { exitCode: ExitCode.Ok, cancelled: false, settings, resources };
+  return { exitCode: ExitCode.Ok, cancelled: false, settings, resources, left };
+}
+
+/** The CloudWatch Logs group Lambda writes the function's logs to. */
+export function functionLogGroup(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
 }
 
 export function destroyCommand(): Command {

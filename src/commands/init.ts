@@ -17,7 +17,7 @@ import {
 import type { AppContext, Identity } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { provisionSteps, publicResults, runSteps, summaryTable } from '../provision/runner.js';
-import { stackModel } from '../provision/stack.js';
+import { environmentProblem, stackModel } from '../provision/stack.js';
 import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
 
@@ -98,6 +98,8 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   const { identity, region } = await locate();
   const clients = await context.clients();
   const stack = stackModel(settings, identity, region);
+  const environment = environmentProblem(stack.environment);
+  if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
 
   if (!dryRun && JSON.stringify(file) !== JSON.stringify(settings)) {
     await writeSettingsFile(context.settingsFile, settings);

@@ -1,6 +1,7 @@
 import {
   BLOCK_ALL_PUBLIC_ACCESS,
   blockPublicAccess,
+  bucketHoldsObjects,
   createBucket,
   encryptByDefault,
   enforceBucketOwner,
@@ -11,6 +12,7 @@ import {
   type BucketSettings,
 } from '../aws/s3.js';
 import { CliError } from '../errors.js';
+import { ADOPTED_TAG, STACK_TAG } from './stack.js';
 import { changesPlan, type Plan, type ProvisionContext, type Step } from './types.js';
 
 export interface DesiredBucket {
@@ -22,6 +24,13 @@ export interface DesiredBucket {
 export interface ObservedBucket {
   presence: BucketPresence;
   settings?: BucketSettings | undefined;
+  /** Present without our stack tag and already holding objects: the operator's bucket, adopted, never deleted. */
+  adopt?: boolean | undefined;
+}
+
+/** The tags the bucket should carry: the stack's, plus the adoption mark on a bucket that was not ours. */
+export function desiredBucketTags(desired: DesiredBucket, observed: Pick<ObservedBucket, 'adopt'>): Record<string, string> {
+  return observed.adopt ? { ...desired.tags, [ADOPTED_TAG]: 'true' } : desired.tags;
 }
 
 export function bucketOwnedElsewhere(name: string): CliError {
@@ -66,9 +75,18 @@ export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Pl
       };
     case 'present': {
       if (presence.region !== undefined && presence.region !== desired.region) throw bucketInOtherRegion(desired, presence.region);
-      return changesPlan(bucketDifferences(desired, observed.settings ?? { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} }), 'exists, private, encrypted and tagged');
+      const settings = observed.settings ?? { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} };
+      const changes = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, settings);
+      if (observed.adopt) changes.push('adopt: it already holds objects, so destroy will keep it');
+      return changesPlan(changes, 'exists, private, encrypted and tagged');
     }
   }
+}
+
+function bucketNameBusy(name: string): CliError {
+  return new CliError('BUCKET_NAME_BUSY', `S3 is still releasing the bucket name "${name}" (OperationAborted), deleted moments ago.`, {
+    suggestion: 'A deleted bucket name can take a while to become available again: wait a few minutes and run `img-resizer init` again.',
+  });
 }
 
 function bucketInOtherRegion(desired: DesiredBucket, region: string | undefined): CliError {
@@ -95,17 +113,22 @@ export function bucketStep(which: 'source' | 'dest'): Step<ObservedBucket> {
       const { name } = desired(context);
       const presence = await headBucket(s3, name);
       if (presence.kind !== 'present') return { presence };
-      return { presence, settings: await getBucketSettings(s3, name) };
+      const settings = await getBucketSettings(s3, name);
+      // Not tagged as ours: an empty one is most likely our own from an interrupted run; one with objects is
+      // the operator's existing bucket, which destroy must never empty.
+      const adopt = settings.tags[STACK_TAG] === undefined && (await bucketHoldsObjects(s3, name));
+      return { presence, settings, adopt };
     },
     plan: (context, observed) => planBucket(desired(context), observed),
     async apply(context, observed, plan, progress) {
       const { s3 } = context.clients;
-      const want = desired(context);
+      const want = { ...desired(context), tags: desiredBucketTags(desired(context), observed) };
       let settings = observed.settings;
       if (plan.action === 'create') {
         progress('creating');
         const outcome = await createBucket(s3, want.name, want.region);
         if (outcome === 'taken') throw bucketOwnedElsewhere(want.name);
+        if (outcome === 'busy') throw bucketNameBusy(want.name);
         // Created by an earlier, interrupted run: see what it already has rather than assume.
         settings = outcome === 'already-owned' ? await getBucketSettings(s3, want.name) : undefined;
       }

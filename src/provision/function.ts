@@ -97,7 +97,9 @@ export const functionStep: Step<FunctionConfiguration | undefined> = {
       return;
     }
     // Lambda refuses a change while the previous one is still in progress (say, from an interrupted run).
-    if (observed?.LastUpdateStatus === 'InProgress' || observed?.State === 'Pending') await waitForFunctionUpdated(lambda, name);
+    // A Pending function is still being created: that is the Active waiter's business, not the Updated one's.
+    if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
+    if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
     const codeChanged = plan.changes.some((c) => c.startsWith(CODE) || c.startsWith(ARCHITECTURE) || c.startsWith('state Failed'));
     const configChanged = plan.changes.some((c) => !c.startsWith(CODE) && !c.startsWith(ARCHITECTURE));
     if (codeChanged) {

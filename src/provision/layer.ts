@@ -21,7 +21,8 @@ export function layerVersionHash(version: LayerVersionsListItem | undefined): st
 
 export function planLayer(desired: DesiredLayer, observed: ObservedLayer): Plan {
   const latest = observed.versions[0];
-  if (!latest) return { action: 'create', reason: 'no version published', changes: ['publish version 1'] };
+  // Not "version 1": Lambda keeps counting after versions are deleted (say, by destroy).
+  if (!latest) return { action: 'create', reason: 'no version published', changes: ['publish a first version'] };
   const next = `publish version ${(latest.Version ?? 0) + 1}`;
   if (desired.sha256 !== undefined && layerVersionHash(latest) !== desired.sha256) {
     return { action: 'update', reason: `version ${latest.Version ?? '?'} holds other bytes`, changes: [next] };

@@ -1,5 +1,5 @@
 import type { Role } from '@aws-sdk/client-iam';
-import { createRole, getRole, getRolePolicy, putRolePolicy, updateTrustPolicy } from '../aws/iam.js';
+import { createRole, deleteInlinePolicy, detachManagedPolicy, getRole, getRolePolicy, listRolePermissions, putRolePolicy, updateTrustPolicy } from '../aws/iam.js';
 import { parsePolicyDocument, policiesEqual, policyDifferences } from './policy.js';
 import { INLINE_POLICY_NAME } from './stack.js';
 import { changesPlan, type Plan, type Step } from './types.js';
@@ -15,7 +15,13 @@ export interface ObservedRole {
   role: Role | undefined;
   /** The inline policy's document as IAM returned it (URL-encoded JSON). */
   policyDocument: string | undefined;
+  /** Everything else the role grants: the function must get exactly what the inline policy says, no more. */
+  otherInlinePolicies?: string[] | undefined;
+  managedPolicies?: string[] | undefined;
 }
+
+const DETACH = 'detach managed policy ';
+const DELETE = 'delete inline policy ';
 
 export function planRole(desired: DesiredRole, observed: ObservedRole): Plan {
   if (!observed.role) {
@@ -33,6 +39,9 @@ export function planRole(desired: DesiredRole, observed: ObservedRole): Plan {
   else if (!policiesEqual(desired.policy, policy)) {
     changes.push(`inline policy ${desired.policyName}: ${policyDifferences(desired.policy, policy).join(', ')}`);
   }
+  // Say, the full-access policies of the original manual setup, left on a role init now manages.
+  for (const arn of observed.managedPolicies ?? []) changes.push(`${DETACH}${arn}`);
+  for (const name of observed.otherInlinePolicies ?? []) if (name !== desired.policyName) changes.push(`${DELETE}${name}`);
   return changesPlan(changes, 'trust and inline policy as required');
 }
 
@@ -44,7 +53,9 @@ export const roleStep: Step<ObservedRole> = {
     const { iam } = context.clients;
     const { roleName } = context.stack.settings;
     const role = await getRole(iam, roleName);
-    return { role, policyDocument: role ? await getRolePolicy(iam, roleName, INLINE_POLICY_NAME) : undefined };
+    if (!role) return { role, policyDocument: undefined };
+    const [policyDocument, others] = await Promise.all([getRolePolicy(iam, roleName, INLINE_POLICY_NAME), listRolePermissions(iam, roleName)]);
+    return { role, policyDocument, otherInlinePolicies: others.inline, managedPolicies: others.managed };
   },
   plan: (context, observed) => planRole(desiredRole(context.stack), observed),
   async apply(context, observed, plan, progress) {
@@ -66,6 +77,10 @@ export const roleStep: Step<ObservedRole> = {
     }
     if (plan.changes.some((c) => c.startsWith('trust'))) await updateTrustPolicy(iam, desired.roleName, trust);
     if (plan.changes.some((c) => c.startsWith('inline'))) await putRolePolicy(iam, desired.roleName, desired.policyName, policy);
+    for (const change of plan.changes) {
+      if (change.startsWith(DETACH)) await detachManagedPolicy(iam, desired.roleName, change.slice(DETACH.length));
+      if (change.startsWith(DELETE)) await deleteInlinePolicy(iam, desired.roleName, change.slice(DELETE.length));
+    }
     context.outputs.roleArn = observed.role?.Arn ?? context.stack.roleArn;
   },
   settle(context, observed) {

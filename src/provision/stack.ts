@@ -9,6 +9,11 @@ export const FUNCTION_HANDLER = 'index.handler';
 export const TABLE_HASH_KEY = 'ImageID';
 /** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */
 export const STACK_TAG = 'img-resizer:stack';
+/**
+ * Set (to "true") on a bucket that already held objects when `init` first met it: the operator's own bucket,
+ * used by the stack but not made by it, so destroy keeps it and its objects.
+ */
+export const ADOPTED_TAG = 'img-resizer:adopted';
 export const INLINE_POLICY_NAME = 'img-resizer-function';
 /** The function's resource-policy statement that lets S3 invoke it. */
 export const INVOKE_STATEMENT_ID = 'img-resizer-s3-invoke';
@@ -20,6 +25,17 @@ export const FUNCTION_TABLE_ACTIONS = ['dynamodb:PutItem'];
 // templates/function-policy.json also grants s3:ListBucket on the source bucket (the bucket, not its objects):
 // without it S3 answers GetObject for a missing key with 403 AccessDenied instead of 404 NoSuchKey, and the
 // function could not record NOT_FOUND for an object deleted before it ran.
+
+/** Lambda's limit on a function's environment variables, together (it measures them as their JSON). */
+export const ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** Why Lambda would refuse this environment, or undefined; checked before init changes anything. */
+export function environmentProblem(environment: Record<string, string>): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(environment), 'utf8');
+  if (bytes <= ENVIRONMENT_LIMIT_BYTES) return undefined;
+  const largest = Object.entries(environment).sort(([, a], [, b]) => b.length - a.length)[0]?.[0] ?? '';
+  return `the function's environment variables take ${bytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit (largest: ${largest})`;
+}
 
 /** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
 export interface StackModel {

@@ -3,6 +3,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListBucketsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -10,12 +11,13 @@ import {
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { ListFunctionsCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
+import { deleteBucket, emptyBucket } from '../../src/aws/s3.js';
 import { runDestroy } from '../../src/commands/destroy.js';
 import { runInit } from '../../src/commands/init.js';
 import { runStatus } from '../../src/commands/status.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { localTestContext } from '../helpers/context.js';
-import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';
+import { deployTestStack, hostArch, testArtifacts, uniqueStackName, type DeployedTestStack } from '../helpers/deploy.js';
 
 let stack: DeployedTestStack;
 
@@ -157,5 +159,46 @@ describe('destroy', () => {
     expect(test.recorder.operations()).not.toContain('s3:DeleteObjects');
     await clients.s3.send(new HeadBucketCommand({ Bucket: 'someone-elses-bucket' }));
     test.context.close();
+  });
+});
+
+describe('destroy and buckets that were not made by init', () => {
+  it('empties a versioned bucket whose oldest object predates versioning (the "null" version)', async () => {
+    const clients = await stack.context.clients();
+    const bucket = `${uniqueStackName('null')}-bucket`;
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'old.txt', Body: 'before versioning' }));
+    await clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'old.txt', Body: 'after' }));
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'old.txt' }));
+    // the null version, a real version and a delete marker
+    expect(await emptyBucket(clients.s3, bucket)).toBe(3);
+    expect(await deleteBucket(clients.s3, bucket)).toBe(true);
+  });
+
+  it('keeps an existing bucket that already held objects when init adopted it, and says the log group is left', async () => {
+    const clients = await stack.context.clients();
+    const photos = `${uniqueStackName('photos')}-existing`;
+    await clients.s3.send(new CreateBucketCommand({ Bucket: photos }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: photos, Key: 'family/2019.jpg', Body: 'precious' }));
+
+    const adopted = await deployTestStack({ sourceBucket: photos });
+    expect(adopted.result.steps.find((s) => s.id === 'source-bucket')).toMatchObject({
+      action: 'update',
+      changes: expect.arrayContaining(['tag img-resizer:adopted=true', 'adopt: it already holds objects, so destroy will keep it']) as string[],
+    });
+    const again = await localTestContext({}, adopted.cwd);
+    expect((await runInit(again.context, { artifacts: await testArtifacts(), arch: hostArch() })).upToDate).toBe(true);
+    again.context.close();
+
+    const test = await localTestContext({}, adopted.cwd);
+    const result = await runDestroy(test.context);
+    expect(result.resources.find((r) => r.resource === 'Source bucket')).toMatchObject({ outcome: 'kept', detail: expect.stringContaining('before init adopted it') as string });
+    expect(result.resources.find((r) => r.resource === 'Destination bucket')).toMatchObject({ outcome: 'deleted' });
+    expect(result.left).toEqual([`log group /aws/lambda/${adopted.settings.functionName}`]);
+    expect(test.stdout()).toContain(`left: log group /aws/lambda/${adopted.settings.functionName}`);
+    await clients.s3.send(new HeadObjectCommand({ Bucket: photos, Key: 'family/2019.jpg' }));
+    test.context.close();
+    adopted.context.close();
   });
 });

@@ -13,7 +13,15 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetPolicyCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { runInit } from '../../src/commands/init.js';
@@ -226,6 +234,31 @@ describe('running init again', () => {
     const notification = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: sourceBucket }));
     expect(notification.LambdaFunctionConfigurations?.map((c) => c.Id).sort()).toEqual(['audit', `img-resizer-${stack.settings.stackName}`].sort());
     again.context.close();
+  });
+});
+
+describe('a role that grants more than the function uses', () => {
+  it('loses its managed and extra inline policies on the next init', async () => {
+    const { roleName } = stack.settings;
+    const { Policy } = await clients.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `${stack.settings.stackName}-full-access`,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+      }),
+    );
+    const policyArn = Policy?.Arn ?? '';
+    await clients.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    await clients.iam.send(
+      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'hand-made', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }) }),
+    );
+
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts() });
+    expect(result.steps.find((s) => s.id === 'role')).toMatchObject({ action: 'update', changes: [`detach managed policy ${policyArn}`, 'delete inline policy hand-made'] });
+    expect(again.recorder.mutating().map((r) => `${r.service}:${r.operation}`)).toEqual(['iam:DetachRolePolicy', 'iam:DeleteRolePolicy']);
+    again.context.close();
+    expect((await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? []).toEqual([]);
+    expect((await clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames).toEqual([INLINE_POLICY_NAME]);
   });
 });
 

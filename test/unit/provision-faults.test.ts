@@ -2,7 +2,15 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketNotificationConfigurationCommand,
+  HeadBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { createBucket, putNotificationConfiguration } from '../../src/aws/s3.js';
+import { triggerStep } from '../../src/provision/trigger.js';
 import { AwsClients } from '../../src/aws/clients.js';
 import { createFunction, type FunctionSpec } from '../../src/aws/lambda.js';
 import { LOCAL_CREDENTIALS } from '../../src/aws/target.js';
@@ -109,5 +117,69 @@ describe('throttling', () => {
     lambdaMock.on(GetFunctionCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     const [result] = await runSteps(provisionContext(), [functionStep], { dryRun: true, continueOnError: true });
     expect(result).toMatchObject({ status: 'failed', error: 'THROTTLED' });
+  });
+});
+
+/** An S3 error as the SDK hands it over, with the raw response's headers (where S3 puts the bucket's region). */
+function s3ErrorWithRegion(name: string, status: number, region: string): Error {
+  const error = awsError(name, name, status);
+  Object.defineProperty(error, '$response', { value: { statusCode: status, headers: { 'x-amz-bucket-region': region } }, enumerable: false });
+  return error;
+}
+
+describe('a bucket in another region', () => {
+  it.each([
+    ['301 PermanentRedirect', 301],
+    ['400 from a request signed for the wrong region', 400],
+  ])('is named with its region (%s)', async (_label, status) => {
+    s3Mock.on(HeadBucketCommand).rejects(s3ErrorWithRegion(status === 301 ? 'PermanentRedirect' : 'BadRequest', status, 'eu-west-1'));
+    const error = await runSteps(provisionContext(), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUCKET_IN_OTHER_REGION', message: 'The bucket "demo-source" exists in eu-west-1, but the stack is in us-east-1.' });
+    expect((error as CliError).suggestion).toContain('--region eu-west-1');
+    expect(s3Mock.commandCalls(CreateBucketCommand)).toHaveLength(0);
+  });
+});
+
+describe('creating a bucket', () => {
+  it('sends a LocationConstraint outside us-east-1 only', async () => {
+    s3Mock.on(CreateBucketCommand).resolves({});
+    const s3 = new S3Client({ region: 'us-east-1' });
+    await createBucket(s3, 'a-bucket', 'us-east-1');
+    await createBucket(s3, 'a-bucket', 'eu-west-1');
+    const [east, west] = s3Mock.commandCalls(CreateBucketCommand).map((call) => call.args[0].input);
+    expect(east?.CreateBucketConfiguration).toBeUndefined();
+    expect(west?.CreateBucketConfiguration).toEqual({ LocationConstraint: 'eu-west-1' });
+  });
+
+  it('explains a name S3 has not released yet after a delete (OperationAborted)', async () => {
+    s3Mock.on(HeadBucketCommand).rejects(awsError('NotFound', 'Not Found', 404));
+    s3Mock.on(CreateBucketCommand).rejects(awsError('OperationAborted', 'A conflicting conditional operation is currently in progress against this resource.', 409));
+    const error = await runSteps(provisionContext(), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUCKET_NAME_BUSY', message: expect.stringContaining('"demo-source"') as string });
+  });
+});
+
+describe('a trigger that overlaps another destination', () => {
+  const queue = { Id: 'thumbnails-v1', QueueArn: 'arn:aws:sqs:us-east-1:123456789012:thumbs', Events: ['s3:ObjectCreated:*' as const] };
+
+  it('is refused at plan time, before anything changes, naming the other entry', async () => {
+    s3Mock.on(GetBucketNotificationConfigurationCommand).resolves({ QueueConfigurations: [queue] });
+    const error = await runSteps(provisionContext(), [triggerStep], { dryRun: true }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRIGGER_OVERLAP', message: expect.stringContaining('"thumbnails-v1" → arn:aws:sqs:us-east-1:123456789012:thumbs') as string });
+    expect(s3Mock.commandCalls(PutBucketNotificationConfigurationCommand)).toHaveLength(0);
+  });
+
+  it('is explained when S3 itself answers "Configurations overlap"', async () => {
+    s3Mock.on(GetBucketNotificationConfigurationCommand).resolves({});
+    s3Mock.on(PutBucketNotificationConfigurationCommand).rejects(awsError('InvalidArgument', 'Configurations overlap. Configurations on the same bucket cannot share a common event type.', 400));
+    const error = await runSteps(provisionContext(), [triggerStep], { dryRun: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRIGGER_OVERLAP' });
+    expect(s3Mock.commandCalls(PutBucketNotificationConfigurationCommand)).toHaveLength(1);
+  });
+
+  it('destroy\'s removal skips destination validation, so another tool\'s dead destination cannot block it', async () => {
+    s3Mock.on(PutBucketNotificationConfigurationCommand).resolves({});
+    await putNotificationConfiguration(new S3Client({ region: 'us-east-1' }), 'b', {}, { skipDestinationValidation: true });
+    expect(s3Mock.commandCalls(PutBucketNotificationConfigurationCommand)[0]?.args[0].input.SkipDestinationValidation).toBe(true);
   });
 });

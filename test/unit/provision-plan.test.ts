@@ -9,9 +9,9 @@ import { planLayer } from '../../src/provision/layer.js';
 import { planPermission } from '../../src/provision/permission.js';
 import { normalizePolicy, parsePolicyDocument, policiesEqual } from '../../src/provision/policy.js';
 import { planRole } from '../../src/provision/role.js';
-import { INVOKE_STATEMENT_ID, stackModel } from '../../src/provision/stack.js';
+import { ENVIRONMENT_LIMIT_BYTES, INVOKE_STATEMENT_ID, environmentProblem, stackModel } from '../../src/provision/stack.js';
 import { planTable } from '../../src/provision/table.js';
-import { desiredTrigger, mergeTrigger, planTrigger, removeTrigger } from '../../src/provision/trigger.js';
+import { desiredTrigger, explainTriggerError, mergeTrigger, overlappingEntries, planTrigger, removeTrigger } from '../../src/provision/trigger.js';
 import type { StackSettings } from '../../src/config/settings.js';
 
 const settings: StackSettings = {
@@ -272,5 +272,87 @@ describe('trigger plan and merge', () => {
     expect(planTrigger(ours, { LambdaFunctionConfigurations: [asReturned] }).action).toBe('no-op');
     const changed = { ...ours, Filter: undefined };
     expect(planTrigger(ours, { LambdaFunctionConfigurations: [changed] }).changes).toEqual(['filter none → prefix=uploads/']);
+  });
+});
+
+describe('trigger overlap (S3 refuses two destinations for the same event and keys)', () => {
+  const ours = desiredTrigger({ id: 'img-resizer-demo', functionArn: 'arn:aws:lambda:eu-west-1:1:function:demo-resize', prefix: 'uploads/' });
+  const entry = (id: string, events: string[], prefix?: string, suffix?: string) => ({
+    Id: id,
+    QueueArn: `arn:aws:sqs:eu-west-1:1:${id}`,
+    Events: events as never[],
+    ...(prefix === undefined && suffix === undefined
+      ? {}
+      : { Filter: { Key: { FilterRules: [...(prefix === undefined ? [] : [{ Name: 'Prefix' as FilterRuleName, Value: prefix }]), ...(suffix === undefined ? [] : [{ Name: 'Suffix' as FilterRuleName, Value: suffix }])] } } }),
+  });
+
+  it('finds entries sharing an event type whose filters cover the same keys', () => {
+    const existing = {
+      QueueConfigurations: [
+        entry('all-puts', ['s3:ObjectCreated:Put']),
+        entry('narrower', ['s3:ObjectCreated:*'], 'uploads/raw/'),
+        entry('wider', ['s3:ObjectCreated:*'], 'up'),
+        entry('elsewhere', ['s3:ObjectCreated:*'], 'archive/'),
+        entry('removals', ['s3:ObjectRemoved:*']),
+        entry('jpg-only', ['s3:ObjectCreated:*'], undefined, '.jpg'),
+      ],
+    };
+    expect(overlappingEntries(existing, ours).map((o) => o.id)).toEqual(['all-puts', 'narrower', 'wider', 'jpg-only']);
+    const jpg = desiredTrigger({ id: 'x', functionArn: 'f', suffix: '.png' });
+    expect(overlappingEntries({ QueueConfigurations: [entry('jpg-only', ['s3:ObjectCreated:*'], undefined, '.jpg')] }, jpg)).toEqual([]);
+  });
+
+  it('never counts our own entry, by Id or by target', () => {
+    expect(overlappingEntries({ LambdaFunctionConfigurations: [{ ...ours, Id: 'renamed' }, ours] }, ours)).toEqual([]);
+  });
+
+  it('turns S3\'s own refusal into an error that says what to do', () => {
+    const overlap = Object.assign(new Error('Configurations overlap. Configurations on the same bucket cannot share a common event type.'), { name: 'InvalidArgument' });
+    expect(explainTriggerError(overlap, 'demo-source', ours)).toMatchObject({ code: 'TRIGGER_OVERLAP', suggestion: expect.stringContaining('--trigger-prefix') as string });
+    const unvalidated = Object.assign(new Error('Unable to validate the following destination configurations'), { name: 'InvalidArgument' });
+    expect(explainTriggerError(unvalidated, 'demo-source', ours)).toMatchObject({ code: 'TRIGGER_DESTINATION_INVALID' });
+    const other = Object.assign(new Error('nope'), { name: 'AccessDenied' });
+    expect(explainTriggerError(other, 'demo-source', ours)).toBe(other);
+  });
+});
+
+describe('bucket adoption', () => {
+  const desired: DesiredBucket = { name: 'photos', region: 'eu-west-1', tags: { 'img-resizer:stack': 'demo' } };
+  const settled = {
+    publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+    encryption: 'AES256',
+    ownership: 'BucketOwnerEnforced',
+    tags: {},
+  };
+  it('marks an existing bucket that holds objects as adopted, so destroy keeps it', () => {
+    const plan = planBucket(desired, { presence: { kind: 'present', region: 'eu-west-1' }, settings: settled, adopt: true });
+    expect(plan.changes).toEqual(['tag img-resizer:stack=demo', 'tag img-resizer:adopted=true', 'adopt: it already holds objects, so destroy will keep it']);
+    expect(planBucket(desired, { presence: { kind: 'present', region: 'eu-west-1' }, settings: settled, adopt: false }).changes).toEqual(['tag img-resizer:stack=demo']);
+  });
+});
+
+describe('role with more than the function uses', () => {
+  const stack = stackModel(settings, identity, 'eu-west-1');
+  it('plans to detach managed policies and delete other inline policies', () => {
+    const role = { RoleName: 'r', Arn: 'a', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: JSON.stringify(stack.trustPolicy) };
+    const plan = planRole(
+      { roleName: 'r', trustPolicy: stack.trustPolicy, policyName: 'img-resizer-function', policy: stack.functionPolicy },
+      {
+        role,
+        policyDocument: JSON.stringify(stack.functionPolicy),
+        managedPolicies: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'],
+        otherInlinePolicies: ['img-resizer-function', 'legacy'],
+      },
+    );
+    expect(plan.changes).toEqual(['detach managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess', 'delete inline policy legacy']);
+  });
+});
+
+describe('function environment size', () => {
+  it('is refused before anything changes when over Lambda\'s 4 KB', () => {
+    const stack = stackModel(settings, identity, 'eu-west-1');
+    expect(environmentProblem(stack.environment)).toBeUndefined();
+    const big = { ...stack.environment, SIZES: 'x'.repeat(ENVIRONMENT_LIMIT_BYTES) };
+    expect(environmentProblem(big)).toMatch(/over Lambda's 4096-byte limit \(largest: SIZES\)/);
   });
 });
