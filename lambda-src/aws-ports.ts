@@ -6,6 +6,7 @@ import type { MetadataItem } from './core/metadata.js';
 import {
   NewerItemError,
   ObjectNotFoundError,
+  ReadDeniedError,
   SourceChangedError,
   type PutObjectRequest,
   type RecordPorts,
@@ -73,6 +74,11 @@ export function awsRecordPorts(clients: AwsClientsForFunction, table: string): R
         }
         if (name === 'PreconditionFailed' || httpStatus(error) === 412) {
           throw new SourceChangedError(`s3://${bucket}/${key} no longer has the ETag the event announced; a newer upload replaced it.`);
+        }
+        if (name === 'AccessDenied' || name === 'AccessDeniedException' || httpStatus(error) === 403) {
+          throw new ReadDeniedError(
+            `The function may not read s3://${bucket}/${key} (${name ?? 'HTTP 403'}); check its role's s3:GetObject grant and, for SSE-KMS objects, kms:Decrypt on the key.`,
+          );
         }
         throw error;
       }

@@ -11,6 +11,9 @@ export const IMAGE_ERROR_CODES = [
   'TOO_LARGE',
   'NOT_FOUND',
   'EMPTY_OBJECT',
+  // Not the image's fault, but recorded so an operator sees it: the function may not read the object (a
+  // missing grant, a KMS key it may not use). The invocation still fails, so Lambda retries it.
+  'ACCESS_DENIED',
 ] as const;
 export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[number];
 

@@ -62,6 +62,14 @@ export function contentTypeFor(format: WrittenFormat): string {
   return CONTENT_TYPES[format];
 }
 
+/**
+ * zlib level of the PNG outputs other than the largest when there are several sizes (the largest, and a single
+ * size, keep sharp's 6). PNG is lossless, so only the bytes change: measured on the corpus at 800 and 200 px,
+ * +0.7% bytes for photos, +9-32% for flat graphics, for deflate ~2x faster on graphics (Gulp.png's 800 px:
+ * 80 ms at 6, 22 ms at 4). Levels 1-3 save little more time on photos and cost up to 3x the bytes on graphics.
+ */
+export const DERIVED_PNG_COMPRESSION = 4;
+
 /** What a source decodes as, and how its outputs are made. */
 interface Plan {
   source: OriginalImage;
@@ -104,7 +112,14 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
     const intermediate = await decodeOnce(input, plan, options);
     // The sizes are independent once decoded: encoding them side by side uses every core the function has
     // (sharp runs each pipeline on one thread here), and libuv's pool of four bounds how many run at once.
-    outputs.push(...(await Promise.all(options.sizes.map((size) => render(intermediate(), size, plan, options)))));
+    // The largest output is encoded as a single size would be; the others, extra work that one size does not
+    // pay for, compress PNG with less effort (see DERIVED_PNG_COMPRESSION).
+    const largest = largestSize(options.sizes);
+    outputs.push(
+      ...(await Promise.all(
+        options.sizes.map((size) => render(intermediate(), size, plan, options, size === largest ? undefined : DERIVED_PNG_COMPRESSION)),
+      )),
+    );
   }
   return { original: plan.source, outputs };
 }
@@ -193,6 +208,13 @@ async function decodeOnce(input: Buffer, plan: Plan, options: ProcessOptions): P
   }
 }
 
+/** The size with the most pixels (the first of equals): its output is the one a single size would make. */
+function largestSize(sizes: readonly SizeSpec[]): SizeSpec | undefined {
+  let largest: SizeSpec | undefined;
+  for (const size of sizes) if (!largest || size.width * size.height > largest.width * largest.height) largest = size;
+  return largest;
+}
+
 /** The uniform scale of the source that a size needs (both axes for `fill`, which may stretch one of them). */
 function neededScale(size: SizeSpec, fit: FitMode, width: number, height: number): number {
   const x = size.width / width;
@@ -200,7 +222,13 @@ function neededScale(size: SizeSpec, fit: FitMode, width: number, height: number
   return fit === 'contain' || fit === 'inside' ? Math.min(x, y) : Math.max(x, y);
 }
 
-async function render(pipeline: Sharp, size: SizeSpec, plan: Plan, options: ProcessOptions): Promise<ProcessedOutput> {
+async function render(
+  pipeline: Sharp,
+  size: SizeSpec,
+  plan: Plan,
+  options: ProcessOptions,
+  pngCompression?: number,
+): Promise<ProcessedOutput> {
   const opaque = plan.format === 'jpeg';
   pipeline = pipeline.resize({
     width: size.width,
@@ -213,7 +241,7 @@ async function render(pipeline: Sharp, size: SizeSpec, plan: Plan, options: Proc
   // JPEG has no alpha: transparent pixels go on white, not the black their colour values would give.
   if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
-  pipeline = encode(pipeline, plan, options.quality);
+  pipeline = encode(pipeline, plan, options.quality, pngCompression);
   let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
@@ -233,12 +261,12 @@ async function render(pipeline: Sharp, size: SizeSpec, plan: Plan, options: Proc
   };
 }
 
-function encode(pipeline: Sharp, plan: Plan, quality: number | undefined): Sharp {
+function encode(pipeline: Sharp, plan: Plan, quality: number | undefined, pngCompression: number | undefined): Sharp {
   const q = quality === undefined ? {} : { quality };
   const animation = plan.animated ? { ...(plan.delay ? { delay: plan.delay } : {}), ...(plan.loop === undefined ? {} : { loop: plan.loop }) } : {};
   switch (plan.format) {
     case 'png':
-      return pipeline.png();
+      return pipeline.png(pngCompression === undefined ? {} : { compressionLevel: pngCompression });
     case 'jpeg':
       return pipeline.jpeg(q);
     case 'webp':

@@ -30,7 +30,7 @@ export interface PutObjectRequest {
  * access) propagate: those make the invocation fail so that Lambda retries it.
  */
 export interface RecordPorts {
-  /** @throws ObjectNotFoundError, SourceChangedError (when `ifMatch` no longer matches) */
+  /** @throws ObjectNotFoundError, SourceChangedError (when `ifMatch` no longer matches), ReadDeniedError */
   getObject(bucket: string, key: string, options: { ifMatch?: string | undefined }): Promise<SourceObject>;
   putObject(request: PutObjectRequest): Promise<void>;
   /** @throws NewerItemError when the table already describes a newer version of the source */
@@ -50,6 +50,17 @@ export class SourceChangedError extends Error {
   constructor(message = 'The object was replaced after this event.') {
     super(message);
     this.name = 'SourceChangedError';
+  }
+}
+
+/**
+ * The function may not read the object (403). Possibly passing (a role or KMS grant not yet propagated), so the
+ * invocation still fails and Lambda retries it; a FAILED item records it meanwhile.
+ */
+export class ReadDeniedError extends Error {
+  constructor(message = 'Access to the object was denied.') {
+    super(message);
+    this.name = 'ReadDeniedError';
   }
 }
 
@@ -104,6 +115,7 @@ export async function processRecord(
   settings: FunctionSettings,
   ports: RecordPorts,
   clock: () => number = Date.now,
+  repairing = false,
 ): Promise<RecordResult> {
   const startedAt = clock();
   const base = { bucket: record.bucket, key: record.key };
@@ -134,6 +146,11 @@ export async function processRecord(
   } catch (error) {
     if (error instanceof ObjectNotFoundError) return fail(new ImageError('NOT_FOUND', `s3://${record.bucket}/${record.key} does not exist (deleted after the upload?).`));
     if (error instanceof SourceChangedError) return superseded(error.message);
+    if (error instanceof ReadDeniedError) {
+      // Recorded for operators (best effort), then thrown: a grant may yet arrive, and a retry that succeeds
+      // replaces this item.
+      await fail(new ImageError('ACCESS_DENIED', error.message)).catch(() => undefined);
+    }
     throw error;
   }
   source.lastModified = object.lastModified;
@@ -181,8 +198,12 @@ export async function processRecord(
   try {
     await ports.putItem(succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }));
   } catch (error) {
-    if (error instanceof NewerItemError) return superseded(error.message);
-    throw error;
+    if (!(error instanceof NewerItemError)) throw error;
+    // A newer upload was recorded while this one was processed, and its outputs may have just been overwritten
+    // with this older version's. Process whatever the object is now, once, so outputs and item agree again.
+    if (repairing || record.eTag === undefined) return superseded(error.message);
+    const repaired = await processRecord({ ...record, eTag: undefined }, settings, ports, clock, true);
+    return repaired.status === 'SKIPPED' ? superseded(error.message) : repaired;
   }
   return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed() };
 }

@@ -296,3 +296,25 @@ describe('processImage: bad input', () => {
     await expectImageError(processImage(source, options({ maxBytes: source.length - 1 })), 'TOO_LARGE');
   });
 });
+
+/** The zlib FLEVEL (0 fastest ... 2 default ... 3 best) of a PNG's first IDAT chunk. */
+function zlibLevelClass(png: Buffer): number {
+  const idat = png.indexOf('IDAT', 8, 'latin1');
+  return png[idat + 5]! >> 6;
+}
+
+describe('processImage: several sizes', () => {
+  it('compresses the largest PNG as a single size would, the others with less zlib effort', async () => {
+    const input = await photo(640, 480, 'png');
+    const sizes: SizeSpec[] = [
+      { name: 'small', width: 120, height: 120 },
+      { name: 'large', width: 400, height: 400 },
+      { name: 'medium', width: 200, height: 200 },
+    ];
+    const options: ProcessOptions = { sizes, format: 'png', fit: 'cover', maxPixels: 100_000_000, allowUpscale: false };
+    const { outputs } = await processImage(input, options);
+    expect(outputs.map((o) => [o.size.name, zlibLevelClass(o.body)])).toEqual([['small', 1], ['large', 2], ['medium', 1]]);
+    const alone = await processImage(input, { ...options, sizes: [sizes[0]!] });
+    expect(zlibLevelClass(alone.outputs[0]!.body)).toBe(2);
+  });
+});

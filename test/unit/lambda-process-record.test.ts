@@ -6,6 +6,7 @@ import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import {
   NewerItemError,
   ObjectNotFoundError,
+  ReadDeniedError,
   SourceChangedError,
   processRecord,
   type PutObjectRequest,
@@ -30,6 +31,10 @@ class MemoryPorts implements RecordPorts {
   itemWrites = 0;
   bodyReads = 0;
   failPutItem: Error | undefined;
+  denyRead = false;
+  /** Runs before each output write (to simulate what happens meanwhile). */
+  beforePutObject: (() => void) | undefined;
+  readonly ifMatches: (string | undefined)[] = [];
 
   put(bucket: string, key: string, body: Buffer, lastModified = new Date('2025-01-01T00:00:00Z')): StoredObject {
     const object = { body, eTag: createHash('md5').update(body).digest('hex'), lastModified };
@@ -38,6 +43,8 @@ class MemoryPorts implements RecordPorts {
   }
 
   getObject(bucket: string, key: string, options: { ifMatch?: string | undefined }): Promise<SourceObject> {
+    this.ifMatches.push(options.ifMatch);
+    if (this.denyRead) return Promise.reject(new ReadDeniedError());
     const object = this.objects.get(`${bucket}/${key}`);
     if (!object) return Promise.reject(new ObjectNotFoundError());
     if (options.ifMatch !== undefined && options.ifMatch !== object.eTag) return Promise.reject(new SourceChangedError());
@@ -54,6 +61,7 @@ class MemoryPorts implements RecordPorts {
   }
 
   putObject(request: PutObjectRequest): Promise<void> {
+    this.beforePutObject?.();
     this.puts.push(request);
     return Promise.resolve();
   }
@@ -220,6 +228,47 @@ describe('the handler over in-memory ports', () => {
     expect(ports.puts.filter((p) => p.key === 'resized-b.png').length).toBeGreaterThan(0);
   });
 
+  it('records ACCESS_DENIED when the object may not be read, and still throws so Lambda retries', async () => {
+    ports.put('uploads', 'locked.jpg', await photo(50, 50));
+    ports.denyRead = true;
+    const handler = createHandler({ env: ENV, ports });
+    await expect(handler(s3Event('uploads', ['locked.jpg'], ports))).rejects.toBeInstanceOf(ReadDeniedError);
+    expect(ports.items.get('s3://uploads/locked.jpg')).toMatchObject({ Status: 'FAILED', ErrorCode: 'ACCESS_DENIED', Outputs: [] });
+    expect(ports.puts).toEqual([]);
+
+    // The grant arrives; the retry replaces the FAILED item.
+    ports.denyRead = false;
+    await expect(handler(s3Event('uploads', ['locked.jpg'], ports))).resolves.toMatchObject({ succeeded: 1 });
+    expect(ports.items.get('s3://uploads/locked.jpg')).toMatchObject({ Status: 'SUCCEEDED' });
+  });
+
+  it('ignores EventBridge, SQS-wrapped and empty events without failing', async () => {
+    const handler = createHandler({ env: ENV, ports });
+    const eventBridge = { version: '0', source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'uploads' }, object: { key: 'a.jpg' } } };
+    await expect(handler(eventBridge)).resolves.toMatchObject({ records: 0, ignored: [expect.stringMatching(/no Records/) as string] });
+    const sqs = { Records: [{ eventSource: 'aws:sqs', body: JSON.stringify(s3Event('uploads', ['a.jpg'])) }] };
+    await expect(handler(sqs)).resolves.toMatchObject({ records: 0, ignored: [expect.stringMatching(/aws:sqs/) as string] });
+    await expect(handler({ Records: [] })).resolves.toMatchObject({ records: 0, ignored: [] });
+    expect(ports.items.size).toBe(0);
+  });
+
+  it('processes every kind of object creation, any event version, multipart ETags, and many records', async () => {
+    const image = await photo(60, 40);
+    const kinds = ['ObjectCreated:Put', 'ObjectCreated:Post', 'ObjectCreated:Copy', 'ObjectCreated:CompleteMultipartUpload'];
+    const keys = Array.from({ length: 12 }, (_, i) => `batch/${i}.jpg`);
+    const event = s3Event('uploads', keys);
+    event.Records.forEach((r, i) => {
+      // A multipart upload's ETag is an MD5 of the parts' MD5s and a part count.
+      const eTag = `${createHash('md5').update(String(i)).digest('hex')}-${i + 1}`;
+      ports.objects.set(`uploads/${keys[i]!}`, { body: image, eTag, lastModified: new Date('2025-01-01T00:00:00Z') });
+      Object.assign(r, { eventName: kinds[i % kinds.length]!, eventVersion: ['2.1', '2.2', '2.3'][i % 3]! });
+      r.s3.object.eTag = eTag;
+    });
+    const summary = await createHandler({ env: ENV, ports })(event);
+    expect(summary).toMatchObject({ records: 12, succeeded: 12 });
+    expect(ports.ifMatches).toEqual(event.Records.map((r) => r.s3.object.eTag));
+  });
+
   it('names the bad setting on every invocation', async () => {
     const handler = createHandler({ env: { ...ENV, FIT: 'squash' }, ports });
     await expect(handler(s3Event('uploads', ['a.jpg']))).rejects.toThrow(/^FIT: /);
@@ -245,5 +294,48 @@ describe('processRecord: ordering', () => {
     const result = await processRecord(record('uploads', 'cat.jpg', older.eTag), settings, ports);
     expect(result.status).toBe('SKIPPED');
     expect(ports.items.get('s3://uploads/cat.jpg')).toMatchObject({ OriginalWidth: 60, SourceLastModified: '2025-06-01T00:00:00.000Z', SourceETag: newer.eTag });
+  });
+
+  it('repairs the outputs when a newer upload was recorded while this one was processed', async () => {
+    const ports = new MemoryPorts();
+    const older = ports.put('uploads', 'cat.jpg', await photo(30, 20), new Date('2025-01-01T00:00:00Z'));
+    const newerImage = await photo(60, 40);
+    ports.beforePutObject = () => {
+      // Between this event's read and its writes, a newer upload is made and fully processed.
+      ports.beforePutObject = undefined;
+      ports.put('uploads', 'cat.jpg', newerImage, new Date('2025-06-01T00:00:00Z'));
+      ports.items.set('s3://uploads/cat.jpg', { ImageID: 's3://uploads/cat.jpg', SourceLastModified: '2025-06-01T00:00:00.000Z' } as MetadataItem);
+    };
+    const result = await processRecord(record('uploads', 'cat.jpg', older.eTag), settings, ports);
+    expect(result.status).toBe('SUCCEEDED');
+    const last = ports.puts.at(-1)!;
+    expect(await sharp(last.body).metadata()).toMatchObject({ width: 60, height: 40 });
+    expect(ports.items.get('s3://uploads/cat.jpg')).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 60, SourceLastModified: '2025-06-01T00:00:00.000Z' });
+  });
+});
+
+describe('processRecord: re-processing', () => {
+  const settings = loadFunctionSettings(ENV);
+
+  it('rewrites the item, with a new ProcessedAt, on a duplicate event or a forced backfill', async () => {
+    const ports = new MemoryPorts();
+    const object = ports.put('uploads', 'dog.jpg', await photo(40, 40));
+    let now = Date.parse('2025-02-01T00:00:00Z');
+    const clock = (): number => now;
+    await processRecord(record('uploads', 'dog.jpg', object.eTag), settings, ports, clock);
+    now += 60_000;
+    const again = await processRecord(record('uploads', 'dog.jpg', object.eTag), settings, ports, clock);
+    expect(again.status).toBe('SUCCEEDED');
+    expect(ports.itemWrites).toBe(2);
+    expect(ports.items.get('s3://uploads/dog.jpg')?.ProcessedAt).toBe('2025-02-01T00:01:00.000Z');
+  });
+
+  it('replaces a FAILED item when the object is uploaded again as a good image', async () => {
+    const ports = new MemoryPorts();
+    const bad = ports.put('uploads', 'pic.jpg', Buffer.from('not an image'), new Date('2025-01-01T00:00:00Z'));
+    expect((await processRecord(record('uploads', 'pic.jpg', bad.eTag), settings, ports)).status).toBe('FAILED');
+    const good = ports.put('uploads', 'pic.jpg', await photo(40, 30), new Date('2025-01-02T00:00:00Z'));
+    expect((await processRecord(record('uploads', 'pic.jpg', good.eTag), settings, ports)).status).toBe('SUCCEEDED');
+    expect(ports.items.get('s3://uploads/pic.jpg')).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 40 });
   });
 });
