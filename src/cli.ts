@@ -44,5 +44,15 @@ export function createProgram(): Command {
   ]) {
     program.addCommand(command);
   }
+  // addCommand() does not pass settings down (only .command() does): give every subcommand the suggestions
+  // and, in its --help, the global options it accepts.
+  for (const command of descendants(program)) {
+    command.showSuggestionAfterError().configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  }
   return program;
+}
+
+/** Every command below the program, depth first. */
+export function descendants(command: Command): Command[] {
+  return command.commands.flatMap((child) => [child, ...descendants(child)]);
 }

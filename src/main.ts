@@ -1,8 +1,8 @@
 import { CommanderError } from 'commander';
-import { createProgram } from './cli.js';
+import { createProgram, descendants } from './cli.js';
 import { CliError, ExitCode } from './errors.js';
 import { takeExitCode } from './commands/shared.js';
-import { Output } from './ui/output.js';
+import { Output, stdoutWasWritten } from './ui/output.js';
 
 /**
  * The entry point: runs the program and alone decides the exit code. Typed errors print their
@@ -15,11 +15,15 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const json = argv.includes('--json');
   const output = new Output({ json, debug });
   const program = createProgram();
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (text) => process.stderr.write(text),
-    outputError: (text, write) => { write(output.color.red(text)); },
-  });
+  // Subcommands added with addCommand() inherit nothing: each one must throw rather than exit, so that a usage
+  // error in `upload --timeout abc` exits 2 like one in the program itself.
+  for (const command of [program, ...descendants(program)]) {
+    command.exitOverride();
+    command.configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => { write(output.color.red(text)); },
+    });
+  }
   const signal = { interrupted: false };
   const onSigint = (): void => {
     if (signal.interrupted) process.exit(ExitCode.Interrupted);
@@ -37,10 +41,30 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
     process.exitCode = signal.interrupted ? ExitCode.Interrupted : takeExitCode();
   } catch (error) {
-    process.exitCode = reportError(error, output, debug);
+    const exitCode = reportError(error, output, debug);
+    process.exitCode = exitCode;
+    // --json promises one document on stdout: a failure before any result is reported as one too.
+    if (json && !stdoutWasWritten() && !isHelpOrVersion(error)) output.result({ error: errorDocument(error, exitCode) });
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+function isHelpOrVersion(error: unknown): boolean {
+  return error instanceof CommanderError && error.exitCode === 0;
+}
+
+/** The --json form of a failure: a stable code, the message and what to do about it. */
+export function errorDocument(error: unknown, exitCode: number): { code: string; message: string; suggestion?: string; exitCode: number } {
+  if (error instanceof CommanderError) {
+    return { code: 'USAGE', message: error.message.replace(/^error: /, ''), exitCode };
+  }
+  if (error instanceof CliError) {
+    return { code: error.code, message: error.message, ...(error.suggestion ? { suggestion: error.suggestion } : {}), exitCode };
+  }
+  const name = (error as { name?: string } | undefined)?.name ?? 'Error';
+  const hint = awsHint(name);
+  return { code: name, message: error instanceof Error ? error.message : String(error), ...(hint ? { suggestion: hint } : {}), exitCode };
 }
 
 function reportError(error: unknown, output: Output, debug: boolean): number {
@@ -72,6 +96,9 @@ function awsHint(name: string): string | undefined {
     case 'AccessDenied':
     case 'AccessDeniedException':
       return 'The credentials in use lack a permission; the README lists what the operator needs.';
+    case 'ResourceNotFoundException':
+    case 'NoSuchBucket':
+      return 'A resource the settings file names does not exist (was the stack destroyed?). `img-resizer status` shows what is missing; `img-resizer init` recreates it.';
     default:
       return undefined;
   }

@@ -19,7 +19,7 @@ import {
 import { DEFAULT_SIZE_SPEC, parseSizeSpec, type SizeSpec } from '../../lambda-src/core/sizes.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
-import { expandUploadPaths } from '../pipeline/upload-plan.js';
+import { expandUploadPaths, sniffEntries } from '../pipeline/upload-plan.js';
 import { renderTable } from '../ui/output.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
 
@@ -81,7 +81,20 @@ export async function runResize(context: AppContext, paths: readonly string[], o
   const fit = options.fit ?? DEFAULT_FIT;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const outDir = path.resolve(context.cwd, options.out);
-  const entries = await expandUploadPaths(paths, { cwd: context.cwd, prefix: '' });
+  // Earlier outputs under --out are not inputs: `resize . --out thumbs` twice must not resize the thumbnails.
+  const inside = (file: string): boolean => !path.relative(outDir, file).startsWith('..') && !path.isAbsolute(path.relative(outDir, file));
+  const entries = (await expandUploadPaths(paths, { cwd: context.cwd, prefix: '' })).filter((entry) => !inside(entry.file));
+  // A named file that is not an image is still run (and reported as the function would record it); arguments
+  // with no image at all are a mistake in the command line.
+  const sniffed = await sniffEntries(entries);
+  if (!sniffed.some((entry) => entry.isImage)) {
+    const listed = entries.slice(0, 5).map((e) => e.display).join(', ');
+    throw new UsageError(
+      entries.length === 0 ? `No files to resize in ${paths.join(' ')} (outside ${options.out}).` : `No images among ${listed}${entries.length > 5 ? ` and ${entries.length - 5} more` : ''}.`,
+      'Give image files (JPEG, PNG, WebP, GIF, AVIF or TIFF), directories holding them, or a quoted glob such as "photos/*.jpg".',
+    );
+  }
+  await prepareOutDir(outDir, options.out);
 
   // Two sources can meet at one output when the extension changes (a.jpg and a.png, both as png).
   const claimed = new Map<string, string>();
@@ -124,8 +137,10 @@ export async function runResize(context: AppContext, paths: readonly string[], o
           result.status = 'SUCCEEDED';
         } catch (error) {
           const code = error instanceof ImageError ? error.code : error instanceof UsageError ? 'OUTPUT_CONFLICT' : ioCode(error);
-          result.error = { code, message: errorMessage(error) };
-          output.error(`${entry.display}: ${code}: ${errorMessage(error)}`);
+          // Node's own messages already start with their code ("ENOENT: no such file ..."): say it once.
+          const message = errorMessage(error).replace(new RegExp(`^${code}: `), '');
+          result.error = { code, message };
+          output.error(`${entry.display}: ${code}: ${message}`);
         }
         progress?.tick();
         return result;
@@ -149,6 +164,19 @@ export async function runResize(context: AppContext, paths: readonly string[], o
     else output.success(summary);
   }
   return { exitCode, outDir, results, files };
+}
+
+/** --out must be a directory we can write to; made here so a bad path is one clear error, not one per file. */
+async function prepareOutDir(outDir: string, given: string): Promise<void> {
+  const existing = await stat(outDir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new UsageError(`--out ${given} is a file, not a directory.`, 'Give a directory (it is created when missing).');
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`--out ${given}: cannot create the directory (${errorMessage(error)}).`, 'Give a directory you can write to.');
+  }
 }
 
 function parseSizes(spec: string): SizeSpec[] {

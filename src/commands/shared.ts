@@ -44,18 +44,20 @@ export function takeExitCode(): ExitCodeType {
 
 export function parsePositiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a whole number of 1 or more' : `a whole number from 1 to ${max}`;
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be ${range}.`);
     const n = Number(value);
-    if (n < 1 || n > max) throw new InvalidArgumentError(`${name} must be between 1 and ${max}.`);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`${name} must be ${range}.`);
     return n;
   };
 }
 
+/** One of a fixed set, matched regardless of case (`--status failed`, `--format PNG`), returned as spelled in the set. */
 export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}.`);
-    }
-    return value as T;
+    const wanted = value.trim().toLowerCase();
+    const match = choices.find((choice) => choice.toLowerCase() === wanted);
+    if (match === undefined) throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}.`);
+    return match;
   };
 }

@@ -29,15 +29,24 @@ export function uploadCommand(): Command {
     .addOption(new Option('--concurrency <n>', 'files uploaded at once').default(4).argParser(parsePositiveInt('--concurrency', 64)))
     .action(
       action(async (context: AppContext, paths: string[], flags: UploadFlags) => {
-        const { exitCode } = await runUpload(context, {
-          paths,
-          prefix: flags.prefix,
-          wait: flags.wait ?? context.output.interactive,
-          timeoutSeconds: flags.timeout,
-          force: Boolean(flags.force),
-          concurrency: flags.concurrency,
-        });
-        return exitCode;
+        // Ctrl-C stops starting uploads and stops waiting; uploads in flight finish and the summary says what is left.
+        const interrupt = new AbortController();
+        const onSigint = (): void => { interrupt.abort(); };
+        process.once('SIGINT', onSigint);
+        try {
+          const { exitCode } = await runUpload(context, {
+            paths,
+            prefix: flags.prefix,
+            wait: flags.wait ?? context.output.interactive,
+            timeoutSeconds: flags.timeout,
+            force: Boolean(flags.force),
+            concurrency: flags.concurrency,
+            signal: interrupt.signal,
+          });
+          return exitCode;
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
       }),
     );
 }

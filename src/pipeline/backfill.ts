@@ -10,6 +10,7 @@ import { formatFailure, plural } from './format.js';
 import { invokeSynchronously, type InvokeRetryOptions } from './invoke-function.js';
 import { synthesizeS3Event } from './s3-event.js';
 import { triggerFires } from './trigger-filter.js';
+import { explainMissing, onResource } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
 export const DEFAULT_BACKFILL_CONCURRENCY = 8;
@@ -92,19 +93,26 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   const listing = output.task(`Listing s3://${bucket}/${prefix}`);
   const candidates: ListedObject[] = [];
   let listed = 0;
-  for await (const page of listObjectPages(clients.s3, bucket, prefix)) {
-    listed += page.length;
-    for (const object of page) if (triggerFires(object.key, settings)) candidates.push(object);
-    listing.update(`Listing s3://${bucket}/${prefix}: ${listed} objects`);
+  try {
+    for await (const page of listObjectPages(clients.s3, bucket, prefix)) {
+      listed += page.length;
+      for (const object of page) if (triggerFires(object.key, settings)) candidates.push(object);
+      listing.update(`Listing s3://${bucket}/${prefix}: ${listed} objects`);
+    }
+  } catch (error) {
+    listing.fail(`Listing s3://${bucket}/${prefix} failed`);
+    throw explainMissing(error, { kind: 'bucket', name: bucket, role: 'source' });
   }
   listing.succeed(`Listed ${plural(listed, 'object')} in s3://${bucket}/${prefix}${listed > candidates.length ? ` (${listed - candidates.length} not for the function)` : ''}`);
 
   // One BatchGetItem per 100 objects; the previous ProcessedAt also tells a fresh item from an old one later.
-  const known = await batchGetItems<Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>>(
-    clients.documents,
-    settings.table,
-    candidates.map((o) => imageIdFor(bucket, o.key)),
-    { attributes: ['ImageID', 'Status', 'ProcessedAt'] },
+  const known = await onResource({ kind: 'table', name: settings.table }, () =>
+    batchGetItems<Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>>(
+      clients.documents,
+      settings.table,
+      candidates.map((o) => imageIdFor(bucket, o.key)),
+      { attributes: ['ImageID', 'Status', 'ProcessedAt'] },
+    ),
   );
   const todo = candidates.filter((o) => options.force === true || known.get(imageIdFor(bucket, o.key))?.Status !== 'SUCCEEDED');
 
@@ -197,6 +205,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
     progress?.stop();
   }
   if (fatal !== undefined) {
+    if (awsErrorName(fatal) === 'ResourceNotFoundException') throw explainMissing(fatal, { kind: 'function', name: settings.functionName });
     throw new CliError('INVOKE_FAILED', `Cannot invoke ${settings.functionName}: ${errorMessage(fatal)}`, {
       suggestion: 'Check the stack with `img-resizer status` (or run `img-resizer init` again).',
       cause: fatal,

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from './format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
+import { explainMissing, onResource } from './stack-errors.js';
 
 export const METADATA_STATUSES = ['SUCCEEDED', 'FAILED'] as const satisfies readonly MetadataStatus[];
 
@@ -122,10 +123,13 @@ export async function runMetadataList(context: AppContext, options: MetadataList
       // Read the next page only once the reader has taken this one: memory stays at about a page.
       await output.drained();
     }
-  } finally {
-    // A half-printed array is still closed, so what did arrive parses.
-    json?.close();
+  } catch (error) {
+    // A half-printed array is still closed, so what did arrive parses; before the first item, the error itself
+    // becomes the run's JSON document (main() prints it).
+    if (json && json.written > 0) json.close();
+    throw explainMissing(error, { kind: 'table', name: settings.table });
   }
+  json?.close();
   if (!json && count === 0) {
     output.info(options.status ? `No ${options.status} items in ${settings.table}.` : `No items in ${settings.table} yet.`);
   }
@@ -147,7 +151,7 @@ export async function runMetadataGet(context: AppContext, sourceKey: string): Pr
   const { bucket, key } = parseSourceKey(sourceKey, settings.sourceBucket);
   const imageId = imageIdFor(bucket, key);
   const clients = await context.clients();
-  const item = await getItem(clients.documents, settings.table, imageId);
+  const item = await onResource({ kind: 'table', name: settings.table }, () => getItem(clients.documents, settings.table, imageId));
   if (!item) {
     throw new CliError('NOT_FOUND', `No metadata item for s3://${bucket}/${key} in table ${settings.table}.`, {
       suggestion: 'Check the key with `img-resizer metadata list`; an object that was never processed can be with `img-resizer backfill`.',

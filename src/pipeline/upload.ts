@@ -5,8 +5,9 @@ import { batchGetItems } from '../aws/metadata-table.js';
 import { uploadFile } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
-import { errorMessage, ExitCode, UsageError } from '../errors.js';
+import { awsErrorName, errorMessage, ExitCode, UsageError } from '../errors.js';
 import { formatBytes, formatFailure, formatOutputLines, plural } from './format.js';
+import { explainMissing, onResource } from './stack-errors.js';
 import { triggerFires } from './trigger-filter.js';
 import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
@@ -27,9 +28,11 @@ export interface UploadOptions {
   clock?: Clock;
   /** Print the report as the run's JSON document under --json (off when a larger command composes this one). */
   emitJson?: boolean | undefined;
+  /** Ctrl-C: uploads not yet started are skipped, those in flight finish, and the wait stops. */
+  signal?: AbortSignal | undefined;
 }
 
-export type UploadOutcome = 'UPLOADED' | 'UPLOAD_FAILED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'NOT_TRIGGERED';
+export type UploadOutcome = 'UPLOADED' | 'UPLOAD_FAILED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'NOT_TRIGGERED' | 'NOT_STARTED';
 
 export interface UploadedFile {
   file: string;
@@ -52,6 +55,8 @@ export interface UploadReport {
   files: UploadedFile[];
   /** Keys that failed (upload error or FAILED item) or timed out. */
   failed: string[];
+  /** Ctrl-C ended the run early: files NOT_STARTED were not uploaded, UPLOADED ones not waited for. */
+  interrupted: boolean;
   durationMs: number;
 }
 
@@ -94,11 +99,17 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   const imageIdOf = (entry: SniffedEntry): string => imageIdFor(bucket, entry.key);
 
   // The items that exist before the upload are stale for this run: a re-upload must wait for a new one.
+  const tableResource = { kind: 'table', name: table } as const;
   const previous = options.wait
-    ? await batchGetItems<Pick<MetadataItem, 'ImageID' | 'ProcessedAt'>>(clients.documents, table, entries.map(imageIdOf), {
-        attributes: ['ImageID', 'ProcessedAt'],
-      })
+    ? await onResource(tableResource, () =>
+        batchGetItems<Pick<MetadataItem, 'ImageID' | 'ProcessedAt'>>(clients.documents, table, entries.map(imageIdOf), {
+          attributes: ['ImageID', 'ProcessedAt'],
+        }),
+      )
     : new Map<string, Pick<MetadataItem, 'ImageID' | 'ProcessedAt'>>();
+  const { signal } = options;
+  // A missing bucket fails every file alike: reported once, as what it is.
+  let missingBucket: unknown;
 
   const results: UploadedFile[] = [];
   const pending: PendingImage[] = [];
@@ -113,6 +124,12 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
         const result: UploadedFile = {
           file: entry.display, bucket, key: entry.key, bytes: entry.bytes, contentType: entry.contentType, imageId, outcome: 'UPLOADED',
         };
+        if (signal?.aborted || missingBucket !== undefined) {
+          result.outcome = 'NOT_STARTED';
+          result.reason = signal?.aborted ? 'interrupted before it started' : 'not started';
+          results.push(result);
+          return;
+        }
         const uploadedAt = clock.now();
         try {
           await uploadFile(clients.s3, { bucket, key: entry.key, file: entry.file, bytes: entry.bytes, contentType: entry.contentType });
@@ -123,6 +140,7 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
             pending.push({ imageId, uploadedAt, previousProcessedAt: previous.get(imageId)?.ProcessedAt });
           }
         } catch (error) {
+          if (awsErrorName(error) === 'NoSuchBucket') missingBucket ??= error;
           result.outcome = 'UPLOAD_FAILED';
           result.reason = errorMessage(error);
         }
@@ -132,6 +150,7 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
     ),
   );
   progress.stop();
+  if (missingBucket !== undefined) throw explainMissing(missingBucket, { kind: 'bucket', name: bucket, role: 'source' });
   results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   for (const r of results) {
@@ -139,21 +158,26 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
     else if (!options.wait) output.success(`${r.file} → s3://${bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
   }
 
-  if (options.wait && pending.length > 0) {
+  if (options.wait && pending.length > 0 && !signal?.aborted) {
     const byImageId = new Map(results.map((r) => [r.imageId, r]));
     const task = output.task(`Waiting for the function to process ${plural(pending.length, 'image')} (up to ${timeoutSeconds} s)`);
     let done = 0;
     const waited = await waitForItems(pending, {
       timeoutMs: timeoutSeconds * 1000,
       clock,
-      fetch: (ids) => batchGetItems(clients.documents, table, ids),
+      fetch: (ids) => onResource(tableResource, () => batchGetItems(clients.documents, table, ids)),
+      signal,
       onSettled: () => {
         done++;
         task.update(`Waiting for the function: ${done}/${pending.length} processed`);
       },
     });
-    if (waited.timedOut.length === 0) task.succeed(`Processed ${plural(pending.length, 'image')}`);
-    else task.fail(`${plural(waited.timedOut.length, 'image')} not processed within ${timeoutSeconds} s`);
+    const failedItems = [...waited.settled.values()].filter((item) => item.Status !== 'SUCCEEDED').length;
+    const processed = `The function processed ${plural(waited.settled.size, 'image')}`;
+    if (waited.interrupted.length > 0) task.fail(`Interrupted: ${plural(waited.interrupted.length, 'image')} not waited for`);
+    else if (waited.timedOut.length > 0) task.fail(`${plural(waited.timedOut.length, 'image')} not processed within ${timeoutSeconds} s`);
+    else if (failedItems > 0) task.fail(`${processed}: ${failedItems} FAILED`);
+    else task.succeed(processed);
 
     for (const [imageId, item] of waited.settled) {
       const r = byImageId.get(imageId);
@@ -181,12 +205,14 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   }
 
   const failed = results.filter((r) => r.outcome === 'UPLOAD_FAILED' || r.outcome === 'FAILED' || r.outcome === 'TIMED_OUT');
+  const interrupted = Boolean(signal?.aborted);
   const report: UploadReport = {
     bucket,
     table,
     waited: options.wait,
     files: results,
     failed: failed.map((r) => r.key),
+    interrupted,
     durationMs: clock.now() - started,
   };
   if (failed.length > 0) {
@@ -198,6 +224,18 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
         : undefined,
     );
   }
+  if (interrupted) {
+    const notStarted = results.filter((r) => r.outcome === 'NOT_STARTED').length;
+    const unsettled = results.filter((r) => r.outcome === 'UPLOADED' && options.wait).length;
+    const left = [
+      notStarted > 0 ? `${plural(notStarted, 'file')} not uploaded` : '',
+      unsettled > 0 ? `${plural(unsettled, 'upload')} not waited for` : '',
+    ].filter(Boolean);
+    output.warn(
+      `Interrupted${left.length > 0 ? `: ${left.join(', ')}` : ''}. Upload again to finish; \`img-resizer metadata list\` shows what was processed.`,
+    );
+  }
   if (output.json && options.emitJson !== false) output.result(report);
-  return { exitCode: failed.length > 0 ? ExitCode.Failed : ExitCode.Ok, report };
+  const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+  return { exitCode, report };
 }

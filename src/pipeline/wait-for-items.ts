@@ -45,12 +45,16 @@ export interface WaitOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   backoffFactor?: number;
+  /** Ctrl-C: stop waiting at once; what is still pending is reported as interrupted, not timed out. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface WaitResult {
   settled: Map<string, MetadataItem>;
   /** ImageIDs without a fresh item when time ran out. */
   timedOut: string[];
+  /** ImageIDs still pending when the signal aborted the wait. */
+  interrupted: string[];
   rounds: number;
 }
 
@@ -69,7 +73,8 @@ export async function waitForItems(pending: readonly PendingImage[], options: Wa
   const settled = new Map<string, MetadataItem>();
   let rounds = 0;
 
-  while (remaining.size > 0) {
+  const { signal } = options;
+  while (remaining.size > 0 && !signal?.aborted) {
     rounds++;
     const items = await options.fetch([...remaining.keys()]);
     for (const [imageId, item] of items) {
@@ -81,9 +86,23 @@ export async function waitForItems(pending: readonly PendingImage[], options: Wa
       }
     }
     const left = deadline - clock.now();
-    if (remaining.size === 0 || left <= 0) break;
-    await clock.sleep(Math.min(delay, left));
+    if (remaining.size === 0 || left <= 0 || signal?.aborted) break;
+    await sleepUnlessAborted(clock, Math.min(delay, left), signal);
     delay = Math.min(delay * factor, maxDelay);
   }
-  return { settled, timedOut: [...remaining.keys()], rounds };
+  if (signal?.aborted) return { settled, timedOut: [], interrupted: [...remaining.keys()], rounds };
+  return { settled, timedOut: [...remaining.keys()], interrupted: [], rounds };
+}
+
+/** The clock's sleep, cut short when the signal aborts. */
+function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return clock.sleep(ms);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void clock.sleep(ms).then(done);
+  });
 }

@@ -14,8 +14,21 @@ export interface OutputOptions {
   interactive?: boolean;
 }
 
-export function isInteractiveTerminal(stream: NodeJS.WritableStream & { isTTY?: boolean }): boolean {
-  return Boolean(stream.isTTY) && !process.env.CI && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+/**
+ * A terminal a spinner can redraw on. One that reports zero columns (a pty nobody sized: `script` without a
+ * terminal, some CI runners, `docker exec -t`) does not count: ora divides by the width and, at zero, clears
+ * lines forever.
+ */
+export function isInteractiveTerminal(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): boolean {
+  const sized = stream.columns === undefined || stream.columns > 0;
+  return Boolean(stream.isTTY) && sized && !process.env.CI && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+}
+
+let processStdoutWritten = false;
+
+/** Whether anything went to the process's stdout through an Output (so main() adds no second JSON document). */
+export function stdoutWasWritten(): boolean {
+  return processStdoutWritten;
 }
 
 export class Output {
@@ -37,6 +50,10 @@ export class Output {
 
   get color(): ReturnType<typeof pc.createColors> {
     return this.colors;
+  }
+
+  private markStdout(): void {
+    if (this.out === process.stdout) processStdoutWritten = true;
   }
 
   /** Human text: stdout normally, stderr under --json. */
@@ -68,11 +85,13 @@ export class Output {
 
   /** The single JSON document of a --json run. */
   result(value: unknown): void {
+    this.markStdout();
     this.out.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** Raw line to stdout (streamed listings). */
   line(text: string): void {
+    this.markStdout();
     this.out.write(`${text}\n`);
   }
 

@@ -4,10 +4,10 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import { runMetadataGet } from '../../src/commands/metadata.js';
+import { runMetadataGet, runMetadataList } from '../../src/commands/metadata.js';
 import { runUpload } from '../../src/commands/upload.js';
 import { MULTIPART_THRESHOLD_BYTES, PART_SIZE_BYTES } from '../../src/aws/objects.js';
-import { ExitCode, UsageError } from '../../src/errors.js';
+import { CliError, ExitCode, UsageError } from '../../src/errors.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 
@@ -155,5 +155,42 @@ describe('upload --wait on the local stack with the real function', () => {
     const head = await clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.sourceBucket, Key: 'large/big noise.png' }));
     expect({ length: head.ContentLength, type: head.ContentType }).toEqual({ length: bytes, type: 'image/png' });
     expect(report.files[0]?.item).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 3000, OriginalHeight: 2600 });
+  });
+
+  it('stops at Ctrl-C before starting any upload: nothing is sent, each file is NOT_STARTED, exit 130', async () => {
+    const file = path.join(photosDir, 'never sent.jpg');
+    await writeFile(file, await photo(64, 64));
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const json = await localTestContext({ json: true }, stack.cwd);
+    const { exitCode, report } = await runUpload(json.context, { paths: [file], prefix: 'interrupted', wait: true, signal: interrupt.signal });
+    expect(exitCode).toBe(ExitCode.Interrupted);
+    expect(report.interrupted).toBe(true);
+    expect(report.files.map((f) => [f.key, f.outcome])).toEqual([['interrupted/never sent.jpg', 'NOT_STARTED']]);
+    expect((JSON.parse(json.stdout()) as { interrupted: boolean }).interrupted).toBe(true);
+    expect(json.stderr()).toContain('Interrupted: 1 file not uploaded.');
+    const clients = await json.context.clients();
+    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: stack.settings.sourceBucket, Prefix: 'interrupted/' }));
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it('names a missing table or bucket (a destroyed stack) instead of the SDK\'s bare "not found"', async () => {
+    const file = path.join(photosDir, 'orphan.jpg');
+    await writeFile(file, await photo(64, 64));
+    const gone = path.join(stack.cwd, 'gone');
+    await mkdir(gone, { recursive: true });
+    await writeFile(path.join(gone, 'no-table.json'), JSON.stringify({ ...stack.settings, table: `${stack.settings.table}-gone` }));
+    await writeFile(path.join(gone, 'no-bucket.json'), JSON.stringify({ ...stack.settings, sourceBucket: `${stack.settings.sourceBucket}-gone` }));
+
+    const noTable = await localTestContext({ config: 'no-table.json' }, gone);
+    const waiting = runUpload(noTable.context, { paths: [file], wait: true });
+    await expect(waiting).rejects.toBeInstanceOf(CliError);
+    await expect(waiting).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND', exitCode: ExitCode.Failed, message: `The metadata table ${stack.settings.table}-gone does not exist.` });
+    await expect(runMetadataList(noTable.context)).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
+    await expect(runMetadataGet(noTable.context, 'orphan.jpg')).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
+
+    const noBucket = await localTestContext({ config: 'no-bucket.json' }, gone);
+    const uploading = runUpload(noBucket.context, { paths: [file], wait: false });
+    await expect(uploading).rejects.toMatchObject({ code: 'BUCKET_NOT_FOUND', message: `The source bucket ${stack.settings.sourceBucket}-gone does not exist.` });
   });
 });

@@ -113,3 +113,43 @@ describe('resize', () => {
     await expect(runResize(context, ['nowhere.jpg'], { out: 'out' })).rejects.toBeInstanceOf(UsageError);
   });
 });
+
+describe('resize at the edge', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-resize-edge-'));
+    await mkdir(path.join(cwd, 'photos'), { recursive: true });
+    await writeFile(path.join(cwd, 'photos', 'cat.jpg'), await photo(300, 200));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('refuses arguments that hold no image at all as a usage error, writing nothing', async () => {
+    await mkdir(path.join(cwd, 'docs'));
+    await writeFile(path.join(cwd, 'docs', 'readme.txt'), 'text\n');
+    const { context } = contextIn(cwd);
+    const attempt = runResize(context, ['docs'], { out: 'out' });
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow('No images among docs/readme.txt.');
+    await expect(readdir(path.join(cwd, 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses an --out that is a file once, before resizing anything', async () => {
+    await writeFile(path.join(cwd, 'taken'), 'a file\n');
+    const { context, stderr } = contextIn(cwd);
+    const attempt = runResize(context, ['photos'], { out: 'taken' });
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow('--out taken is a file, not a directory.');
+    expect(stderr()).toBe('');
+  });
+
+  it('does not take earlier outputs under --out for inputs', async () => {
+    const first = contextIn(cwd);
+    await runResize(first.context, ['.'], { out: 'thumbs' });
+    const second = contextIn(cwd);
+    const report = await runResize(second.context, ['.'], { out: 'thumbs' });
+    expect(report.results.map((r) => r.key)).toEqual(['photos/cat.jpg']);
+    expect(await filesUnder(path.join(cwd, 'thumbs'))).toEqual(['resized-photos/cat.png']);
+  });
+});

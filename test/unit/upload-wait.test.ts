@@ -96,3 +96,39 @@ describe('waitForItems', () => {
     expect(result).toMatchObject({ timedOut: [], rounds: 0 });
   });
 });
+
+describe('waitForItems, interrupted', () => {
+  it('stops at once when the signal aborts, naming what was still pending as interrupted rather than timed out', async () => {
+    const t0 = Date.parse('2025-01-01T00:00:00Z');
+    const interrupt = new AbortController();
+    let fetches = 0;
+    // A sleep that never ends by itself: only the abort can end the wait.
+    const clock: Clock = { now: () => t0, sleep: () => new Promise<void>(() => undefined) };
+    const waiting = waitForItems([{ imageId: 'a', uploadedAt: t0 }, { imageId: 'b', uploadedAt: t0 }], {
+      timeoutMs: 60_000,
+      clock,
+      signal: interrupt.signal,
+      fetch: () => {
+        fetches++;
+        return Promise.resolve(new Map([['a', item('a', t0 + 10)]]));
+      },
+    });
+    setTimeout(() => { interrupt.abort(); }, 10);
+    const result = await waiting;
+    expect(fetches).toBe(1);
+    expect([...result.settled.keys()]).toEqual(['a']);
+    expect(result.interrupted).toEqual(['b']);
+    expect(result.timedOut).toEqual([]);
+  });
+
+  it('reads nothing when interrupted before it starts', async () => {
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const result = await waitForItems([{ imageId: 'a', uploadedAt: 0 }], {
+      timeoutMs: 1000,
+      signal: interrupt.signal,
+      fetch: () => Promise.reject(new Error('no read expected')),
+    });
+    expect(result).toMatchObject({ interrupted: ['a'], timedOut: [], rounds: 0 });
+  });
+});
