@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient, TooManyRequestsException, ResourceNotFoundException, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, TooManyRequestsException, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { batchGetItems } from '../../src/aws/metadata-table.js';
 import { invokeSynchronously, isThrottle } from '../../src/pipeline/invoke-function.js';
 
-// Throttling and unprocessed keys are faults the local stack cannot produce on demand, hence the mocks.
+// Only what the local stack cannot produce is mocked here: AWS's wording of a function error, and UnprocessedKeys.
 const lambda = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const lambdaMock = mockClient(lambda);
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
@@ -24,32 +24,14 @@ const throttled = (): TooManyRequestsException =>
   new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 }, Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
 
 describe('invokeSynchronously', () => {
-  it('invokes RequestResponse with the JSON payload and retries throttled invokes', async () => {
-    lambdaMock.on(InvokeCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ StatusCode: 200, Payload: bytes('null') });
-    const result = await invokeSynchronously(lambda, 'fn', { hello: 'world' }, { minTimeoutMs: 1, maxTimeoutMs: 2 });
-    expect(result).toEqual({ functionError: undefined, errorMessage: undefined, attempts: 3 });
-    const calls = lambdaMock.commandCalls(InvokeCommand);
-    expect(calls).toHaveLength(3);
-    const input = calls[0]!.args[0].input;
-    expect(input.FunctionName).toBe('fn');
-    expect(input.InvocationType).toBe('RequestResponse');
-    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ hello: 'world' });
-  });
-
-  it('gives up on throttling after its retries', async () => {
-    lambdaMock.on(InvokeCommand).rejects(throttled());
-    await expect(invokeSynchronously(lambda, 'fn', {}, { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 })).rejects.toThrow(/Rate Exceeded/);
-    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(3);
-  });
-
-  it('does not retry other errors', async () => {
-    lambdaMock.on(InvokeCommand).rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: {} }));
-    await expect(invokeSynchronously(lambda, 'fn', {}, { minTimeoutMs: 1 })).rejects.toThrow(/Function not found/);
-    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(1);
+  // Throttled, missing-function and throwing-function invokes run against the local stack in
+  // test/integration/backfill-invoke-local.test.ts.
+  it('recognises Lambda\'s throttling errors', () => {
     expect(isThrottle(throttled())).toBe(true);
   });
 
-  it('reports a function error with the function\'s own message', async () => {
+  // Mocked because MiniStack reports every thrown error as errorType "Runtime.HandlerError"; AWS sends the error's name.
+  it('reports a function error with the function\'s own message, as AWS words it', async () => {
     const payload = bytes(JSON.stringify({ errorType: 'Error', errorMessage: 'Input buffer contains unsupported image format', trace: [] }));
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payload });
     const result = await invokeSynchronously(lambda, 'fn', {});
@@ -58,6 +40,7 @@ describe('invokeSynchronously', () => {
 });
 
 describe('batchGetItems', () => {
+  // Mocked because MiniStack serves every key of an existing table at once: it never leaves UnprocessedKeys.
   it('reads in batches of 100 and retries unprocessed keys', async () => {
     const ids = Array.from({ length: 250 }, (_, i) => `s3://b/${i}.jpg`);
     const sleeps: number[] = [];
