@@ -56,9 +56,12 @@ export interface ListedObject {
   lastModified: Date | undefined;
 }
 
-/** Every object under a prefix, one ListObjectsV2 page (up to 1,000 keys) at a time. */
-export async function* listObjectPages(s3: S3Client, bucket: string, prefix?: string): AsyncGenerator<ListedObject[]> {
-  const pages = paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) });
+/** S3 returns at most 1,000 keys per ListObjectsV2 page. */
+export const LIST_PAGE_SIZE = 1000;
+
+/** Every object under a prefix, one ListObjectsV2 page (up to `pageSize` keys, 1,000 by default) at a time. */
+export async function* listObjectPages(s3: S3Client, bucket: string, prefix?: string, pageSize = LIST_PAGE_SIZE): AsyncGenerator<ListedObject[]> {
+  const pages = paginateListObjectsV2({ client: s3, pageSize }, { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) });
   for await (const page of pages) {
     const objects: ListedObject[] = [];
     for (const entry of page.Contents ?? []) {

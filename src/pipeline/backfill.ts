@@ -6,6 +6,7 @@ import { listObjectPages, type ListedObject } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { awsErrorName, CliError, errorMessage, ExitCode } from '../errors.js';
+import { backfillProgress } from './backfill-progress.js';
 import { formatFailure, plural } from './format.js';
 import { invokeSynchronously, type InvokeRetryOptions } from './invoke-function.js';
 import { synthesizeS3Event } from './s3-event.js';
@@ -28,6 +29,8 @@ export interface BackfillOptions {
   signal?: AbortSignal | undefined;
   retry?: InvokeRetryOptions;
   clock?: Clock;
+  /** Keys per ListObjectsV2 page: S3's maximum (1,000) unless a test wants many small pages. */
+  pageSize?: number | undefined;
 }
 
 export interface BackfillFailure {
@@ -43,7 +46,7 @@ export interface BackfillReport {
   dryRun: boolean;
   force: boolean;
   concurrency: number;
-  /** Objects listed under the prefix. */
+  /** Objects listed under the prefix (on an interrupted run, on the pages listed before it stopped). */
   listed: number;
   /** Listed but never the function's to process: its own outputs, folder markers, keys outside the trigger's filter. */
   excluded: number;
@@ -55,7 +58,7 @@ export interface BackfillReport {
   processed: number;
   succeeded: number;
   failed: BackfillFailure[];
-  /** Left untouched because the run was interrupted; a rerun picks them up. */
+  /** Left untouched because the run was interrupted (counted on the pages listed so far); a rerun picks them up. */
   notStarted: number;
   interrupted: boolean;
   /** With --dry-run: the keys that would be processed. */
@@ -74,10 +77,20 @@ function isFatal(error: unknown): boolean {
 }
 
 /**
- * Processes the source objects that have no SUCCEEDED item (all of them with `force`): lists the bucket, checks
- * the table in batches of 100, then invokes the deployed function synchronously with a synthesized S3 event for
- * each, `concurrency` at a time, and reads each item back to learn SUCCEEDED or FAILED. Every step is idempotent,
- * so an interrupted run is finished by running it again.
+ * Pages whose invocations may be queued or running at once. The next page is listed and checked while the
+ * previous one's invocations run, so the invokers rarely wait on S3; a third page is not listed until the oldest
+ * is done, so no more than this many pages of keys (1,000 each) are held however large the bucket.
+ */
+const PAGES_IN_FLIGHT = 2;
+
+type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>;
+
+/**
+ * Processes the source objects that have no SUCCEEDED item (all of them with `force`), streaming: lists the
+ * bucket a page at a time, checks each page's objects against the table in batches of 100, then invokes the
+ * deployed function synchronously with a synthesized S3 event for each, `concurrency` at a time, and reads each
+ * item back to learn SUCCEEDED or FAILED. Memory stays bounded by PAGES_IN_FLIGHT pages, not the bucket's size.
+ * Every step is idempotent, so an interrupted run is finished by running it again.
  */
 export async function runBackfill(context: AppContext, options: BackfillOptions = {}): Promise<{ exitCode: ExitCode; report: BackfillReport }> {
   const { output } = context;
@@ -89,44 +102,20 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   const prefix = options.prefix === undefined ? settings.prefix ?? '' : options.prefix.replace(/^\/+/, '');
   const clients = await context.clients();
   const bucket = settings.sourceBucket;
-
-  const listing = output.task(`Listing s3://${bucket}/${prefix}`);
-  const candidates: ListedObject[] = [];
-  let listed = 0;
-  try {
-    for await (const page of listObjectPages(clients.s3, bucket, prefix)) {
-      listed += page.length;
-      for (const object of page) if (triggerFires(object.key, settings)) candidates.push(object);
-      listing.update(`Listing s3://${bucket}/${prefix}: ${listed} objects`);
-    }
-  } catch (error) {
-    listing.fail(`Listing s3://${bucket}/${prefix} failed`);
-    throw explainMissing(error, { kind: 'bucket', name: bucket, role: 'source' });
-  }
-  listing.succeed(`Listed ${plural(listed, 'object')} in s3://${bucket}/${prefix}${listed > candidates.length ? ` (${listed - candidates.length} not for the function)` : ''}`);
-
-  // One BatchGetItem per 100 objects; the previous ProcessedAt also tells a fresh item from an old one later.
-  const known = await onResource({ kind: 'table', name: settings.table }, () =>
-    batchGetItems<Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>>(
-      clients.documents,
-      settings.table,
-      candidates.map((o) => imageIdFor(bucket, o.key)),
-      { attributes: ['ImageID', 'Status', 'ProcessedAt'] },
-    ),
-  );
-  const todo = candidates.filter((o) => options.force === true || known.get(imageIdFor(bucket, o.key))?.Status !== 'SUCCEEDED');
+  const dryRun = Boolean(options.dryRun);
+  const location = `s3://${bucket}/${prefix}`;
 
   const report: BackfillReport = {
     bucket,
     functionName: settings.functionName,
     prefix,
-    dryRun: Boolean(options.dryRun),
+    dryRun,
     force: Boolean(options.force),
     concurrency,
-    listed,
-    excluded: listed - candidates.length,
-    skipped: candidates.length - todo.length,
-    pending: todo.length,
+    listed: 0,
+    excluded: 0,
+    skipped: 0,
+    pending: 0,
     processed: 0,
     succeeded: 0,
     failed: [],
@@ -136,31 +125,22 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
     invokeMs: 0,
     objectsPerSecond: 0,
   };
+  const wouldProcess: string[] = [];
 
-  if (options.dryRun) {
-    report.wouldProcess = todo.map((o) => o.key);
-    if (todo.length === 0) {
-      output.info(`Nothing to process${report.skipped > 0 ? `: ${plural(report.skipped, 'object')} already SUCCEEDED` : ''}.`);
-    } else {
-      output.info(`Would process ${plural(todo.length, 'object')} with ${settings.functionName}${report.skipped > 0 ? `, skipping ${report.skipped} already SUCCEEDED` : ''}:`);
-      for (const object of todo) output.info(`  ${object.key}`);
-    }
-    report.durationMs = clock.now() - started;
-    if (output.json) output.result(report);
-    return { exitCode: ExitCode.Ok, report };
-  }
-
-  const region = await clients.lambda.config.region();
-  const { partition } = await context.identity();
   const limit = pLimit(concurrency);
   const stop = new AbortController();
+  const stopped = (): boolean => stop.signal.aborted;
   const onAbort = (): void => { stop.abort(); };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  let fatal: unknown;
-  const progress = todo.length > 0 ? output.progress('Backfill', todo.length) : undefined;
-  const invokeStarted = clock.now();
+  const progress = backfillProgress(output, `Backfill ${location}`, { dryRun, clock });
+  // Region and partition go into every event; asked once, when the first object needs invoking.
+  let eventTarget: Promise<{ region: string; partition: string }> | undefined;
+  let invokeStarted: number | undefined;
+  // Set from inside the invocations (TypeScript's flow analysis cannot see that through a plain `let`).
+  const fatal: { invokeError?: unknown; listing?: boolean } = {};
+  const listing = { complete: false };
 
-  const processOne = async (object: ListedObject): Promise<void> => {
+  const processOne = async (object: ListedObject, previous: KnownItem | undefined, target: { region: string; partition: string }): Promise<void> => {
     if (stop.signal.aborted) {
       report.notStarted++;
       return;
@@ -169,11 +149,11 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
     const invokedAt = clock.now();
     try {
       const event = synthesizeS3Event(object, {
-        bucket, region, partition, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt),
+        bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt),
       });
       const result = await invokeSynchronously(clients.lambda, settings.functionName, event, options.retry);
       const item = await getItem(clients.documents, settings.table, imageId);
-      const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: known.get(imageId)?.ProcessedAt });
+      const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: previous?.ProcessedAt });
       report.processed++;
       if (fresh && item.Status === 'SUCCEEDED' && !result.functionError) {
         report.succeeded++;
@@ -186,7 +166,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
       }
     } catch (error) {
       if (isFatal(error)) {
-        fatal ??= error;
+        fatal.invokeError ??= error;
         stop.abort();
         report.notStarted++;
         return;
@@ -194,36 +174,104 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
       report.processed++;
       report.failed.push({ key: object.key, errorCode: awsErrorName(error), reason: errorMessage(error) });
     } finally {
-      progress?.tick();
+      progress.update(report);
     }
   };
 
-  try {
-    await Promise.all(todo.map((object) => limit(() => processOne(object))));
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    progress?.stop();
+  // Each entry settles when all of one page's invocations have (processOne never rejects).
+  const pagesInFlight: Promise<unknown>[] = [];
+  async function* pagesExplained(): AsyncGenerator<ListedObject[]> {
+    try {
+      yield* listObjectPages(clients.s3, bucket, prefix, options.pageSize);
+      listing.complete = true;
+    } catch (error) {
+      fatal.listing = true;
+      throw explainMissing(error, { kind: 'bucket', name: bucket, role: 'source' });
+    }
   }
-  if (fatal !== undefined) {
-    if (awsErrorName(fatal) === 'ResourceNotFoundException') throw explainMissing(fatal, { kind: 'function', name: settings.functionName });
-    throw new CliError('INVOKE_FAILED', `Cannot invoke ${settings.functionName}: ${errorMessage(fatal)}`, {
+
+  try {
+    for await (const page of pagesExplained()) {
+      if (stopped()) break;
+      report.listed += page.length;
+      const candidates = page.filter((object) => triggerFires(object.key, settings));
+      report.excluded += page.length - candidates.length;
+      // One BatchGetItem per 100 objects; the previous ProcessedAt also tells a fresh item from an old one later.
+      const known = candidates.length === 0
+        ? new Map<string, KnownItem>()
+        : await onResource({ kind: 'table', name: settings.table }, () =>
+          batchGetItems<KnownItem>(clients.documents, settings.table, candidates.map((o) => imageIdFor(bucket, o.key)), {
+            attributes: ['ImageID', 'Status', 'ProcessedAt'],
+          }),
+        );
+      const todo = candidates.filter((o) => options.force === true || known.get(imageIdFor(bucket, o.key))?.Status !== 'SUCCEEDED');
+      report.skipped += candidates.length - todo.length;
+      report.pending += todo.length;
+      progress.update(report);
+      if (dryRun) {
+        for (const object of todo) wouldProcess.push(object.key);
+        continue;
+      }
+      if (todo.length === 0) continue;
+      eventTarget ??= (async () => ({ region: await clients.lambda.config.region(), partition: (await context.identity()).partition }))();
+      const target = await eventTarget;
+      invokeStarted ??= clock.now();
+      pagesInFlight.push(Promise.all(todo.map((object) => limit(() => processOne(object, known.get(imageIdFor(bucket, object.key)), target)))));
+      const oldest = pagesInFlight.length >= PAGES_IN_FLIGHT ? pagesInFlight.shift() : undefined;
+      await oldest;
+      // Stopped (Ctrl-C or a fatal error): list no further page.
+      if (stopped()) break;
+    }
+  } catch (error) {
+    // Let the invocations already started finish (they are idempotent either way) before reporting.
+    stop.abort();
+    await Promise.allSettled(pagesInFlight);
+    progress.fail(fatal.listing ? `Listing ${location} failed` : `Backfill of ${location} stopped after ${plural(report.processed, 'object')}`);
+    throw error;
+  } finally {
+    await Promise.allSettled(pagesInFlight);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+
+  const notForFunction = report.excluded > 0 ? ` (${report.excluded} not for the function)` : '';
+  const listedText = `Listed ${plural(report.listed, 'object')} in ${location}${notForFunction}`;
+  const fatalInvokeError = fatal.invokeError;
+  if (fatalInvokeError !== undefined) {
+    progress.fail(`${listedText}; stopped after ${plural(report.processed, 'object')}`);
+    if (awsErrorName(fatalInvokeError) === 'ResourceNotFoundException') throw explainMissing(fatalInvokeError, { kind: 'function', name: settings.functionName });
+    throw new CliError('INVOKE_FAILED', `Cannot invoke ${settings.functionName}: ${errorMessage(fatalInvokeError)}`, {
       suggestion: 'Check the stack with `img-resizer status` (or run `img-resizer init` again).',
-      cause: fatal,
+      cause: fatalInvokeError,
     });
+  }
+  progress.succeed(listing.complete ? listedText : `${listedText} before the interruption`);
+
+  if (dryRun) {
+    report.wouldProcess = wouldProcess;
+    if (wouldProcess.length === 0) {
+      output.info(`Nothing to process${report.skipped > 0 ? `: ${plural(report.skipped, 'object')} already SUCCEEDED` : ''}.`);
+    } else {
+      output.info(`Would process ${plural(wouldProcess.length, 'object')} with ${settings.functionName}${report.skipped > 0 ? `, skipping ${report.skipped} already SUCCEEDED` : ''}:`);
+      for (const key of wouldProcess) output.info(`  ${key}`);
+    }
+    report.durationMs = clock.now() - started;
+    if (output.json) output.result(report);
+    return { exitCode: ExitCode.Ok, report };
   }
 
   report.interrupted = Boolean(options.signal?.aborted);
-  report.invokeMs = clock.now() - invokeStarted;
-  report.durationMs = clock.now() - started;
+  const finished = clock.now();
+  report.invokeMs = invokeStarted === undefined ? 0 : finished - invokeStarted;
+  report.durationMs = finished - started;
   report.objectsPerSecond = report.invokeMs > 0 ? Math.round((report.processed / report.invokeMs) * 1000 * 10) / 10 : 0;
   report.failed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  printSummary(context, report);
+  printSummary(context, report, listing.complete);
   if (output.json) output.result(report);
   const exitCode = report.interrupted ? ExitCode.Interrupted : report.failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   return { exitCode, report };
 }
 
-function printSummary(context: AppContext, report: BackfillReport): void {
+function printSummary(context: AppContext, report: BackfillReport, listingComplete: boolean): void {
   const { output } = context;
   const seconds = (report.invokeMs / 1000).toFixed(1);
   const rate = report.processed > 0 ? ` in ${seconds} s (${report.objectsPerSecond} objects/s at concurrency ${report.concurrency})` : '';
@@ -237,6 +285,8 @@ function printSummary(context: AppContext, report: BackfillReport): void {
     output.success(summary);
   }
   if (report.interrupted) {
-    output.warn(`Interrupted: ${plural(report.notStarted, 'object')} not started. Run \`img-resizer backfill\` again to finish.`);
+    // The listing stops too, so objects on pages not yet listed are in no count.
+    const unlisted = listingComplete ? '' : ' (and the rest of the bucket not yet listed)';
+    output.warn(`Interrupted: ${plural(report.notStarted, 'object')} not started${unlisted}. Run \`img-resizer backfill\` again to finish.`);
   }
 }

@@ -1,3 +1,4 @@
+import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DeleteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
@@ -120,6 +121,30 @@ describe('backfill on the local stack with the real function', () => {
     console.log(`backfill throughput on the local stack: ${rates[1]} objects/s at concurrency 1, ${rates[8]} objects/s at concurrency 8`);
   });
 
+  it('streams the bucket a page at a time: invoking starts before the listing ends, and at most two pages of keys are held', async () => {
+    const pageSize = 10;
+    stack.recorder.clear();
+    const { exitCode, report } = await runBackfill(stack.context, { force: true, concurrency: 4, pageSize });
+    expect(exitCode).toBe(ExitCode.Ok);
+    expect(report).toMatchObject({ listed: COUNT + 1, excluded: 1, skipped: 0, pending: COUNT, processed: COUNT, succeeded: COUNT, failed: [], notStarted: 0 });
+
+    const ops = stack.recorder.operations();
+    const listAt = ops.flatMap((o, i) => (o === 's3:ListObjectsV2' ? [i] : []));
+    expect(listAt).toHaveLength(Math.ceil((COUNT + 1) / pageSize));
+    expect(ops.filter((o) => o === 'dynamodb:BatchGetItem')).toHaveLength(listAt.length);
+    // The first invocation goes out before the last page is even asked for...
+    expect(ops.indexOf('lambda:Invoke')).toBeLessThan(listAt.at(-1)!);
+    // ...and whenever a page is asked for, the keys listed so far but not yet invoked fit in two pages.
+    for (const [pagesListed, at] of listAt.entries()) {
+      const invoked = ops.slice(0, at).filter((o) => o === 'lambda:Invoke').length;
+      expect(pagesListed * pageSize - invoked).toBeLessThanOrEqual(2 * pageSize);
+    }
+
+    // A dry run over small pages adds up the same way.
+    const { report: dry } = await runBackfill(stack.context, { dryRun: true, pageSize: 7 });
+    expect(dry).toMatchObject({ listed: COUNT + 1, excluded: 1, skipped: COUNT, pending: 0, wouldProcess: [] });
+  });
+
   it('stops starting invocations when interrupted, and a rerun finishes the job', async () => {
     const clients = await stack.context.clients();
     const dropped = keys.slice(20, 40);
@@ -175,5 +200,17 @@ describe('backfill on the local stack with the real function', () => {
       ['archive/zz notes.jpg', 'UNSUPPORTED_FORMAT'],
     ]);
     expect(stack.stderr()).toContain('archive/zz broken.jpg: CORRUPT_IMAGE');
+  });
+
+  // Last: it deletes the function.
+  it('stops at a missing function without listing the rest of the bucket', async () => {
+    const clients = await stack.context.clients();
+    await clients.lambda.send(new DeleteFunctionCommand({ FunctionName: stack.settings.functionName }));
+    stack.recorder.clear();
+    await expect(runBackfill(stack.context, { force: true, concurrency: 2, pageSize: 10 })).rejects.toMatchObject({ code: 'FUNCTION_NOT_FOUND' });
+    const ops = stack.recorder.operations();
+    // Only the pages already in flight were listed, and only the first invocations were tried.
+    expect(ops.filter((o) => o === 's3:ListObjectsV2').length).toBeLessThanOrEqual(2);
+    expect(ops.filter((o) => o === 'lambda:Invoke').length).toBeLessThanOrEqual(2);
   });
 });
