@@ -45,3 +45,16 @@ export class RequestRecorder {
     this.requests.length = 0;
   }
 }
+
+/** Records the input of every command of one kind a client sends, so a test can check what went out. */
+export function captureInputs<T>(client: AnyClient, commandName: string): T[] {
+  const inputs: T[] = [];
+  (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
+    (next: (args: { input: T }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: T }) => {
+      if (context.commandName === commandName) inputs.push(args.input);
+      return next(args);
+    },
+    { step: 'initialize', name: `capture${commandName}` },
+  );
+  return inputs;
+}

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -17,6 +16,7 @@ import { Output } from '../../src/ui/output.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
 import { localTestContext, type TestContext } from '../helpers/context.js';
+import { createTable } from '../../src/aws/dynamodb.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -120,14 +120,7 @@ describe('the built artifacts', () => {
     const clients = await test.context.clients();
     await clients.s3.send(new CreateBucketCommand({ Bucket: SOURCE_BUCKET }));
     await clients.s3.send(new CreateBucketCommand({ Bucket: DEST_BUCKET }));
-    await clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'ImageID', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTable(clients.dynamodb, TABLE, 'ImageID', {});
     const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();
     const put = await clients.s3.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: KEY, Body: image, ContentType: 'image/jpeg' }));
 

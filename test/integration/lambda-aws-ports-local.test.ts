@@ -6,29 +6,19 @@ import {
   UploadPartCommand,
   type GetObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { CreateTableCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsRecordPorts } from '../../lambda-src/aws-ports.js';
 import { NewerItemError, ObjectNotFoundError, ReadDeniedError, SourceChangedError, type RecordPorts } from '../../lambda-src/core/process-record.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import { AwsClients, type AnyClient } from '../../src/aws/clients.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { localTarget } from '../../src/aws/target.js';
 import { localTestContext, type TestContext } from '../helpers/context.js';
 import { uniqueStackName } from '../helpers/deploy.js';
+import { createTable } from '../../src/aws/dynamodb.js';
+import { captureInputs } from '../helpers/request-recorder.js';
 
-/** Records the input of every command of one kind a client sends, so a test can check what went out. */
-function captureInputs<T>(client: AnyClient, commandName: string): T[] {
-  const inputs: T[] = [];
-  (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
-    (next: (args: { input: T }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: T }) => {
-      if (context.commandName === commandName) inputs.push(args.input);
-      return next(args);
-    },
-    { step: 'initialize', name: `capture${commandName}` },
-  );
-  return inputs;
-}
 
 describe('the AWS ports of the function, on the local stack', () => {
   let test: TestContext;
@@ -47,14 +37,7 @@ describe('the AWS ports of the function, on the local stack', () => {
     putInputs = captureInputs<PutItemCommandInput>(clients.dynamodb, 'PutItemCommand');
     ports = awsRecordPorts({ s3: clients.s3, documents: clients.documents }, table);
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'ImageID', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTable(clients.dynamodb, table, 'ImageID', {});
   });
 
   afterAll(() => {

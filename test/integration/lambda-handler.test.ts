@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -9,6 +8,7 @@ import { createHandler, handler } from '../../lambda-src/handler.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { localTestContext } from '../helpers/context.js';
 import { photo } from '../helpers/images.js';
+import { createTable } from '../../src/aws/dynamodb.js';
 
 const SOURCE = 'handler-uploads';
 const DEST = 'handler-resized';
@@ -72,14 +72,7 @@ describe('the function handler, in process, against the local stack', () => {
     documents = clients.documents;
     await s3.send(new CreateBucketCommand({ Bucket: SOURCE }));
     await s3.send(new CreateBucketCommand({ Bucket: DEST }));
-    await clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'ImageID', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTable(clients.dynamodb, TABLE, 'ImageID', {});
     // What Lambda (or the local stack) gives the function: region, credentials, the endpoint.
     Object.assign(process.env, functionEnv, {
       AWS_ENDPOINT_URL: inject('ministackEndpoint'),

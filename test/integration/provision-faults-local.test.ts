@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import yazl from 'yazl';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AwsClients, type AnyClient } from '../../src/aws/clients.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { createBucket, putNotificationConfiguration } from '../../src/aws/s3.js';
 import { createFunction, type FunctionSpec } from '../../src/aws/lambda.js';
 import { localTarget } from '../../src/aws/target.js';
@@ -25,6 +25,7 @@ import type { ProvisionContext } from '../../src/provision/types.js';
 import { Output } from '../../src/ui/output.js';
 import { RequestRecorder } from '../helpers/request-recorder.js';
 import { uniqueStackName } from '../helpers/deploy.js';
+import { captureInputs } from '../helpers/request-recorder.js';
 
 const endpoint = inject('ministackEndpoint');
 /** MiniStack's default account, the one the local credentials act as. */
@@ -50,18 +51,6 @@ function localClients(options: { region?: string; account?: string; recorder?: R
   return clients;
 }
 
-/** Records the input of every command of one kind a client sends, so a test can check what went out. */
-function captureInputs<T>(client: AnyClient, commandName: string): T[] {
-  const inputs: T[] = [];
-  (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
-    (next: (args: { input: T }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: T }) => {
-      if (context.commandName === commandName) inputs.push(args.input);
-      return next(args);
-    },
-    { step: 'initialize', name: `capture${commandName}` },
-  );
-  return inputs;
-}
 
 function testSettings(): StackSettings {
   const stackName = uniqueStackName('pf');
