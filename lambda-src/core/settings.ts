@@ -21,6 +21,8 @@ export const FUNCTION_ENV = {
   allowUpscale: 'ALLOW_UPSCALE',
   quality: 'OUTPUT_QUALITY',
   cacheControl: 'CACHE_CONTROL',
+  notifyTopicArn: 'NOTIFY_TOPIC_ARN',
+  keepOnDelete: 'KEEP_ON_DELETE',
 } as const;
 
 /**
@@ -60,6 +62,10 @@ export interface FunctionSettings {
   allowUpscale: boolean;
   quality: number | undefined;
   cacheControl: string;
+  /** The SNS topic each record's outcome is published to; none, no publishing. */
+  notifyTopicArn: string | undefined;
+  /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
+  keepOnDelete: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -98,7 +104,17 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
     quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
+    notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
+    keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
   };
+}
+
+function topicArn(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]{1,256}$/.test(value)) {
+    throw new InvalidSettingError(`"${value}" is not an SNS topic ARN (arn:aws:sns:region:account:name).`, name);
+  }
+  return value;
 }
 
 export interface FunctionEnvironmentInput {
@@ -113,6 +129,8 @@ export interface FunctionEnvironmentInput {
   allowUpscale?: boolean | undefined;
   quality?: number | undefined;
   cacheControl?: string | undefined;
+  notifyTopicArn?: string | undefined;
+  keepOnDelete?: boolean | undefined;
 }
 
 /**
@@ -136,6 +154,8 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.allowUpscale !== undefined) env[FUNCTION_ENV.allowUpscale] = String(input.allowUpscale);
   if (input.quality !== undefined) env[FUNCTION_ENV.quality] = String(input.quality);
   if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
+  if (input.notifyTopicArn !== undefined) env[FUNCTION_ENV.notifyTopicArn] = input.notifyTopicArn;
+  if (input.keepOnDelete !== undefined) env[FUNCTION_ENV.keepOnDelete] = String(input.keepOnDelete);
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
 }
