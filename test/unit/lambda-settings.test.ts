@@ -103,6 +103,8 @@ describe('function settings', () => {
       allowUpscale: false,
       quality: undefined,
       cacheControl: 'public, max-age=86400',
+      notifyTopicArn: undefined,
+      keepOnDelete: false,
     });
   });
 
