@@ -111,8 +111,10 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
 
 function topicArn(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]{1,256}$/.test(value)) {
-    throw new InvalidSettingError(`"${value}" is not an SNS topic ARN (arn:aws:sns:region:account:name).`, name);
+  // A FIFO topic (name ending in .fifo) would need a message group on every publish; the pipeline's messages
+  // are independent, so a standard topic is what it takes.
+  if (!/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(value)) {
+    throw new InvalidSettingError(`"${value}" is not the ARN of a standard SNS topic (arn:aws:sns:region:account:name).`, name);
   }
   return value;
 }
