@@ -10,6 +10,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -222,6 +223,33 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     // The removal delivered again after the re-upload was recorded: it changes nothing.
     expect(await handler(event(key, '0B', { eventName: 'ObjectRemoved:Delete' }))).toMatchObject({ skipped: 1 });
     expect(await destKeys('gone/')).toEqual(['resized/medium/gone/cat.png', 'resized/thumb/gone/cat.png']);
+  });
+
+  it('fails the invocation while the topic cannot take the message, and the retry publishes it', async () => {
+    const endpoint = inject('ministackEndpoint');
+    const sns = new SNSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    const topicName = `${prefix}-late-topic`;
+    const topicArn = `arn:aws:sns:us-east-1:000000000000:${topicName}`;
+    const handler = createHandler({ env: { ...ENV, NOTIFY_TOPIC_ARN: topicArn } });
+    const tag = await upload('notify/one.jpg', await photo(120, 80));
+    const once = event('notify/one.jpg', '0A', { eTag: tag });
+
+    // The topic does not exist yet: publishing fails, so the invocation throws (Lambda would retry it).
+    await expect(handler(once)).rejects.toThrow(/topic|not ?found|exist/i);
+    expect(await item('notify/one.jpg')).toMatchObject({ Status: 'SUCCEEDED' });
+
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topicName }));
+    expect(TopicArn).toBe(topicArn);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-late-queue` }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    // The retry: same event, same item rewritten, and the message goes out.
+    expect(await handler(once)).toMatchObject({ succeeded: 1 });
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }));
+    expect((received.Messages ?? []).map((m) => (JSON.parse(m.Body ?? '{}') as { imageId?: string }).imageId)).toEqual([`s3://${SOURCE}/notify/one.jpg`]);
+    sns.destroy();
+    sqs.destroy();
   });
 
   it("processes S3's own notifications delivered through SQS, with S3's sequencers, reporting no batch failures", async () => {
