@@ -11,6 +11,8 @@ export interface HandlerSummary {
   skipped: number;
   ignored: string[];
   results: RecordResult[];
+  /** The Node.js version the function ran on (process.version): tests assert the runtime's major. */
+  node: string;
 }
 
 export interface LambdaContextLike {
@@ -51,6 +53,7 @@ export function createHandler(options: HandlerOptions = {}): Handler {
       throw error;
     }
     runtime = { settings, ports: options.ports ?? awsRecordPorts(createFunctionClients(env), settings.table) };
+    log('info', 'cold start', { node: process.version });
     return runtime;
   };
 
@@ -59,7 +62,7 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     const requestId = context?.awsRequestId;
     const { records, ignored } = parseS3Event(event);
     for (const reason of ignored) log('info', 'ignored', { requestId, reason });
-    const summary: HandlerSummary = { records: records.length, succeeded: 0, failed: 0, skipped: 0, ignored, results: [] };
+    const summary: HandlerSummary = { records: records.length, succeeded: 0, failed: 0, skipped: 0, ignored, results: [], node: process.version };
     const transient: unknown[] = [];
     // One record at a time: peak memory stays that of one image (S3 sends one record per event anyway), and a
     // retry after a transient error redoes the event's records idempotently.

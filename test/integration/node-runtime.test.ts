@@ -41,6 +41,6 @@ describe('installing the Node.js a Lambda runtime runs', () => {
     const results = await Promise.all([installNodeRuntime(22, { env }), installNodeRuntime(22, { env }), installNodeRuntime(22, { env })]);
     expect(results.filter((r) => r.installed)).toHaveLength(1);
     expect(new Set(results.map((r) => r.node)).size).toBe(1);
-    expect(results[0]?.node.startsWith(cache)).toBe(true);
+    expect(results[0].node.startsWith(cache)).toBe(true);
   });
 });
