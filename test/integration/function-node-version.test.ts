@@ -15,7 +15,7 @@ import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
 import { installNodeForRuntime } from '../../src/local/node-runtime.js';
 import { freePort, startLocalStack, stopLocalStack, type LocalStackInfo } from '../../src/local/ministack.js';
 import { FUNCTION_RUNTIME } from '../../src/provision/stack.js';
-import { supportedRuntimes, type RuntimeInfo } from '../../src/runtimes.js';
+import { runtimeInfo, supportedRuntimes, type RuntimeInfo } from '../../src/runtimes.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
 
@@ -84,6 +84,15 @@ describe.each(supportedRuntimes())('the deployed function on the local stack, $i
     // The cold-start log line says the same (MiniStack writes function output to its log).
     const log = await readFile(stack.logFile, 'utf8');
     expect(log).toContain(`"node":"${payload.node}"`);
+  });
+});
+
+describe('the test run\'s own local stack (test/helpers/global-setup.ts)', () => {
+  it(`runs the deployed function on the Node major of ${FUNCTION_RUNTIME}, as every integration test sees it`, async () => {
+    const deployed = await deployTestStack();
+    const clients = await deployed.context.clients();
+    const summary = await invokeSummary(clients.lambda, deployed.settings.functionName, { Records: [] });
+    expect(summary.node).toMatch(new RegExp(`^v${runtimeInfo(FUNCTION_RUNTIME).nodeMajor}\\.`));
   });
 });
 
