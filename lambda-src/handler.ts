@@ -19,6 +19,8 @@ export interface HandlerSummary {
    * again. The others are deleted from the queue.
    */
   batchItemFailures?: { itemIdentifier: string }[];
+  /** The Node.js version the function ran on (process.version): tests assert the runtime's major. */
+  node: string;
 }
 
 export interface LambdaContextLike {
@@ -71,6 +73,7 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     const topic = settings.notifyTopicArn;
     const notifications = options.notifications ?? (topic === undefined ? undefined : snsNotificationPort(aws().sns, topic));
     runtime = { settings, ports: options.ports ?? awsRecordPorts(aws(), settings.table), notifications };
+    log('info', 'cold start', { node: process.version });
     return runtime;
   };
 
@@ -87,7 +90,16 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     const current = init();
     const requestId = context?.awsRequestId;
     const invocation = parseInvocation(event);
-    const summary: HandlerSummary = { records: 0, succeeded: 0, failed: 0, skipped: 0, deleted: 0, ignored: [], results: [] };
+    const summary: HandlerSummary = {
+      records: 0,
+      succeeded: 0,
+      failed: 0,
+      skipped: 0,
+      deleted: 0,
+      ignored: [],
+      results: [],
+      node: process.version,
+    };
     const transient: unknown[] = [];
     const failedMessages: { itemIdentifier: string }[] = [];
     for (const part of invocation.parts) {

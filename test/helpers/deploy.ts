@@ -32,11 +32,12 @@ export interface DeployedTestStack extends TestContext {
 /**
  * Deploys a whole stack (buckets, table, role, layer, function, permission, trigger) on the test run's
  * MiniStack with `runInit`, as `img-resizer init --yes` would, in a fresh working directory that then holds
- * the settings file. Names derive from a unique stack name unless overridden.
+ * the settings file. Names derive from a unique stack name unless overridden. `endpoint`: a MiniStack of the
+ * test's own instead of the run's.
  */
-export async function deployTestStack(overrides: InitOptions & { globals?: GlobalOptions } = {}): Promise<DeployedTestStack> {
-  const { globals, ...options } = overrides;
-  const test = await localTestContext(globals);
+export async function deployTestStack(overrides: InitOptions & { globals?: GlobalOptions; endpoint?: string } = {}): Promise<DeployedTestStack> {
+  const { globals, endpoint, ...options } = overrides;
+  const test = await localTestContext(globals, undefined, endpoint);
   const result = await runInit(test.context, {
     stackName: uniqueStackName(),
     arch: hostArch(),
