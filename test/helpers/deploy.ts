@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { buildArtifacts } from '../../src/artifact/build.js';
-import { runInit, type InitOptions, type InitResult } from '../../src/commands/init.js';
+import { runInit, type InitOptions, type InitResult } from '../../src/operations/init.js';
 import type { Architecture, StackSettings } from '../../src/config/settings.js';
 import type { GlobalOptions } from '../../src/context.js';
 import type { DeployArtifacts } from '../../src/provision/types.js';
