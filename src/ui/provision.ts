@@ -254,6 +254,11 @@ export function renderStatus(output: Output, result: StatusResult): void {
     output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, resources, links });
     return;
   }
+  if (result.state === 'not-deployed') {
+    // Every row would say MISSING: one line says it better.
+    output.warn(`Stack "${settings.stackName}" is not deployed: none of its resources exist. \`img-resizer init\` creates it.`);
+    return;
+  }
   const state = (r: StepResult): string =>
     r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
   output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)])));
@@ -263,9 +268,6 @@ export function renderStatus(output: Output, result: StatusResult): void {
   switch (result.state) {
     case 'ok':
       output.success(`Stack "${settings.stackName}" is as the settings say.`);
-      return;
-    case 'not-deployed':
-      output.warn(`Stack "${settings.stackName}" is not deployed: none of its resources exist. \`img-resizer init\` creates it.`);
       return;
     case 'drifted':
       output.warn(`Stack "${settings.stackName}" has drifted from its settings; \`img-resizer init\` converges it.`);

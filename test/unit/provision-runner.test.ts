@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { AwsClients } from '../../src/aws/clients.js';
 import { LOCAL_CREDENTIALS } from '../../src/aws/target.js';
 import type { StackSettings } from '../../src/config/settings.js';
@@ -144,9 +145,10 @@ describe('a changed function environment', () => {
     functionName: 'f', roleArn: 'r', runtime: 'nodejs22.x', handler: 'index.handler', memory: 1024, timeout: 60, architecture: 'x86_64',
     layers: [], environment: { SIZES: 'thumb=200x200,large=1200x1200', OUTPUT_FORMAT: 'webp' }, description: 'd', codeSha256: undefined,
   };
-  const deployed = {
-    Role: 'r', Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Timeout: 60, Architectures: ['x86_64' as const], Layers: [],
-    Environment: { Variables: { SIZES: 'thumb=200x200', OUTPUT_FORMAT: 'webp' } },
+  const variables = { SIZES: 'thumb=200x200', OUTPUT_FORMAT: 'webp' };
+  const deployed: FunctionConfiguration = {
+    Role: 'r', Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Timeout: 60, Architectures: ['x86_64'], Layers: [],
+    Environment: { Variables: variables },
   };
 
   it('shows old and new values, and notes that earlier outputs are not redone', () => {
@@ -155,7 +157,7 @@ describe('a changed function environment', () => {
     expect(ops.flatMap(describeOpDetails)).toEqual(['environment SIZES: thumb=200x200 → thumb=200x200,large=1200x1200']);
     const step = { id: 'function', resource: 'Function', name: 'f', action: plan.action, reason: '', ops, changes: [], status: 'planned' as const, durationMs: 0 };
     expect(changesOutputs([step])).toBe(true);
-    expect(changesOutputs([{ ...step, ops: planFunction({ ...desired, memory: 2048, environment: deployed.Environment.Variables }, deployed).ops }])).toBe(false);
+    expect(changesOutputs([{ ...step, ops: planFunction({ ...desired, memory: 2048, environment: variables }, deployed).ops }])).toBe(false);
   });
 });
 
