@@ -87,7 +87,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const { settings, sources } = await resolveInitSettings({
     flags: settingsFlags(options),
-    env: options.env,
+    ...(options.env === undefined ? {} : { env: options.env }),
     file,
     locate: async () => {
       const { identity, region } = await locate();
