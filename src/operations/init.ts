@@ -19,8 +19,6 @@ import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 
-export { checkRegion, targetRegion } from './provision-target.js';
-
 /** What init reports as it goes: the settings file written, then each step. */
 export type InitEvent = RunEvent | { type: 'settings-written'; file: string };
 
