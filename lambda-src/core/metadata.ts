@@ -49,6 +49,8 @@ export interface MetadataItem {
   SourceLastModified?: string;
   /** The source object's ETag, without quotes. */
   SourceETag?: string;
+  /** SUCCEEDED only, when the decoders reported something about a file they decoded without visible damage. */
+  Warnings?: string[];
 }
 
 export interface SourceDescription {
@@ -102,6 +104,7 @@ export function succeededItem(
     OriginalWidth: original.width,
     OriginalHeight: original.height,
     Status: 'SUCCEEDED',
+    ...(original.warnings.length > 0 ? { Warnings: original.warnings } : {}),
   };
 }
 
