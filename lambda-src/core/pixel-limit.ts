@@ -1,13 +1,14 @@
 /**
  * The default pixel limit for a function's memory size. The worst decodes hold the whole image in memory at
- * once: a progressive JPEG (libjpeg keeps every coefficient of every scan, 2 bytes per sample) and an interlaced
- * PNG (libvips must read all passes before the first row is final). Measured by `npm run bench -- --only
- * pixel-limit` (README, "Pixel limit and memory"): the peak grows by about 4.3 bytes per pixel over a
- * fixed ~100 MB (Node, sharp, the source bytes), whatever the pixel count. The rule keeps that worst peak
- * within the memory with 25% headroom: limit = (memory - reserve) / (bytes per pixel x 1.25).
+ * once: an interlaced PNG (libvips reads every pass before the first row is final) and a progressive JPEG
+ * (libjpeg keeps every coefficient of every scan); a baseline JPEG streams. Measured by `npm run bench --
+ * --only pixel-limit` at 8, 24 and 48 MP (README, "Pixel limit and memory"): interlaced PNG 3.7 bytes per pixel
+ * over ~185 MB, progressive JPEG 2.7 over ~120 MB, baseline JPEG 0.7 over ~60 MB (issue 20 measured 428 and
+ * 405 MB at 100 MP, on the same lines). The rule keeps the worst with headroom:
+ * limit = (memory - reserve) / (bytes per pixel x headroom), between 1 MP and sharp's own ceiling.
  */
 
-/** Peak bytes per source pixel of the worst decode measured (interlaced PNG, RGB), rounded up. */
+/** Peak bytes per source pixel assumed: the worst measured (interlaced PNG, 3.7) rounded up with room for noise. */
 export const WORST_BYTES_PER_PIXEL = 4.5;
 /** MiB for what every invocation holds whatever the image: the runtime, sharp, the source object. */
 export const RESERVED_MB = 160;
