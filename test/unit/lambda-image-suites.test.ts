@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classifyImage } from '../../lambda-src/core/classify.js';
 import { judgeWarnings } from '../../lambda-src/core/decoder-warnings.js';
 import { ImageError } from '../../lambda-src/core/errors.js';
@@ -269,7 +269,14 @@ class MemoryPorts implements RecordPorts {
 }
 
 describe('the function records the core\'s judgement of every suite file', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('gives each fixture the outcome classifyImage gives it, with the warnings on the item', async () => {
+    // The handler logs a line per record; the items are what is checked.
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const names: string[] = [];
     for (const suite of ['pillow', 'sharp', 'pngsuite']) {
       for (const file of await readdir(path.join(SUITES, suite))) if (file !== 'LICENSE') names.push(`${suite}/${file}`);
