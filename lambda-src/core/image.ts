@@ -89,6 +89,8 @@ interface Plan {
   keepProfile: boolean;
   /** Input options of every pipeline that reads the source. */
   load: SharpOptions;
+  /** What planning found to say (an APNG kept as its first frame), recorded with the decoder's warnings. */
+  notes: string[];
 }
 
 /**
@@ -130,6 +132,23 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
   if (options.maxBytes !== undefined && input.length > options.maxBytes) {
     throw new ImageError('TOO_LARGE', `The file has ${input.length} bytes; the limit is ${options.maxBytes}.`);
   }
+  return oneImageAtATime(() => processChecked(input, options));
+}
+
+/**
+ * sharp hands libvips' warnings to whichever operation of the process finishes next (one process-wide queue),
+ * so two images in flight could swap warnings: a clean image refused for the other's damage, a damaged one
+ * passed. Images are therefore processed one at a time per process. The function does so anyway (one record
+ * at a time); a caller running several at once (the CLI's batch) keeps its overlap of reads and writes.
+ */
+let imagesInFlight: Promise<unknown> = Promise.resolve();
+function oneImageAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const result = imagesInFlight.then(work);
+  imagesInFlight = result.catch(() => undefined);
+  return result;
+}
+
+async function processChecked(input: Buffer, options: ProcessOptions): Promise<ProcessedImage> {
   const events: string[] = [];
   const plan = await planImage(input, options, events);
   const outputs: ProcessedOutput[] = [];
@@ -160,7 +179,7 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
   return { original: { ...plan.source, warnings }, outputs };
 }
 
-async function planImage(input: Buffer, options: ProcessOptions, events: string[]): Promise<Plan & { notes: string[] }> {
+async function planImage(input: Buffer, options: ProcessOptions, events: string[]): Promise<Plan> {
   let metadata: Metadata;
   try {
     // The header only: no pixels are decoded, so the limit is checked below, with the dimensions in the message.

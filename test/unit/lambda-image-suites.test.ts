@@ -222,6 +222,24 @@ describe('5. damaged decodes are refused; harmless warnings are recorded, the sa
   });
 });
 
+describe('warnings stay with their image', () => {
+  it('gives the same outcomes when damaged and clean files are processed at once as one by one', async () => {
+    const names = ['pillow/hopper_bad_exif.jpg', 'pillow/hopper.jpg', 'pillow/truncated_app14.jpg', 'pngsuite/basn2c08.png', 'pillow/test_extents_transparency.gif', 'pillow/hopper.jpg'];
+    const files = await Promise.all(names.map(fixture));
+    const outcome = (promise: Promise<{ original: { warnings: string[] } }>): Promise<string> =>
+      promise.then(
+        (result) => `ok ${result.original.warnings.join('|')}`,
+        (error: unknown) => (error as ImageError).code,
+      );
+    const oneByOne: string[] = [];
+    for (const file of files) oneByOne.push(await outcome(processImage(file, options())));
+    const atOnce = await Promise.all(files.map((file) => outcome(processImage(file, options({ sizes: [THUMB, SMALL] })))));
+    expect(atOnce).toEqual(oneByOne);
+    expect(oneByOne[0]).toBe('CORRUPT_IMAGE');
+    expect(oneByOne[1]).toBe('ok ');
+  });
+});
+
 describe('6. APNG', () => {
   it('keeps the first frame and says so (libvips reads no APNG frames)', async () => {
     const apng = await fixture('pillow/apng_delay.png');
