@@ -55,6 +55,8 @@ export interface MetadataItem {
    * an earlier event of the same key than the stored item's is refused.
    */
   Sequencer?: string;
+  /** SUCCEEDED only, when the decoders reported something about a file they decoded without visible damage. */
+  Warnings?: string[];
 }
 
 export interface SourceDescription {
@@ -111,6 +113,7 @@ export function succeededItem(
     OriginalWidth: original.width,
     OriginalHeight: original.height,
     Status: 'SUCCEEDED',
+    ...(original.warnings.length > 0 ? { Warnings: original.warnings } : {}),
   };
 }
 
