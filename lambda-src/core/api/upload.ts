@@ -60,13 +60,13 @@ export function validateUpload(body: string | undefined, settings: ApiSettings):
 
 /**
  * The file name's stem, as a key part: the last path component, its extension dropped (the content type gives
- * the key's), runs of anything but letters, digits, `_` and `-` as one `-`, at most 64 characters.
+ * the key's), accents dropped, runs of anything but letters, digits, `_` and `-` as one `-`, at most 64 characters.
  */
 export function safeStem(filename: string): string {
   const base = filename.split(/[/\\]/).pop() ?? '';
   const dot = base.lastIndexOf('.');
   const stem = dot > 0 ? base.slice(0, dot) : base;
-  const safe = stem.normalize('NFKD').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  const safe = stem.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
   return safe === '' ? 'image' : safe;
 }
 
