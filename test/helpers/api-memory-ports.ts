@@ -65,7 +65,7 @@ export class MemoryApiPorts implements ApiPorts {
     await tick();
     const item = this.items.get(imageId);
     const held = item?.[renderLockAttribute(preset)] as { ExpiresAt: number } | undefined;
-    if (!item || item.Status !== 'SUCCEEDED' || item.SourceETag !== sourceETag || (held && held.ExpiresAt >= now)) return undefined;
+    if (item?.Status !== 'SUCCEEDED' || item.SourceETag !== sourceETag || (held !== undefined && held.ExpiresAt >= now)) return undefined;
     item[renderLockAttribute(preset)] = { Token: lock.token, ExpiresAt: lock.expiresAt };
     return structuredClone(item) as unknown as MetadataItem;
   }
@@ -76,7 +76,7 @@ export class MemoryApiPorts implements ApiPorts {
     const held = item?.[renderLockAttribute(preset)] as { Token: string } | undefined;
     if (!item || held?.Token !== token || item.SourceETag !== sourceETag) return false;
     item.Outputs = [...(item.Outputs as OutputRecord[]), output];
-    delete item[renderLockAttribute(preset)];
+    Reflect.deleteProperty(item, renderLockAttribute(preset));
     return true;
   }
 
@@ -84,6 +84,6 @@ export class MemoryApiPorts implements ApiPorts {
     await tick();
     const item = this.items.get(imageId);
     const held = item?.[renderLockAttribute(preset)] as { Token: string } | undefined;
-    if (item && held?.Token === token) delete item[renderLockAttribute(preset)];
+    if (item && held?.Token === token) Reflect.deleteProperty(item, renderLockAttribute(preset));
   }
 }

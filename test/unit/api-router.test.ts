@@ -141,7 +141,7 @@ describe('the HTTP API router, over in-memory S3 and DynamoDB', () => {
       ports.items.get(IMAGE_ID)![renderLockAttribute('card')] = { Token: 't', ExpiresAt: 1 };
       const response = await call('GET', `/images/${KEY}`);
       expect(response.statusCode).toBe(200);
-      const body = json(response) as unknown as MetadataItem & { Outputs: { Url: string }[] };
+      const body = json(response) as unknown as Omit<MetadataItem, 'Outputs'> & { Outputs: { Url: string }[] };
       expect(body.Status).toBe('SUCCEEDED');
       expect(body.Outputs.map((o) => o.Url)).toEqual([`https://s3.test/out/resized/thumb/${KEY}?X-Amz-Expires=3600`, `https://s3.test/out/resized/medium/${KEY}?X-Amz-Expires=3600`]);
       expect(Object.keys(body).some((name) => name.startsWith('RenderLock'))).toBe(false);
