@@ -8,7 +8,8 @@ import { createApiHandler } from '../../lambda-src/api-handler.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { renderLockAttribute } from '../../lambda-src/core/api/ports.js';
 import { routeApiRequest, type ApiResponse, type RouterDependencies } from '../../lambda-src/core/api/router.js';
-import { loadApiSettings, type ApiSettings } from '../../lambda-src/core/api/settings.js';
+import { apiEnvironment, loadApiSettings, type ApiSettings } from '../../lambda-src/core/api/settings.js';
+import { functionEnvironment } from '../../lambda-src/core/settings.js';
 import { safeStem } from '../../lambda-src/core/api/upload.js';
 import { processImage, type ProcessOptions } from '../../lambda-src/core/image.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
@@ -349,5 +350,14 @@ describe('API settings and presets', () => {
     expect(() => loadApiSettings({ ...ENV, UPLOAD_PREFIX: 'resized/' })).toThrow(/outputs/);
     expect(() => loadApiSettings({ ...ENV, CDN_BASE_URL: 'http://cdn.example.com' })).toThrow(/https/);
     expect(loadApiSettings({ ...ENV, UPLOAD_PREFIX: 'in' }).uploadPrefixes).toEqual(['in/', 'avatars/']);
+  });
+
+  it('builds the API function environment from the function one, validated', () => {
+    const fn = functionEnvironment({ destBucket: 'out', table: 'meta', sourceBucket: 'in', sizes: 'thumb=200x200' });
+    const env = apiEnvironment(fn, { presets: 'card=600x400:webp', uploadPrefixes: ['avatars/'], renderWaitMs: 5000 });
+    expect(env).toMatchObject({ SOURCE_BUCKET: 'in', SIZES: 'thumb=200x200', PRESETS: 'card=600x400:webp', UPLOAD_PREFIXES: 'avatars/', RENDER_WAIT_MS: '5000' });
+    expect(env.CDN_BASE_URL).toBeUndefined();
+    expect(() => apiEnvironment(fn, { presets: 'thumb=1x1' })).toThrow(/PRESETS/);
+    expect(() => apiEnvironment(functionEnvironment({ destBucket: 'out', table: 'meta' }), {})).toThrow(/SOURCE_BUCKET/);
   });
 });

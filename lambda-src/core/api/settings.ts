@@ -112,3 +112,36 @@ function bounded(name: string, value: string | undefined, fallback: number, min:
   if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidSettingError(`"${value}" is not a whole number from ${min} to ${max}.`, name);
   return n;
 }
+
+export interface ApiEnvironmentInput {
+  presets?: string | undefined;
+  uploadPrefix?: string | undefined;
+  uploadPrefixes?: readonly string[] | undefined;
+  cdnBaseUrl?: string | undefined;
+  uploadExpirySeconds?: number | undefined;
+  readExpirySeconds?: number | undefined;
+  renderWaitMs?: number | undefined;
+  baseUrl?: string | undefined;
+}
+
+/**
+ * The API function's environment (for `init --api`): the pipeline function's environment plus the API's own
+ * variables, only those given. Validated as the handler will read it, so `init` fails before deploying a bad one.
+ * @throws InvalidSettingError naming the variable at fault.
+ */
+export function apiEnvironment(functionEnv: Readonly<Record<string, string>>, input: ApiEnvironmentInput): Record<string, string> {
+  const env: Record<string, string> = { ...functionEnv };
+  const set = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined) env[name] = String(value);
+  };
+  set(API_ENV.presets, input.presets);
+  set(API_ENV.uploadPrefix, input.uploadPrefix);
+  set(API_ENV.uploadPrefixes, input.uploadPrefixes === undefined ? undefined : input.uploadPrefixes.join(','));
+  set(API_ENV.cdnBaseUrl, input.cdnBaseUrl);
+  set(API_ENV.uploadExpiry, input.uploadExpirySeconds);
+  set(API_ENV.readExpiry, input.readExpirySeconds);
+  set(API_ENV.renderWait, input.renderWaitMs);
+  set(API_ENV.baseUrl, input.baseUrl);
+  loadApiSettings(env);
+  return env;
+}
