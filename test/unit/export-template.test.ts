@@ -27,7 +27,7 @@ interface Resource {
 
 /** The template with every Ref/Fn::Sub resolved to the parameter defaults, as CloudFormation would deploy it. */
 function deployed(settings: StackSettings, format: ExportFormat): { resources: Record<string, Resource> } {
-  const template = stackTemplate(input(settings, format)) as { Parameters: Record<string, { Default?: unknown }>; Resources: Record<string, Resource> };
+  const template = stackTemplate(input(settings, format)) as unknown as { Parameters: Record<string, { Default?: unknown }>; Resources: Record<string, Resource> };
   const region = settings.region ?? 'us-east-1';
   const values = { ...defaultValues(template, { ...IDENTITY, region }) };
   // A Ref to a resource resolves to its name, as CloudFormation's does for these types.
@@ -147,13 +147,13 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
 
 describe('artifact references', () => {
   it('are local paths for package/sam deploy, or S3 objects', () => {
-    const local = stackTemplate(input(DEFAULT_SETTINGS, 'cloudformation')).Resources as Record<string, Resource>;
+    const local = stackTemplate(input(DEFAULT_SETTINGS, 'cloudformation')).Resources as unknown as Record<string, Resource>;
     expect(local[LOGICAL_ID.function]?.Properties.Code).toBe('function.zip');
     expect(local[LOGICAL_ID.layer]?.Properties.Content).toBe('sharp-layer-x86_64.zip');
-    const s3 = stackTemplate(input(DEFAULT_SETTINGS, 'cloudformation', true)).Resources as Record<string, Resource>;
+    const s3 = stackTemplate(input(DEFAULT_SETTINGS, 'cloudformation', true)).Resources as unknown as Record<string, Resource>;
     expect(s3[LOGICAL_ID.function]?.Properties.Code).toEqual({ S3Bucket: 'artifacts', S3Key: 'fn.zip' });
     expect(s3[LOGICAL_ID.layer]?.Properties.Content).toEqual({ S3Bucket: 'artifacts', S3Key: 'layer.zip' });
-    const sam = stackTemplate(input(DEFAULT_SETTINGS, 'sam', true)).Resources as Record<string, Resource>;
+    const sam = stackTemplate(input(DEFAULT_SETTINGS, 'sam', true)).Resources as unknown as Record<string, Resource>;
     expect(sam[LOGICAL_ID.function]?.Properties.CodeUri).toEqual({ Bucket: 'artifacts', Key: 'fn.zip' });
     expect(sam[LOGICAL_ID.layer]?.Properties.ContentUri).toEqual({ Bucket: 'artifacts', Key: 'layer.zip' });
   });
