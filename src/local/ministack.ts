@@ -17,7 +17,7 @@ const execFileAsync = promisify(execFile);
 export const MINISTACK_VERSION = '1.5.33';
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 
@@ -197,6 +197,8 @@ export interface StartOptions {
    * Node major (see src/local/node-runtime.ts). MiniStack itself keeps its own Python.
    */
   pathPrefix?: readonly string[];
+  /** A Python with MiniStack installed (tests: one with the `full` extra); default the CLI's own install. */
+  python?: string;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -235,7 +237,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
       suggestion: 'Pick another with `img-resizer local start --port N`.',
     });
   }
-  const python = await installMiniStack(output);
+  const python = options.python ?? (await installMiniStack(output));
   await mkdir(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'ministack.log');
   const log = openSync(logFile, 'a');
