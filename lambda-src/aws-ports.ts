@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DetectLabelsCommand, DetectModerationLabelsCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { MetadataItem } from './core/metadata.js';
+import { ImageRefusedError, type ContentAnalysisPort } from './core/content-analysis.js';
+import type { LabelRecord, MetadataItem, ModerationLabelRecord } from './core/metadata.js';
 import {
   NewerItemError,
   ObjectNotFoundError,
@@ -18,6 +20,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface AwsClientsForFunction {
   s3: S3Client;
   documents: DynamoDBDocumentClient;
+  /** For LABELS / MODERATION; without it the ports have no content analysis. */
+  rekognition?: RekognitionClient;
 }
 
 /**
@@ -46,7 +50,60 @@ export function createFunctionClients(env: Env = process.env): AwsClientsForFunc
   });
   const dynamodb = new DynamoDBClient({ ...base, ...(dynamoEndpoint === undefined ? {} : { endpoint: dynamoEndpoint }) });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  return { s3, documents };
+  // The SDK reads AWS_ENDPOINT_URL_REKOGNITION from process.env itself (test/unit/lambda-content-analysis
+  // .test.ts checks it); passed explicitly too so that an `env` given here (tests) counts the same.
+  const rekognitionEndpoint = env.AWS_ENDPOINT_URL_REKOGNITION ?? env.AWS_ENDPOINT_URL;
+  const rekognition = new RekognitionClient({ ...base, ...(rekognitionEndpoint === undefined ? {} : { endpoint: rekognitionEndpoint }) });
+  return { s3, documents, rekognition };
+}
+
+/** Rekognition's errors that are about the image itself: retrying cannot help. */
+const REFUSED_IMAGE_ERRORS = new Set(['InvalidImageFormatException', 'ImageTooLargeException', 'InvalidParameterException']);
+
+function refusedOrRethrow(error: unknown): never {
+  const name = errorName(error);
+  if (name !== undefined && REFUSED_IMAGE_ERRORS.has(name)) {
+    throw new ImageRefusedError(`Rekognition refused the image (${name}: ${error instanceof Error ? error.message : ''})`, { cause: error });
+  }
+  throw error;
+}
+
+/** The content-analysis port over Rekognition, the image passed inline (under 5 MB, checked by the core). */
+export function rekognitionPort(client: RekognitionClient): ContentAnalysisPort {
+  return {
+    async detectLabels(image, options): Promise<LabelRecord[]> {
+      try {
+        const response = await client.send(
+          new DetectLabelsCommand({ Image: { Bytes: image }, MinConfidence: options.minConfidence, MaxLabels: options.maxLabels }),
+        );
+        return (response.Labels ?? [])
+          .filter((label) => label.Name !== undefined)
+          .map((label) => ({
+            Name: label.Name ?? '',
+            Confidence: roundConfidence(label.Confidence),
+            Parents: (label.Parents ?? []).flatMap((parent) => (parent.Name === undefined ? [] : [parent.Name])),
+          }))
+          .sort((a, b) => b.Confidence - a.Confidence);
+      } catch (error) {
+        return refusedOrRethrow(error);
+      }
+    },
+    async detectModerationLabels(image, options): Promise<ModerationLabelRecord[]> {
+      try {
+        const response = await client.send(new DetectModerationLabelsCommand({ Image: { Bytes: image }, MinConfidence: options.minConfidence }));
+        return (response.ModerationLabels ?? [])
+          .filter((label) => label.Name !== undefined)
+          .map((label) => ({ Name: label.Name ?? '', Confidence: roundConfidence(label.Confidence), ParentName: label.ParentName ?? '' }));
+      } catch (error) {
+        return refusedOrRethrow(error);
+      }
+    },
+  };
+}
+
+/** Two decimals are all the precision a label's confidence carries. */
+function roundConfidence(confidence: number | undefined): number {
+  return Math.round((confidence ?? 0) * 100) / 100;
 }
 
 function errorName(error: unknown): string | undefined {
@@ -110,6 +167,13 @@ export function awsRecordPorts(clients: AwsClientsForFunction, table: string): R
         }),
       );
     },
+
+    async deleteObject(bucket: string, key: string): Promise<void> {
+      // S3 answers 204 whether or not the key exists.
+      await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+
+    ...(clients.rekognition ? { contentAnalysis: rekognitionPort(clients.rekognition) } : {}),
 
     async putItem(item: MetadataItem): Promise<void> {
       // Refuse to replace an item that describes a newer version of the source (an out-of-order event); the

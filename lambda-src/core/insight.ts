@@ -193,6 +193,11 @@ function dctLowFrequencies(grey: Float64Array): number[] {
   return result;
 }
 
+/** The item attributes of an insight. */
+export function insightAttributes(insight: ImageInsight): { Placeholder: string; DominantColor: string; PerceptualHash: string } {
+  return { Placeholder: insight.placeholder, DominantColor: insight.dominantColor, PerceptualHash: insight.perceptualHash };
+}
+
 /** Bits that differ between two 16-hex-digit hashes. */
 export function hammingDistance(a: string, b: string): number {
   let x = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);

@@ -1,7 +1,9 @@
+import { analyseContent, analysisAttributes, type ContentAnalysis, type ContentAnalysisPort } from './content-analysis.js';
 import { ImageError, type ImageErrorCode } from './errors.js';
 import type { S3ObjectRecord } from './event.js';
 import { imageIdFor } from './image-id.js';
 import { processImage } from './image.js';
+import { insightAttributes, insightFromOutputs } from './insight.js';
 import { isOutputKey, outputKeyFor } from './keys.js';
 import { failedItem, succeededItem, type MetadataItem, type SourceDescription } from './metadata.js';
 import type { FunctionSettings } from './settings.js';
@@ -35,6 +37,10 @@ export interface RecordPorts {
   putObject(request: PutObjectRequest): Promise<void>;
   /** @throws NewerItemError when the table already describes a newer version of the source */
   putItem(item: MetadataItem): Promise<void>;
+  /** Deletes an object if it is there (no error when it is not). Needed only with moderation on. */
+  deleteObject?(bucket: string, key: string): Promise<void>;
+  /** Rekognition; needed only when the settings switch labels or moderation on. */
+  contentAnalysis?: ContentAnalysisPort;
 }
 
 /** The object is gone (deleted after the event, or never there). */
@@ -128,8 +134,8 @@ export async function processRecord(
   const known: { bytes?: number } = {};
 
   const superseded = (why: string): RecordResult => ({ ...base, status: 'SKIPPED', imageId, reason: `superseded: ${why}`, durationMs: elapsed() });
-  const fail = async (error: ImageError): Promise<RecordResult> => {
-    const item = failedItem(source, error, { startedAt, finishedAt: clock() }, { ...error.source, ...known });
+  const fail = async (error: ImageError, extra: Partial<MetadataItem> = {}): Promise<RecordResult> => {
+    const item = { ...failedItem(source, error, { startedAt, finishedAt: clock() }, { ...error.source, ...known }), ...extra };
     try {
       await ports.putItem(item);
     } catch (putError) {
@@ -179,6 +185,29 @@ export async function processRecord(
     throw error;
   }
   const { original } = processed;
+  // Before any write: a moderated image leaves no output behind, and a transient Rekognition error retries
+  // the invocation with nothing written yet.
+  const [insight, analysis] = await Promise.all([
+    // Best effort: it reads back an output just encoded, and an image must not fail for want of a placeholder.
+    insightFromOutputs(processed.outputs).catch(() => undefined),
+    settings.labels || settings.moderation
+      ? analyseContent(processed.outputs, settings, requireContentAnalysis(ports))
+      : Promise.resolve<ContentAnalysis>({}),
+  ]);
+  if (analysis.moderationLabels) {
+    // Outputs at these keys are an earlier version's (this one writes none): they go too, so nothing of an
+    // object whose current version was rejected stays served.
+    await Promise.all(
+      processed.outputs.map((output) =>
+        requireDelete(ports)(settings.destBucket, outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format)),
+      ),
+    );
+    const names = analysis.moderationLabels.map((label) => `${label.Name} (${label.Confidence.toFixed(1)}%)`).join(', ');
+    return fail(
+      new ImageError('MODERATED', `Rejected by moderation: ${names}; no output was written.`, { source: original }),
+      analysisAttributes(analysis),
+    );
+  }
   const outputs = processed.outputs.map((output) => ({
     ...output,
     key: outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format),
@@ -196,7 +225,11 @@ export async function processRecord(
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
   try {
-    await ports.putItem(succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }));
+    await ports.putItem({
+      ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }),
+      ...(insight ? insightAttributes(insight) : {}),
+      ...analysisAttributes(analysis),
+    });
   } catch (error) {
     if (!(error instanceof NewerItemError)) throw error;
     // A newer upload was recorded while this one was processed, and its outputs may have just been overwritten
@@ -206,4 +239,14 @@ export async function processRecord(
     return repaired.status === 'SKIPPED' ? superseded(error.message) : repaired;
   }
   return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed() };
+}
+
+function requireContentAnalysis(ports: RecordPorts): ContentAnalysisPort {
+  if (!ports.contentAnalysis) throw new Error('LABELS or MODERATION is on, but the function has no Rekognition port.');
+  return ports.contentAnalysis;
+}
+
+function requireDelete(ports: RecordPorts): (bucket: string, key: string) => Promise<void> {
+  if (!ports.deleteObject) throw new Error('MODERATION is on, but the function has no way to delete outputs.');
+  return ports.deleteObject.bind(ports);
 }

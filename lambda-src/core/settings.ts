@@ -21,6 +21,11 @@ export const FUNCTION_ENV = {
   allowUpscale: 'ALLOW_UPSCALE',
   quality: 'OUTPUT_QUALITY',
   cacheControl: 'CACHE_CONTROL',
+  labels: 'LABELS',
+  labelsMinConfidence: 'LABELS_MIN_CONFIDENCE',
+  labelsMax: 'LABELS_MAX',
+  moderation: 'MODERATION',
+  moderationMinConfidence: 'MODERATION_MIN_CONFIDENCE',
 } as const;
 
 /**
@@ -60,7 +65,31 @@ export interface FunctionSettings {
   allowUpscale: boolean;
   quality: number | undefined;
   cacheControl: string;
+  /** Rekognition DetectLabels, when on (LABELS=on). */
+  labels?: LabelSettings;
+  /** Rekognition DetectModerationLabels, when on (MODERATION=on). */
+  moderation?: ModerationSettings;
 }
+
+export interface LabelSettings {
+  /** 0-100: labels Rekognition is less sure of are not returned. */
+  minConfidence: number;
+  maxLabels: number;
+}
+
+export interface ModerationSettings {
+  /** 0-100: a moderation label at or over this confidence rejects the image (FAILED, MODERATED). */
+  minConfidence: number;
+}
+
+/** Rekognition's own default is 55; 70 keeps the labels an app would show without sorting through guesses. */
+export const DEFAULT_LABELS_MIN_CONFIDENCE = 70;
+export const DEFAULT_LABELS_MAX = 10;
+/**
+ * Rekognition's own default is 50, which rejects beach photos; 80 rejects only what it is fairly sure of, and
+ * an operator who wants stricter sets MODERATION_MIN_CONFIDENCE.
+ */
+export const DEFAULT_MODERATION_MIN_CONFIDENCE = 80;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -98,7 +127,48 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
     quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
+    ...contentAnalysisSettings(optional),
   };
+}
+
+/** LABELS / MODERATION and their tuning; each section present only when switched on. */
+function contentAnalysisSettings(optional: (name: string) => string | undefined): Pick<FunctionSettings, 'labels' | 'moderation'> {
+  const result: Pick<FunctionSettings, 'labels' | 'moderation'> = {};
+  if (switchSetting(FUNCTION_ENV.labels, optional(FUNCTION_ENV.labels))) {
+    result.labels = {
+      minConfidence: confidenceSetting(FUNCTION_ENV.labelsMinConfidence, optional(FUNCTION_ENV.labelsMinConfidence), DEFAULT_LABELS_MIN_CONFIDENCE),
+      // Rekognition returns at most 1000 labels; the item should stay far below DynamoDB's 400 KB.
+      maxLabels: Math.min(1000, positiveInteger(FUNCTION_ENV.labelsMax, optional(FUNCTION_ENV.labelsMax), DEFAULT_LABELS_MAX)),
+    };
+  }
+  if (switchSetting(FUNCTION_ENV.moderation, optional(FUNCTION_ENV.moderation))) {
+    result.moderation = {
+      minConfidence: confidenceSetting(
+        FUNCTION_ENV.moderationMinConfidence,
+        optional(FUNCTION_ENV.moderationMinConfidence),
+        DEFAULT_MODERATION_MIN_CONFIDENCE,
+      ),
+    };
+  }
+  return result;
+}
+
+/** on/off switches: on, true, 1, yes; off, false, 0, no; unset is off. */
+function switchSetting(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
+  if (['off', 'false', '0', 'no'].includes(lower)) return false;
+  throw new InvalidSettingError(`"${value}" is not on or off.`, name);
+}
+
+function confidenceSetting(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n < 0 || n > 100) {
+    throw new InvalidSettingError(`"${value}" is not a confidence from 0 to 100.`, name);
+  }
+  return n;
 }
 
 export interface FunctionEnvironmentInput {
