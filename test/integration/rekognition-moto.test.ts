@@ -38,7 +38,8 @@ describe('labels over the Rekognition wire protocol (moto)', () => {
   });
 
   it('sends the largest output (under 5 MB, not the 16 MB source) and stores Labels as {Name, Confidence, Parents}', async () => {
-    const sent = captureInputs<DetectLabelsCommandInput>(client, 'DetectLabelsCommand');
+    // captureInputs is typed for the CLI's clients; the Rekognition client has the same middleware stack.
+    const sent = captureInputs<DetectLabelsCommandInput>(client as unknown as Parameters<typeof captureInputs>[0], 'DetectLabelsCommand');
     const largest = (await corpusFiles()).find((file) => file.name === 'Elephants_5640x3172.jpg');
     if (!largest) throw new Error('the corpus lacks Elephants_5640x3172.jpg');
     const source = await readCorpusFile(largest);

@@ -14,7 +14,7 @@ async function functionHash(image: Buffer): Promise<string> {
 
 /** The three edits the issue names, and all three at once. */
 async function variants(image: Buffer): Promise<Record<string, Buffer>> {
-  const { width = 0, height = 0 } = await sharp(image).metadata();
+  const { width, height } = await sharp(image).metadata();
   const crop = { left: Math.round(width * 0.025), top: Math.round(height * 0.025), width: Math.round(width * 0.95), height: Math.round(height * 0.95) };
   return {
     requality: await sharp(image).jpeg({ quality: 40 }).toBuffer(),
