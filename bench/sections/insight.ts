@@ -60,7 +60,7 @@ export async function benchInsight(options: { files: readonly CorpusFile[]; plan
         pass: ratio < INSIGHT_TARGET_RATIO,
         value: ratio,
         unit: 'ratio',
-        method: `insightFromOutputs (decode of the smallest output to <=100 px, ThumbHash, colour, pHash) over processImage, same files, same round; median of ${plan.rounds} rounds over ${files.length} files`,
+        method: `insightFromOutputs (decode of the smallest output to <=64 px, ThumbHash at <=32 px, colour, pHash) over processImage, same files, same round; median of ${plan.rounds} rounds over ${files.length} files`,
       }),
     );
   }

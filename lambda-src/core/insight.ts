@@ -27,8 +27,16 @@ export interface RgbaPixels {
   data: Uint8Array;
 }
 
-/** ThumbHash takes at most 100 x 100 pixels; every figure here is computed from a preview of that size. */
-export const PREVIEW_MAX = 100;
+/**
+ * The preview the colour and the hash are computed from: 64 px is twice the pHash's 32 x 32 grid, and keeps
+ * the decode and the pure-JS passes to a few milliseconds (npm run bench, "Content insight").
+ */
+export const PREVIEW_MAX = 64;
+/**
+ * ThumbHash is given at most 32 x 32 pixels (it accepts up to 100): it keeps only the lowest frequencies
+ * (at most 7 per axis), which 32 px carry in full, and its encoder's time grows with the pixels.
+ */
+export const PLACEHOLDER_MAX = 32;
 
 /**
  * The insight of a processed image, from the pixels of its smallest output (an image the function has just
@@ -60,10 +68,44 @@ export function imageInsight(pixels: RgbaPixels): ImageInsight {
     throw new Error(`imageInsight needs 1-${PREVIEW_MAX} pixels a side, not ${pixels.width}x${pixels.height}`);
   }
   return {
-    placeholder: Buffer.from(rgbaToThumbHash(pixels.width, pixels.height, pixels.data)).toString('base64'),
+    placeholder: placeholderHash(pixels),
     dominantColor: dominantColor(pixels),
     perceptualHash: perceptualHash(pixels),
   };
+}
+
+/** ThumbHash, base64, of the pixels halved (2 x 2 box average) until they fit PLACEHOLDER_MAX. */
+export function placeholderHash(pixels: RgbaPixels): string {
+  let current = pixels;
+  while (current.width > PLACEHOLDER_MAX || current.height > PLACEHOLDER_MAX) current = halve(current);
+  return Buffer.from(rgbaToThumbHash(current.width, current.height, current.data)).toString('base64');
+}
+
+/** Half the size (rounded up) by averaging 2 x 2 blocks; an odd last row or column averages what it has. */
+function halve(pixels: RgbaPixels): RgbaPixels {
+  const width = Math.ceil(pixels.width / 2);
+  const height = Math.ceil(pixels.height / 2);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      for (let c = 0; c < 4; c += 1) {
+        let sum = 0;
+        let count = 0;
+        for (let dy = 0; dy < 2; dy += 1) {
+          const sy = 2 * y + dy;
+          if (sy >= pixels.height) continue;
+          for (let dx = 0; dx < 2; dx += 1) {
+            const sx = 2 * x + dx;
+            if (sx >= pixels.width) continue;
+            sum += pixels.data[(sy * pixels.width + sx) * 4 + c] ?? 0;
+            count += 1;
+          }
+        }
+        data[(y * width + x) * 4 + c] = Math.round(sum / count);
+      }
+    }
+  }
+  return { width, height, data };
 }
 
 /**
