@@ -155,8 +155,8 @@ const DCT_BITS = 8;
  * pHash: luma (premultiplied by alpha) resampled to 32 x 32, its 2-D DCT, and one bit per each of the
  * 8 x 8 lowest frequencies: set when above their median (the DC term excluded from the median). Chosen over
  * dHash by a measurement on the corpus' photos through the default 200x200 cover output: copies re-encoded at
- * quality 40, halved or cropped by 5% stayed within 12 bits with pHash, up to 16 with dHash, while distinct
- * photos were at least 20 bits apart with pHash but as close as 15 with dHash, which cannot tell them apart.
+ * quality 40, halved or cropped by 5% stayed within 12 bits with pHash, up to 15 with dHash, while distinct
+ * photos were at least 20 bits apart with pHash but as close as 14 with dHash, which cannot tell them apart.
  * test/unit/duplicates.test.ts keeps the pHash half of that measurement.
  */
 export function perceptualHash(pixels: RgbaPixels): string {
