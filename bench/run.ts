@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,insight,artifacts,e2e (default all)
+ *   --only LIST    image,memory,insight,pixel-limit,artifacts,e2e (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -26,8 +26,9 @@ import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
 import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
+import { benchPixelLimit } from './sections/pixel-limit.js';
 
-const PARTS = ['image', 'memory', 'insight', 'artifacts', 'e2e'] as const;
+const PARTS = ['image', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,insight,artifacts,e2e] [--no-e2e]\n',
+      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,insight,pixel-limit,artifacts,e2e] [--no-e2e]\n',
     );
     process.exit(0);
   }
@@ -183,6 +184,7 @@ async function main(): Promise<number> {
 
   const rows: Figure[] = [];
   if (options.only.has('image') || options.only.has('memory') || options.only.has('insight')) rows.push(...(await imageParts(options, plan, machine)));
+  if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
   const elapsed = performance.now() - started;

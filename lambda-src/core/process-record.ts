@@ -6,6 +6,7 @@ import { processImage } from './image.js';
 import { insightAttributes, insightFromOutputs } from './insight.js';
 import { isOutputKey, outputKeyFor } from './keys.js';
 import { failedItem, succeededItem, type MetadataItem, type SourceDescription } from './metadata.js';
+import { storedSequencer } from './sequencer.js';
 import type { FunctionSettings } from './settings.js';
 
 /** The source object as read: its headers first, the body only on request (after the byte limit is checked). */
@@ -37,8 +38,14 @@ export interface RecordPorts {
   putObject(request: PutObjectRequest): Promise<void>;
   /** @throws NewerItemError when the table already describes a newer version of the source */
   putItem(item: MetadataItem): Promise<void>;
-  /** Deletes an object if it is there (no error when it is not). Needed only with moderation on. */
-  deleteObject?(bucket: string, key: string): Promise<void>;
+  /**
+   * Writes a DELETED item under the same ordering rule as putItem and returns the item it replaced.
+   * Needed for removals (remove-record.ts) only.
+   * @throws NewerItemError
+   */
+  markDeleted?(item: MetadataItem): Promise<MetadataItem | undefined>;
+  /** Deletes objects; keys that do not exist are no error. Needed for removals, and with moderation on. */
+  deleteObjects?(bucket: string, keys: readonly string[]): Promise<void>;
   /** Rekognition; needed only when the settings switch labels or moderation on. */
   contentAnalysis?: ContentAnalysisPort;
 }
@@ -78,7 +85,7 @@ export class NewerItemError extends Error {
   }
 }
 
-export type RecordStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+export type RecordStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'DELETED';
 
 export interface RecordResult {
   status: RecordStatus;
@@ -91,6 +98,8 @@ export interface RecordResult {
   errorMessage?: string;
   outputs?: string[];
   durationMs: number;
+  /** The item the record ended with (SUCCEEDED, FAILED, DELETED): what the notification describes. */
+  item?: MetadataItem;
 }
 
 /** Why a record must not be processed (the function's own output, a folder marker, not a creation), if so. */
@@ -130,7 +139,13 @@ export async function processRecord(
   if (skip !== undefined) return { ...base, status: 'SKIPPED', imageId: undefined, reason: skip, durationMs: elapsed() };
 
   const imageId = imageIdFor(record.bucket, record.key);
-  const source: SourceDescription = { imageId, bucket: record.bucket, key: record.key, destBucket: settings.destBucket };
+  const source: SourceDescription = {
+    imageId,
+    bucket: record.bucket,
+    key: record.key,
+    destBucket: settings.destBucket,
+    sequencer: record.sequencer === undefined ? undefined : storedSequencer(record.sequencer),
+  };
   const known: { bytes?: number } = {};
 
   const superseded = (why: string): RecordResult => ({ ...base, status: 'SKIPPED', imageId, reason: `superseded: ${why}`, durationMs: elapsed() });
@@ -142,7 +157,7 @@ export async function processRecord(
       if (putError instanceof NewerItemError) return superseded(putError.message);
       throw putError;
     }
-    return { ...base, status: 'FAILED', imageId, errorCode: error.code, errorMessage: error.message, durationMs: elapsed() };
+    return { ...base, status: 'FAILED', imageId, errorCode: error.code, errorMessage: error.message, durationMs: elapsed(), item };
   };
 
   let object: SourceObject;
@@ -197,16 +212,20 @@ export async function processRecord(
   if (analysis.moderationLabels) {
     // Outputs at these keys are an earlier version's (this one writes none): they go too, so nothing of an
     // object whose current version was rejected stays served.
-    await Promise.all(
-      processed.outputs.map((output) =>
-        requireDelete(ports)(settings.destBucket, outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format)),
-      ),
+    await requireDeleteObjects(ports)(
+      settings.destBucket,
+      processed.outputs.map((output) => outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format)),
     );
     const names = analysis.moderationLabels.map((label) => `${label.Name} (${label.Confidence.toFixed(1)}%)`).join(', ');
-    return fail(
+    const moderated = await fail(
       new ImageError('MODERATED', `Rejected by moderation: ${names}; no output was written.`, { source: original }),
       analysisAttributes(analysis),
     );
+    // Refused as older than the stored item: the outputs just deleted may have been the newer version's. As for
+    // a refused SUCCEEDED write below, process whatever the object is now, once, so outputs and item agree.
+    if (moderated.status !== 'SKIPPED' || repairing || record.eTag === undefined) return moderated;
+    const repaired = await processRecord({ ...record, eTag: undefined }, settings, ports, clock, true);
+    return repaired.status === 'SKIPPED' ? moderated : repaired;
   }
   const outputs = processed.outputs.map((output) => ({
     ...output,
@@ -224,21 +243,39 @@ export async function processRecord(
     ),
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
+  const item: MetadataItem = {
+    ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }),
+    ...(insight ? insightAttributes(insight) : {}),
+    ...analysisAttributes(analysis),
+  };
   try {
-    await ports.putItem({
-      ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }),
-      ...(insight ? insightAttributes(insight) : {}),
-      ...analysisAttributes(analysis),
-    });
+    await ports.putItem(item);
   } catch (error) {
     if (!(error instanceof NewerItemError)) throw error;
     // A newer upload was recorded while this one was processed, and its outputs may have just been overwritten
     // with this older version's. Process whatever the object is now, once, so outputs and item agree again.
     if (repairing || record.eTag === undefined) return superseded(error.message);
     const repaired = await processRecord({ ...record, eTag: undefined }, settings, ports, clock, true);
-    return repaired.status === 'SKIPPED' ? superseded(error.message) : repaired;
+    if (repaired.status !== 'SKIPPED') return repaired;
+    // The newer event may be a removal: then nothing is left to repair from, and the outputs just written
+    // belong to no source.
+    if (ports.deleteObjects && (await sourceIsGone(record, ports))) {
+      await ports.deleteObjects(settings.destBucket, outputs.map((output) => output.key));
+    }
+    return superseded(error.message);
   }
-  return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed() };
+  return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed(), item };
+}
+
+/** Whether the source object no longer exists (any version). */
+export async function sourceIsGone(record: Pick<S3ObjectRecord, 'bucket' | 'key'>, ports: Pick<RecordPorts, 'getObject'>): Promise<boolean> {
+  try {
+    (await ports.getObject(record.bucket, record.key, {})).discard();
+    return false;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return true;
+    throw error;
+  }
 }
 
 function requireContentAnalysis(ports: RecordPorts): ContentAnalysisPort {
@@ -246,7 +283,7 @@ function requireContentAnalysis(ports: RecordPorts): ContentAnalysisPort {
   return ports.contentAnalysis;
 }
 
-function requireDelete(ports: RecordPorts): (bucket: string, key: string) => Promise<void> {
-  if (!ports.deleteObject) throw new Error('MODERATION is on, but the function has no way to delete outputs.');
-  return ports.deleteObject.bind(ports);
+function requireDeleteObjects(ports: RecordPorts): (bucket: string, keys: readonly string[]) => Promise<void> {
+  if (!ports.deleteObjects) throw new Error('MODERATION is on, but the function has no way to delete outputs.');
+  return ports.deleteObjects.bind(ports);
 }

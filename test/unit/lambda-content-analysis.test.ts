@@ -9,7 +9,7 @@ import { createFunctionClients } from '../../lambda-src/aws-ports.js';
 import { ImageRefusedError, REKOGNITION_MAX_BYTES, type ContentAnalysisPort } from '../../lambda-src/core/content-analysis.js';
 import { imageInsight, previewPixels } from '../../lambda-src/core/insight.js';
 import type { LabelRecord, MetadataItem, ModerationLabelRecord } from '../../lambda-src/core/metadata.js';
-import { processRecord, type PutObjectRequest, type RecordPorts, type SourceObject } from '../../lambda-src/core/process-record.js';
+import { NewerItemError, processRecord, type PutObjectRequest, type RecordPorts, type SourceObject } from '../../lambda-src/core/process-record.js';
 import { InvalidSettingError, loadFunctionSettings } from '../../lambda-src/core/settings.js';
 import { photo, solid } from '../helpers/images.js';
 
@@ -40,8 +40,8 @@ class MemoryPorts implements RecordPorts {
     return Promise.resolve();
   }
 
-  deleteObject(bucket: string, key: string): Promise<void> {
-    this.deletes.push(`${bucket}/${key}`);
+  deleteObjects(bucket: string, keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.deletes.push(`${bucket}/${key}`);
     return Promise.resolve();
   }
 
@@ -157,6 +157,31 @@ describe('labels and moderation (opt-in)', () => {
     expect(item?.ErrorMessage).toContain('Explicit (91.2%)');
     expect(ports.puts).toEqual([]);
     expect(ports.deletes.sort()).toEqual(['resized/resized/a/a.png', 'resized/resized/b/a.png']);
+  });
+
+  it('a moderated item refused as older than the stored one reprocesses the current object once (its outputs were just deleted)', async () => {
+    // The stored item is a newer, clean upload's: the rejected version's deletes may have removed its outputs.
+    class NewerCleanVersion extends MemoryPorts {
+      refused = 0;
+      override putItem(item: MetadataItem): Promise<void> {
+        if (this.refused > 0) return super.putItem(item);
+        this.refused += 1;
+        this.moderationLabels = [];
+        return Promise.reject(new NewerItemError());
+      }
+    }
+    const ports = new NewerCleanVersion();
+    ports.moderationLabels = [{ Name: 'Explicit', Confidence: 91.2, ParentName: '' }];
+    ports.objects.set('uploads/a.jpg', await photo(300, 200));
+    const settings = loadFunctionSettings({ ...ENV, MODERATION: 'on', SIZES: 'a=200x200,b=100x100' });
+    const result = await processRecord({ ...record('a.jpg'), eTag: 'older', sequencer: '0A' }, settings, ports);
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(ports.deletes.sort()).toEqual(['resized/resized/a/a.png', 'resized/resized/b/a.png']);
+    expect(ports.puts.map((put) => put.key).sort()).toEqual(['resized/a/a.png', 'resized/b/a.png']);
+    const item = ports.items.get('s3://uploads/a.jpg');
+    expect(item).toMatchObject({ Status: 'SUCCEEDED' });
+    expect(item?.Sequencer).toMatch(/0A$/);
+    expect(item?.PerceptualHash).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('a transient Rekognition error is thrown (Lambda retries) with nothing written', async () => {
