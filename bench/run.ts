@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,pixel-limit,artifacts,e2e (default all)
+ *   --only LIST    image,memory,insight,pixel-limit,artifacts,e2e (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -24,10 +24,11 @@ import { formatMs } from './lib/stats.js';
 import { benchArtifacts } from './sections/artifacts.js';
 import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
+import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
 
-const PARTS = ['image', 'memory', 'pixel-limit', 'artifacts', 'e2e'] as const;
+const PARTS = ['image', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,pixel-limit,artifacts,e2e] [--no-e2e]\n',
+      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,insight,pixel-limit,artifacts,e2e] [--no-e2e]\n',
     );
     process.exit(0);
   }
@@ -98,6 +99,7 @@ function imageRowsUnavailable(reason: string, parts: Set<Part>): Figure[] {
     rows.push(notAvailable(THREE_SIZES_SECTION, 'image core, 3 sizes', reason, 'needs the photo corpus'));
   }
   if (parts.has('memory')) rows.push(notAvailable(MEMORY, 'peak memory', reason, 'needs the photo corpus'));
+  if (parts.has('insight')) rows.push(notAvailable(INSIGHT, 'added time', reason, 'needs the photo corpus'));
   return rows;
 }
 
@@ -105,6 +107,12 @@ async function imageParts(options: Options, plan: Plan, machine: MachineInfo): P
   const corpus: Availability<Corpus> = await attempt('corpus', () => ensureCorpus(options.corpus, log));
   if (!corpus.ok) return imageRowsUnavailable(`no corpus: ${corpus.reason}`, options.only);
   log(`Corpus: ${corpus.value.files.length} files in ${corpus.value.dir} (${corpus.value.origin})`);
+  const insightRows: Figure[] = [];
+  if (options.only.has('insight')) {
+    const files = chooseFiles(corpus.value.files, plan).sharp.flatMap((index) => corpus.value.files[index] ?? []);
+    insightRows.push(...(await benchInsight({ files, plan, log })));
+    if (!options.only.has('image') && !options.only.has('memory')) return insightRows;
+  }
 
   const workerFile = await attempt('bundling the bench worker', bundleWorker);
   if (!workerFile.ok) return imageRowsUnavailable(`worker did not build: ${workerFile.reason}`, options.only);
@@ -140,7 +148,7 @@ async function imageParts(options: Options, plan: Plan, machine: MachineInfo): P
     const largest = corpus.value.files.find((f) => f.name === LARGEST_PHOTO);
     rows.push(...(await benchMemory({ largest, plan, node, core, pillow, jimpVersion: machine.jimp, log })));
   }
-  return rows;
+  return [...rows, ...insightRows];
 }
 
 function resultsMarkdown(rows: readonly Figure[], machine: MachineInfo, elapsedMs: number): string {
@@ -175,7 +183,7 @@ async function main(): Promise<number> {
   log(`img-resizer bench (${plan.quick ? 'quick' : 'full'} run) on ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAtStart.toFixed(2)}`);
 
   const rows: Figure[] = [];
-  if (options.only.has('image') || options.only.has('memory')) rows.push(...(await imageParts(options, plan, machine)));
+  if (options.only.has('image') || options.only.has('memory') || options.only.has('insight')) rows.push(...(await imageParts(options, plan, machine)));
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
