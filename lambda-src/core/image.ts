@@ -1,4 +1,5 @@
 import { ImageError } from './errors.js';
+import { progressiveDcSource } from './jpeg/progressive.js';
 import { canonicalFormat } from './keys.js';
 import type { FitMode, OutputFormat } from './settings.js';
 import { sharp, type Metadata, type Sharp, type SharpOptions } from './sharp.js';
@@ -104,12 +105,14 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
     throw new ImageError('TOO_LARGE', `The file has ${input.length} bytes; the limit is ${options.maxBytes}.`);
   }
   const plan = await planImage(input, options);
+  // A progressive JPEG whose sizes all need at most 1/8 of it is read from its DC scans alone (see jpeg/).
+  const pixels = (await progressiveDcSource(input, plan.source, options)) ?? input;
   const outputs: ProcessedOutput[] = [];
   if (options.sizes.length === 1) {
     const [size] = options.sizes as [SizeSpec];
-    outputs.push(await render(sharp(input, plan.load), size, plan, options));
+    outputs.push(await render(sharp(pixels, plan.load), size, plan, options));
   } else {
-    const intermediate = await decodeOnce(input, plan, options);
+    const intermediate = await decodeOnce(pixels, plan, options);
     // The sizes are independent once decoded: encoding them side by side uses every core the function has
     // (sharp runs each pipeline on one thread here), and libuv's pool of four bounds how many run at once.
     // The largest output is encoded as a single size would be; the others, extra work that one size does not
