@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,artifacts,e2e (default all)
+ *   --only LIST    image,progressive,cost,memory,artifacts,e2e (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -22,11 +22,13 @@ import { ensurePillow } from './lib/pillow.js';
 import { chooseFiles, makePlan, type Plan } from './lib/plan.js';
 import { formatMs } from './lib/stats.js';
 import { benchArtifacts } from './sections/artifacts.js';
+import { benchCost, COST } from './sections/cost.js';
+import { benchProgressive, PROGRESSIVE } from './sections/progressive.js';
 import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 
-const PARTS = ['image', 'memory', 'artifacts', 'e2e'] as const;
+const PARTS = ['image', 'progressive', 'cost', 'memory', 'artifacts', 'e2e'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -56,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,artifacts,e2e] [--no-e2e]\n',
+      `Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only ${PARTS.join(',')}] [--no-e2e]\n`,
     );
     process.exit(0);
   }
@@ -96,6 +98,8 @@ function imageRowsUnavailable(reason: string, parts: Set<Part>): Figure[] {
     rows.push(notAvailable(ONE_SIZE, 'image core, 1 size', reason, 'needs the photo corpus'));
     rows.push(notAvailable(THREE_SIZES_SECTION, 'image core, 3 sizes', reason, 'needs the photo corpus'));
   }
+  if (parts.has('progressive')) rows.push(notAvailable(PROGRESSIVE, 'DC scans vs today\'s path', reason, 'needs the photo corpus'));
+  if (parts.has('cost')) rows.push(notAvailable(COST, 'cost per image', reason, 'needs the photo corpus'));
   if (parts.has('memory')) rows.push(notAvailable(MEMORY, 'peak memory', reason, 'needs the photo corpus'));
   return rows;
 }
@@ -135,6 +139,8 @@ async function imageParts(options: Options, plan: Plan, machine: MachineInfo): P
   if (options.only.has('image')) {
     rows.push(...(await benchImageCore({ corpus: corpus.value, plan, files, node, core, pillow, jimpVersion: machine.jimp, log })));
   }
+  if (options.only.has('progressive')) rows.push(...(await benchProgressive({ corpus: corpus.value, plan, node, core, log })));
+  if (options.only.has('cost')) rows.push(...(await benchCost({ corpus: corpus.value, plan, files, node, core, pillow, log })).rows);
   if (options.only.has('memory')) {
     const largest = corpus.value.files.find((f) => f.name === LARGEST_PHOTO);
     rows.push(...(await benchMemory({ largest, plan, node, core, pillow, jimpVersion: machine.jimp, log })));
@@ -174,7 +180,7 @@ async function main(): Promise<number> {
   log(`img-resizer bench (${plan.quick ? 'quick' : 'full'} run) on ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAtStart.toFixed(2)}`);
 
   const rows: Figure[] = [];
-  if (options.only.has('image') || options.only.has('memory')) rows.push(...(await imageParts(options, plan, machine)));
+  if (['image', 'progressive', 'cost', 'memory'].some((part) => options.only.has(part as Part))) rows.push(...(await imageParts(options, plan, machine)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
   const elapsed = performance.now() - started;

@@ -27,7 +27,7 @@ export class NotDecodable extends Error {
 export type DcColour = 'b-w' | 'srgb' | 'cmyk';
 
 export interface DcImage {
-  /** ceil(width / 8) and ceil(height / 8) of the source, as libjpeg's scale_denom 8 gives. */
+  /** floor(width / 8) and floor(height / 8) of the source (at least 1), as libvips' shrink-on-load gives. */
   width: number;
   height: number;
   /** 1 (grey), 3 (RGB) or 4 (CMYK, 0 = no ink), interleaved, 8 bits per sample. */
@@ -261,19 +261,23 @@ function decodeDcScan(
     }
   }
   const reader = new BitReader(data, pos);
-  const predictions = new Int32Array(scan.components.length);
   const shiftedOne = 1 << scan.al;
-  const decodeBlock = (index: number, component: Component, table: HuffmanTable | undefined): void => {
-    if (first) {
-      const length = reader.decode(table ?? fail('no DC Huffman table'));
+  // Per scan component: its block grid, Huffman table and DC prediction. Plain loops, no closures: this runs
+  // once per block, hundreds of thousands of times for a large photo.
+  const members = scan.components.map(({ component, dcTable }) => ({
+    component,
+    dc: component.dc,
+    table: first ? (dcTables[dcTable] ?? fail('no DC Huffman table')) : undefined,
+    prediction: 0,
+  }));
+  const decodeBlock = (member: (typeof members)[number], blockAt: number): void => {
+    if (member.table !== undefined) {
+      const length = reader.decode(member.table);
       if (length > 11) fail('DC difference out of range');
-      const difference = length === 0 ? 0 : extend(reader.receive(length), length);
-      predictions[index] = (predictions[index] ?? 0) + difference;
-      return void (component.dc[blockAt] = (predictions[index] ?? 0) * shiftedOne);
-    }
-    if (reader.bit() === 1) component.dc[blockAt] = (component.dc[blockAt] ?? 0) | shiftedOne;
+      if (length !== 0) member.prediction += extend(reader.receive(length), length);
+      member.dc[blockAt] = member.prediction * shiftedOne;
+    } else if (reader.bit() === 1) member.dc[blockAt] = (member.dc[blockAt] ?? 0) | shiftedOne;
   };
-  let blockAt = 0;
   let restarts = 0;
   let untilRestart = restartInterval;
   const afterMcu = (last: boolean): void => {
@@ -283,36 +287,35 @@ function decodeDcScan(
       reader.restart(restarts & 7);
       restarts += 1;
       untilRestart = restartInterval;
-      predictions.fill(0);
+      for (const member of members) member.prediction = 0;
     }
   };
-  const tables = scan.components.map(({ dcTable }) => dcTables[dcTable]);
 
-  if (scan.components.length === 1) {
+  if (members.length === 1) {
     // Non-interleaved: the component's data blocks in raster order, one block per MCU.
-    const [only] = scan.components as [ScanHeader['components'][number]];
-    const { component } = only;
-    const table = tables[0];
-    for (let row = 0; row < component.dataBlocksHigh; row++) {
-      for (let col = 0; col < component.dataBlocksWide; col++) {
-        blockAt = row * component.blocksPerLine + col;
-        decodeBlock(0, component, table);
-        afterMcu(row === component.dataBlocksHigh - 1 && col === component.dataBlocksWide - 1);
+    const [member] = members as [(typeof members)[number]];
+    const { component } = member;
+    const rows = component.dataBlocksHigh;
+    const cols = component.dataBlocksWide;
+    for (let row = 0; row < rows; row++) {
+      const rowAt = row * component.blocksPerLine;
+      for (let col = 0; col < cols; col++) {
+        decodeBlock(member, rowAt + col);
+        if (restartInterval !== 0) afterMcu(row === rows - 1 && col === cols - 1);
       }
     }
   } else {
-    if (scan.components.reduce((sum, { component }) => sum + component.h * component.v, 0) > 10) fail('too many blocks per MCU');
+    if (members.reduce((total, { component }) => total + component.h * component.v, 0) > 10) fail('too many blocks per MCU');
     for (let mcuRow = 0; mcuRow < frame.mcusHigh; mcuRow++) {
       for (let mcuCol = 0; mcuCol < frame.mcusWide; mcuCol++) {
-        scan.components.forEach(({ component }, index) => {
-          for (let v = 0; v < component.v; v++) {
-            for (let h = 0; h < component.h; h++) {
-              blockAt = (mcuRow * component.v + v) * component.blocksPerLine + mcuCol * component.h + h;
-              decodeBlock(index, component, tables[index]);
-            }
+        for (const member of members) {
+          const { h: ch, v: cv, blocksPerLine } = member.component;
+          for (let v = 0; v < cv; v++) {
+            const rowAt = (mcuRow * cv + v) * blocksPerLine + mcuCol * ch;
+            for (let h = 0; h < ch; h++) decodeBlock(member, rowAt + h);
           }
-        });
-        afterMcu(mcuRow === frame.mcusHigh - 1 && mcuCol === frame.mcusWide - 1);
+        }
+        if (restartInterval !== 0) afterMcu(mcuRow === frame.mcusHigh - 1 && mcuCol === frame.mcusWide - 1);
       }
     }
   }
@@ -459,8 +462,10 @@ const clamp = (value: number): number => (value < 0 ? 0 : value > 255 ? 255 : va
  * the colour transform.
  */
 function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean }): DcImage {
-  const width = Math.ceil(frame.width / 8);
-  const height = Math.ceil(frame.height / 8);
+  // Rounded down, as libvips' shrink-on-load gives it (libjpeg's own output rounds up; libvips drops the partial
+  // last block, and sharp's resize after it counts on those dimensions).
+  const width = Math.max(1, Math.floor(frame.width / 8));
+  const height = Math.max(1, Math.floor(frame.height / 8));
   const planes = frame.components.map((component) => {
     const quant = component.quant ?? 1;
     const samples = new Uint8ClampedArray(component.blocksPerLine * component.blocksPerColumn);
@@ -534,20 +539,34 @@ function upsample(samples: Uint8ClampedArray, component: Component, frame: Frame
     for (let y = 0; y < height; y++) out.set(samples.subarray(y * component.blocksPerLine, y * component.blocksPerLine + width), y * width);
     return out;
   }
-  const at = (x: number, y: number): number => samples[y * component.blocksPerLine + x] ?? 0;
+  // Taps and weights per column and per row, computed once.
+  const taps = (count: number, ratio: number, last: number): { lo: Int32Array; hi: Int32Array; weight: Float64Array } => {
+    const lo = new Int32Array(count);
+    const hi = new Int32Array(count);
+    const weight = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const source = Math.min(last, Math.max(0, (i + 0.5) / ratio - 0.5));
+      lo[i] = Math.floor(source);
+      hi[i] = Math.min(last, (lo[i] ?? 0) + 1);
+      weight[i] = source - (lo[i] ?? 0);
+    }
+    return { lo, hi, weight };
+  };
+  const columns = taps(width, xRatio, lastX);
+  const rows = taps(height, yRatio, lastY);
+  const stride = component.blocksPerLine;
   for (let y = 0; y < height; y++) {
-    const sy = Math.min(lastY, Math.max(0, (y + 0.5) / yRatio - 0.5));
-    const y0 = Math.floor(sy);
-    const y1 = Math.min(lastY, y0 + 1);
-    const fy = sy - y0;
+    const top = (rows.lo[y] ?? 0) * stride;
+    const bottom = (rows.hi[y] ?? 0) * stride;
+    const fy = rows.weight[y] ?? 0;
+    const outAt = y * width;
     for (let x = 0; x < width; x++) {
-      const sx = Math.min(lastX, Math.max(0, (x + 0.5) / xRatio - 0.5));
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(lastX, x0 + 1);
-      const fx = sx - x0;
-      const top = at(x0, y0) * (1 - fx) + at(x1, y0) * fx;
-      const bottom = at(x0, y1) * (1 - fx) + at(x1, y1) * fx;
-      out[y * width + x] = Math.round(top * (1 - fy) + bottom * fy);
+      const x0 = columns.lo[x] ?? 0;
+      const x1 = columns.hi[x] ?? 0;
+      const fx = columns.weight[x] ?? 0;
+      const upper = (samples[top + x0] ?? 0) * (1 - fx) + (samples[top + x1] ?? 0) * fx;
+      const lower = (samples[bottom + x0] ?? 0) * (1 - fx) + (samples[bottom + x1] ?? 0) * fx;
+      out[outAt + x] = upper * (1 - fy) + lower * fy;
     }
   }
   return out;
