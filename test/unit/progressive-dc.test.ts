@@ -4,7 +4,7 @@ import { ensureCorpus } from '../../bench/lib/corpus.js';
 import { ImageError } from '../../lambda-src/core/errors.js';
 import { processImage, type ProcessOptions } from '../../lambda-src/core/image.js';
 import { decodeDcImage, NotDecodable } from '../../lambda-src/core/jpeg/dc-decode.js';
-import { hasProgressiveFrame, setDcScanDecoding } from '../../lambda-src/core/jpeg/progressive.js';
+import { hasProgressiveFrame, progressiveDcSource, setDcScanDecoding } from '../../lambda-src/core/jpeg/progressive.js';
 import { readFile } from 'node:fs/promises';
 
 /** Thumbnails of a 1920x1280 photo need 1/12.8 of it: past libjpeg's 1/8 floor, so the DC path applies. */
@@ -96,6 +96,30 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
     // 400x400 of a 1920x1280 photo needs 1/3.2: the ordinary path, byte for byte the same output.
     const { today, dc } = await bothPaths(progressive, options({ sizes: [{ name: 'big', width: 400, height: 400 }] }));
     expect(dc[0]?.equals(today[0]!)).toBe(true);
+  });
+
+  it('falls back on what it does not handle: arithmetic coding, 12-bit samples, DNL, a missing DC refinement', async () => {
+    const input = await sharp(storm).jpeg({ progressive: true }).toBuffer();
+    const sof = input.indexOf(Buffer.from([0xff, 0xc2]));
+    const patched = (edit: (copy: Buffer) => void): Buffer => {
+      const copy = Buffer.from(input);
+      edit(copy);
+      return copy;
+    };
+    const cases: [string, Buffer][] = [
+      ['arithmetic-coded progressive (SOF10)', patched((c) => (c[sof + 1] = 0xca))],
+      ['12-bit samples', patched((c) => (c[sof + 4] = 12))],
+      ['height from DNL', patched((c) => c.writeUInt16BE(0, sof + 5))],
+    ];
+    // libjpeg's script refines the DC in a second scan (Ah=1, Al=0); dropping it leaves the DC incomplete.
+    const refinement = [...input.entries()].findIndex(([i, byte]) => byte === 0xff && input[i + 1] === 0xda && input[i + 4 + 1 + (input[i + 4] ?? 0) * 2] === 0 && input[i + 4 + 3 + (input[i + 4] ?? 0) * 2] === 0x10);
+    expect(refinement).toBeGreaterThan(0);
+    const afterRefinement = input.indexOf(Buffer.from([0xff, 0xda]), refinement + 2);
+    cases.push(['DC refinement scan missing', Buffer.concat([input.subarray(0, refinement), input.subarray(afterRefinement)])]);
+    for (const [name, damaged] of cases) {
+      expect(() => decodeDcImage(damaged), name).toThrow(NotDecodable);
+      expect(await progressiveDcSource(damaged, { format: 'jpeg', width: 1920, height: 1280 }, options()), name).toBeUndefined();
+    }
   });
 
   it('corrupt or truncated scans fall back or fail with CORRUPT_IMAGE, never crash', async () => {
