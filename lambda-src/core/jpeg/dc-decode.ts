@@ -40,6 +40,8 @@ export interface DcImage {
 }
 
 interface HuffmanTable {
+  /** Indexed by the next LOOKUP_BITS bits: (code length << 8) | value, or 0 for a longer code. */
+  lookup: Uint16Array;
   /** For code length L (1-16): largest code of that length, or -1. */
   maxCode: Int32Array;
   /** For code length L: index into `values` of the first code of that length, minus that code. */
@@ -79,50 +81,105 @@ function fail(reason: string): never {
   throw new NotDecodable(reason);
 }
 
-/** Reads entropy-coded bits, undoing byte stuffing; a marker where data should be means the scan is truncated. */
+/** Bits of a lookup table entry: codes up to this long decode in one step. */
+const LOOKUP_BITS = 9;
+
+/**
+ * Reads entropy-coded bits, undoing byte stuffing, up to 32 at a time. Past a marker it feeds zero bits, as
+ * libjpeg does, but only to look ahead: consuming one of them means the scan is truncated, and the fast path is
+ * abandoned.
+ */
 class BitReader {
-  private bits = 0;
+  private acc = 0;
   private count = 0;
+  /** Zero bits fed after a marker, at the bottom of `acc`. */
+  private padding = 0;
 
   constructor(
     private readonly data: Buffer,
     public pos: number,
   ) {}
 
-  bit(): number {
-    if (this.count === 0) {
-      const byte = this.data[this.pos];
-      if (byte === undefined) fail('entropy data runs past the end of the file');
-      if (byte === 0xff) {
-        const next = this.data[this.pos + 1];
-        if (next !== 0x00) fail('a marker inside entropy-coded data (truncated scan)');
-        this.pos += 2;
-      } else this.pos += 1;
-      this.bits = byte;
-      this.count = 8;
+  private fill(): void {
+    while (this.count <= 24) {
+      let byte = 0;
+      if (this.padding === 0) {
+        const next = this.data[this.pos];
+        if (next === undefined) {
+          this.padding = 0;
+        } else if (next === 0xff) {
+          if (this.data[this.pos + 1] === 0x00) {
+            this.pos += 2;
+            byte = 0xff;
+          }
+        } else {
+          this.pos += 1;
+          byte = next;
+        }
+        if (next === undefined || (next === 0xff && byte === 0)) this.padding = 8;
+        else {
+          this.acc = ((this.acc << 8) | byte) >>> 0;
+          this.count += 8;
+          continue;
+        }
+      } else this.padding += 8;
+      this.acc = (this.acc << 8) >>> 0;
+      this.count += 8;
     }
-    this.count -= 1;
-    return (this.bits >> this.count) & 1;
+  }
+
+  private consume(length: number): void {
+    this.count -= length;
+    if (this.count < this.padding) fail('entropy-coded data ends early (truncated scan)');
+  }
+
+  bit(): number {
+    if (this.count < 1) this.fill();
+    const value = (this.acc >>> (this.count - 1)) & 1;
+    this.consume(1);
+    return value;
   }
 
   receive(length: number): number {
-    let value = 0;
-    for (let i = 0; i < length; i++) value = (value << 1) | this.bit();
+    if (this.count < length) this.fill();
+    const value = (this.acc >>> (this.count - length)) & ((1 << length) - 1);
+    this.consume(length);
     return value;
   }
 
   decode(table: HuffmanTable): number {
-    let code = 0;
-    for (let length = 1; length <= 16; length++) {
-      code = (code << 1) | this.bit();
-      if (code <= (table.maxCode[length] ?? -1)) return table.values[code + (table.offset[length] ?? 0)] ?? fail('bad Huffman code');
+    if (this.count < 16) this.fill();
+    const entry = table.lookup[(this.acc >>> (this.count - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1)] ?? 0;
+    if (entry !== 0) {
+      this.consume(entry >> 8);
+      return entry & 0xff;
+    }
+    // Longer codes: canonical decoding, one length at a time.
+    for (let length = LOOKUP_BITS + 1; length <= 16; length++) {
+      const code = (this.acc >>> (this.count - length)) & ((1 << length) - 1);
+      if (code <= (table.maxCode[length] ?? -1)) {
+        this.consume(length);
+        return table.values[code + (table.offset[length] ?? 0)] ?? fail('bad Huffman code');
+      }
     }
     return fail('bad Huffman code');
   }
 
   /** Drops the partial byte: scans and restart intervals start byte-aligned. */
   align(): void {
+    // Whole bytes read ahead go back; the bits of a partly used byte are dropped.
+    const unreadBytes = Math.floor((this.count - this.padding) / 8);
+    this.pos = this.rewind(unreadBytes);
+    this.acc = 0;
     this.count = 0;
+    this.padding = 0;
+  }
+
+  /** The position `bytes` data bytes back from `pos`, counting a stuffed 0xFF 0x00 as one. */
+  private rewind(bytes: number): number {
+    let at = this.pos;
+    for (let i = 0; i < bytes; i++) at -= this.data[at - 1] === 0x00 && this.data[at - 2] === 0xff ? 2 : 1;
+    return at;
   }
 
   /** After a restart interval: the expected RSTn marker, or the fast path is abandoned. */
@@ -154,7 +211,19 @@ function huffmanTable(counts: Uint8Array, values: Uint8Array): HuffmanTable {
     code <<= 1;
   }
   if (index > values.length) fail('DHT lists more codes than values');
-  return { maxCode, offset, values };
+  const lookup = new Uint16Array(1 << LOOKUP_BITS);
+  let canonical = 0;
+  let at = 0;
+  for (let length = 1; length <= LOOKUP_BITS; length++) {
+    const n = counts[length - 1] ?? 0;
+    for (let i = 0; i < n; i++, at++, canonical++) {
+      const shift = LOOKUP_BITS - length;
+      const first = canonical << shift;
+      for (let fill = 0; fill < 1 << shift; fill++) lookup[first + fill] = (length << 8) | (values[at] ?? 0);
+    }
+    canonical <<= 1;
+  }
+  return { lookup, maxCode, offset, values };
 }
 
 /** Position of the next marker that is not a restart marker, from `pos` (steps over AC scan data). */
@@ -476,7 +545,17 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
   const pixels = Buffer.allocUnsafe(width * height * channels);
   const [p0, p1, p2, p3] = planes as [Uint8ClampedArray, Uint8ClampedArray, Uint8ClampedArray, Uint8ClampedArray | undefined];
   const count = width * height;
-  for (let i = 0; i < count; i++) {
+  if (colour.transform === 'ycbcr') {
+    // The common case in its own loop (JFIF's YCbCr to RGB, as libjpeg's jdcolor.c).
+    for (let i = 0, out = 0; i < count; i++, out += 3) {
+      const y = p0[i] ?? 0;
+      const cb = (p1[i] ?? 128) - 128;
+      const cr = (p2[i] ?? 128) - 128;
+      pixels[out] = clamp(Math.round(y + 1.402 * cr));
+      pixels[out + 1] = clamp(Math.round(y - 0.344136 * cb - 0.714136 * cr));
+      pixels[out + 2] = clamp(Math.round(y + 1.772 * cb));
+    }
+  } else for (let i = 0; i < count; i++) {
     const out = i * channels;
     switch (colour.transform) {
       case 'grey':
@@ -487,7 +566,6 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
         pixels[out + 1] = p1[i] ?? 0;
         pixels[out + 2] = p2[i] ?? 0;
         break;
-      case 'ycbcr':
       case 'ycck': {
         const y = p0[i] ?? 0;
         const cb = (p1[i] ?? 128) - 128;
@@ -495,18 +573,12 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
         const r = clamp(Math.round(y + 1.402 * cr));
         const g = clamp(Math.round(y - 0.344136 * cb - 0.714136 * cr));
         const b = clamp(Math.round(y + 1.772 * cb));
-        if (colour.transform === 'ycbcr') {
-          pixels[out] = r;
-          pixels[out + 1] = g;
-          pixels[out + 2] = b;
-        } else {
-          // libjpeg's YCCK to CMYK gives 255 - R, 255 - G, 255 - B and K as stored.
-          const k = p3?.[i] ?? 0;
-          pixels[out] = colour.invert ? r : 255 - r;
-          pixels[out + 1] = colour.invert ? g : 255 - g;
-          pixels[out + 2] = colour.invert ? b : 255 - b;
-          pixels[out + 3] = colour.invert ? 255 - k : k;
-        }
+        // libjpeg's YCCK to CMYK gives 255 - R, 255 - G, 255 - B and K as stored.
+        const k = p3?.[i] ?? 0;
+        pixels[out] = colour.invert ? r : 255 - r;
+        pixels[out + 1] = colour.invert ? g : 255 - g;
+        pixels[out + 2] = colour.invert ? b : 255 - b;
+        pixels[out + 3] = colour.invert ? 255 - k : k;
         break;
       }
       case 'cmyk':
