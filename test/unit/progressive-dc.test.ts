@@ -88,6 +88,36 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
     });
   }
 
+  // Made once from Storm.jpg with Pillow (sharp cannot write 4:2:2 or restart markers):
+  // Image.resize((1600, 1064)).save(..., quality=80, progressive=True, subsampling=1, restart_marker_blocks=37)
+  // and subsampling=2, restart_marker_rows=1.
+  for (const name of ['storm-422-restart.jpg', 'storm-420-restart-rows.jpg']) {
+    it(`${name}: 4:2:2 / 4:2:0 with restart markers take the DC path and match today's thumbnails`, async () => {
+      const input = await readFile(new URL(`../fixtures/${name}`, import.meta.url));
+      expect(input.includes(Buffer.from([0xff, 0xdd]))).toBe(true);
+      const dc = decodeDcImage(input);
+      expect([dc.width, dc.height]).toEqual([200, 133]);
+      for (const sizes of [[THUMB], [THUMB, SMALL]]) {
+        const { today, dc: fast } = await bothPaths(input, options({ sizes }));
+        for (let i = 0; i < today.length; i++) {
+          const [a, b] = [fast[i], today[i]] as [Buffer, Buffer];
+          expect(await psnr(a, b)).toBeGreaterThanOrEqual(40);
+        }
+      }
+      // A restart marker out of sequence: the fast path steps aside, and today's path copes or says CORRUPT_IMAGE.
+      const damaged = Buffer.from(input);
+      const firstRestart = [...damaged.keys()].find((i) => damaged[i] === 0xff && damaged[i + 1] === 0xd0) ?? -1;
+      expect(firstRestart).toBeGreaterThan(0);
+      damaged[firstRestart + 1] = 0xd3;
+      expect(() => decodeDcImage(damaged)).toThrow(NotDecodable);
+      const outcome = await processImage(damaged, options()).then(
+        () => 'ok',
+        (error: unknown) => (error instanceof ImageError ? error.code : error),
+      );
+      expect(['ok', 'CORRUPT_IMAGE']).toContain(outcome);
+    });
+  }
+
   it('leaves baseline JPEGs and sizes above 1/8 to the ordinary path', async () => {
     const baseline = await sharp(storm).jpeg().toBuffer();
     expect(hasProgressiveFrame(baseline)).toBe(false);
