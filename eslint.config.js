@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/ui/**', 'test/**', 'bench/**', 'lambda-src/**'],
+    files: ['src/ui/**', 'test/**', 'bench/**', 'scripts/**', 'lambda-src/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,progressive,cost,memory,artifacts,e2e (default all)
+ *   --only LIST    image,progressive,cost,memory,pixel-limit,artifacts,e2e (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -27,8 +27,9 @@ import { benchProgressive, PROGRESSIVE } from './sections/progressive.js';
 import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
+import { benchPixelLimit } from './sections/pixel-limit.js';
 
-const PARTS = ['image', 'progressive', 'cost', 'memory', 'artifacts', 'e2e'] as const;
+const PARTS = ['image', 'progressive', 'cost', 'memory', 'pixel-limit', 'artifacts', 'e2e'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -181,6 +182,7 @@ async function main(): Promise<number> {
 
   const rows: Figure[] = [];
   if (['image', 'progressive', 'cost', 'memory'].some((part) => options.only.has(part as Part))) rows.push(...(await imageParts(options, plan, machine)));
+  if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
   const elapsed = performance.now() - started;

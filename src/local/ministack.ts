@@ -17,7 +17,7 @@ const execFileAsync = promisify(execFile);
 export const MINISTACK_VERSION = '1.5.33';
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 
@@ -191,6 +191,12 @@ export interface StartOptions {
   persist?: boolean;
   output?: Output | undefined;
   startTimeoutMs?: number;
+  /**
+   * Directories put first on MiniStack's PATH. MiniStack runs a Node.js function with the first `node`
+   * on its PATH (whatever the function's runtime says), so this is how functions run on the runtime's
+   * Node major (see src/local/node-runtime.ts). MiniStack itself keeps its own Python.
+   */
+  pathPrefix?: readonly string[];
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -236,6 +242,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   const persist = options.persist ?? true;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(options.pathPrefix?.length ? { PATH: [...options.pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
     GATEWAY_PORT: String(port),
     // MiniStack binds 0.0.0.0 by default; an emulator with dummy credentials belongs on loopback.
     BIND_HOST: '127.0.0.1',

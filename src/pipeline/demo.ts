@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getObjectBytes } from '../aws/objects.js';
-import { runInit } from '../commands/init.js';
+import { executeInit } from '../commands/init.js';
 import { runResize } from '../commands/resize.js';
 import type { Architecture, Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';
@@ -74,7 +74,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
   await confirmRealAws(context);
 
   output.info(output.color.bold('1. init: create the buckets, table, role, layer, function and trigger'));
-  const init = await runInit(context, {
+  const init = await executeInit(context, {
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
     ...(clients.target.kind === 'local' ? { arch: hostArch() } : {}),

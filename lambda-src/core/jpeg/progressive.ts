@@ -13,6 +13,12 @@ export function setDcScanDecoding(on: boolean): void {
   enabled = on;
 }
 
+/** What the DC-scan path carries over from the source's header into the image it hands sharp. */
+export interface SourceHeader {
+  icc?: Buffer | undefined;
+  orientation?: number | undefined;
+}
+
 /** The largest uniform scale of the source any size needs (as the image core's decodeOnce computes it). */
 export function largestNeededScale(source: Pick<OriginalImage, 'width' | 'height'>, options: Pick<ProcessOptions, 'sizes' | 'fit'>): number {
   return Math.max(
@@ -34,6 +40,7 @@ export async function progressiveDcSource(
   input: Buffer,
   source: Pick<OriginalImage, 'format' | 'width' | 'height'>,
   options: Pick<ProcessOptions, 'sizes' | 'fit'>,
+  header?: SourceHeader,
 ): Promise<Buffer | undefined> {
   if (!enabled || source.format !== 'jpeg' || !(largestNeededScale(source, options) <= DC_SCALE)) return undefined;
   // SOF2 somewhere in the header: a cheap test before any work (baseline files are shrunk on load by libjpeg).
@@ -45,9 +52,10 @@ export async function progressiveDcSource(
     if (error instanceof NotDecodable) return undefined;
     throw error;
   }
-  // The header only (no pixels): the profile and orientation exactly as today's path reads them.
-  const metadata = await sharp(input, { limitInputPixels: false }).metadata();
-  return dcImageTiff(image, { icc: metadata.icc, orientation: metadata.orientation });
+  // The profile and orientation exactly as today's path reads them: the image core's header read when given (no
+  // second read, whose decoder warnings would go nowhere), else the header only (no pixels), at the same strictness.
+  const { icc, orientation } = header ?? (await sharp(input, { limitInputPixels: false, failOn: 'error' }).metadata());
+  return dcImageTiff(image, { icc, orientation });
 }
 
 /** Whether a SOF2 marker comes before the first scan (markers walked by their lengths). */
