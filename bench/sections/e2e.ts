@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { systemClock, type Clock } from '../../src/pipeline/wait-for-items.js';
+import { systemClock, type Clock } from '../../src/operations/wait-for-items.js';
 import { Output } from '../../src/ui/output.js';
 import { ensureCorpus, type CorpusFile } from '../lib/corpus.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';

@@ -6,7 +6,6 @@ import { packageRoot } from '../paths.js';
 
 /** The file name inside the function zip; the handler setting is therefore `index.handler`. */
 export const FUNCTION_FILE = 'index.mjs';
-export const FUNCTION_HANDLER = 'index.handler';
 /** Relative to the package root. */
 export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/handler.ts';
 

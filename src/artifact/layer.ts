@@ -5,14 +5,14 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, realpath, rename, rm, stat, w
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import type { Architecture } from '../constants.js';
 import { CliError, errorMessage } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import type { Output } from '../ui/output.js';
 import { deterministicZip, lambdaCodeSha256, sha256Hex, type ZipEntryInput } from './zip.js';
 
-/** Lambda's architecture names. */
-export type LambdaArch = 'x86_64' | 'arm64';
-export const LAMBDA_ARCHES: readonly LambdaArch[] = ['x86_64', 'arm64'];
+/** Lambda's architecture names (defined in src/constants.ts). */
+export type LambdaArch = Architecture;
 
 /**
  * Bump when the layer's recipe (npm flags, what is dropped) changes, so cached layers built by the

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEFAULT_BACKFILL_CONCURRENCY, runBackfill } from '../pipeline/backfill.js';
+import { DEFAULT_BACKFILL_CONCURRENCY, runBackfill } from '../operations/backfill.js';
 import { action, parsePositiveInt } from './shared.js';
 
-export { runBackfill, type BackfillOptions, type BackfillReport } from '../pipeline/backfill.js';
+export { runBackfill, type BackfillOptions, type BackfillReport } from '../operations/backfill.js';
 
 interface BackfillFlags {
   prefix?: string;

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEMO_DIR, runDemo } from '../pipeline/demo.js';
+import { DEMO_DIR, runDemo } from '../operations/demo.js';
 import { action, parsePositiveInt } from './shared.js';
 
-export { runDemo, type DemoOptions, type DemoReport } from '../pipeline/demo.js';
+export { runDemo, type DemoOptions, type DemoReport } from '../operations/demo.js';
 
 export function demoCommand(): Command {
   return new Command('demo')

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { METADATA_STATUSES, runMetadataGet, runMetadataList } from '../pipeline/metadata.js';
+import { METADATA_STATUSES, runMetadataGet, runMetadataList } from '../operations/metadata.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
 
-export { runMetadataGet, runMetadataList, type MetadataListOptions } from '../pipeline/metadata.js';
+export { runMetadataGet, runMetadataList, type MetadataListOptions } from '../operations/metadata.js';
 
 export function metadataCommand(): Command {
   const metadata = new Command('metadata').description('read what the function recorded in the metadata table');

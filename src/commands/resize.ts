@@ -19,7 +19,7 @@ import {
 import { DEFAULT_SIZE_SPEC, parseSizeSpec, type SizeSpec } from '../../lambda-src/core/sizes.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
-import { expandUploadPaths, sniffEntries } from '../pipeline/upload-plan.js';
+import { expandUploadPaths, sniffEntries } from '../operations/upload-plan.js';
 import { renderTable } from '../ui/output.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
 

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEFAULT_WAIT_TIMEOUT_SECONDS, runUpload } from '../pipeline/upload.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS, runUpload } from '../operations/upload.js';
 import { action, parsePositiveInt } from './shared.js';
 
-export { runUpload, type UploadOptions, type UploadReport } from '../pipeline/upload.js';
+export { runUpload, type UploadOptions, type UploadReport } from '../operations/upload.js';
 
 interface UploadFlags {
   prefix?: string;

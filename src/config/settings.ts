@@ -1,5 +1,6 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { ARCHITECTURES, type Architecture } from '../constants.js';
 import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
@@ -10,8 +11,7 @@ export { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode };
 export const DEFAULT_SETTINGS_FILE = 'img-resizer.config.json';
 export const DEFAULT_STACK_NAME = 'img-resizer';
 
-export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
+export { ARCHITECTURES, type Architecture } from '../constants.js';
 
 /** The stack's resolved settings, written by `init` and read by every other command. Never credentials. */
 export interface StackSettings {

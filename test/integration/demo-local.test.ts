@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/commands/demo.js';
 import { ExitCode } from '../../src/errors.js';
-import { choosePhotos, demoPhotos } from '../../src/pipeline/demo-photos.js';
+import { choosePhotos, demoPhotos } from '../../src/operations/demo-photos.js';
 import { localTestContext } from '../helpers/context.js';
 
 describe('demo photographs', () => {

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchGetItems } from '../../src/aws/metadata-table.js';
-import { invokeSynchronously, isThrottle } from '../../src/pipeline/invoke-function.js';
+import { invokeSynchronously, isThrottle } from '../../src/operations/invoke-function.js';
 
 // Only what the local stack cannot produce is mocked here: AWS's wording of a function error, and UnprocessedKeys.
 const lambda = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });

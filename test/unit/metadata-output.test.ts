@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayWriter } from '../../src/pipeline/json-array-writer.js';
-import { formatProcessedAt, parseSourceKey, StreamingTable } from '../../src/pipeline/metadata.js';
-import { formatBytes } from '../../src/pipeline/format.js';
+import { JsonArrayWriter } from '../../src/operations/json-array-writer.js';
+import { formatProcessedAt, parseSourceKey, StreamingTable } from '../../src/operations/metadata.js';
+import { formatBytes } from '../../src/operations/format.js';
 
 function collect(): { lines: string[]; text: () => string } {
   const lines: string[] = [];
