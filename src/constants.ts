@@ -28,3 +28,14 @@ export function hostArchitecture(arch: string = process.arch): Architecture {
 
 /** Where `build` writes the packages unless --out says otherwise. */
 export const DEFAULT_BUILD_DIR = 'build';
+
+// Defaults of command options, here so a command's declaration need not load the operation behind it.
+
+/** Invocations `backfill` keeps in flight. */
+export const DEFAULT_BACKFILL_CONCURRENCY = 8;
+/** How long `upload --wait` waits for the function, in seconds. */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60;
+/** The statuses a metadata item can have. */
+export const METADATA_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
+/** Where `demo` puts its local results. */
+export const DEMO_DIR = 'img-resizer-demo';

@@ -1,9 +1,20 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEMO_DIR, runDemo } from '../operations/demo.js';
-import { action, parsePositiveInt } from './shared.js';
+import { DEMO_DIR } from '../constants.js';
+import type { ExitCode } from '../errors.js';
+import type { DemoOptions, DemoReport } from '../operations/demo.js';
+import { commandAction, flag, parsePositiveInt, requiredNumber, requiredString } from './shared.js';
 
-export { runDemo, type DemoOptions, type DemoReport } from '../operations/demo.js';
+/** The command's whole work once its flags are valid: the demo operation, with its steps' results rendered. */
+export async function runDemo(context: AppContext, options: DemoOptions = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
+  const operation = await import('../operations/demo.js');
+  const { renderResize } = await import('../ui/resize.js');
+  const { output, cwd } = context;
+  return operation.runDemo(context, options, {
+    // Under --json the demo's own report is the one document; the step's table is for people.
+    resized: (report) => { if (!output.json) renderResize(output, report, cwd); },
+  });
+}
 
 export function demoCommand(): Command {
   return new Command('demo')
@@ -13,14 +24,13 @@ export function demoCommand(): Command {
     .option('--generated-images', 'draw sample images instead of fetching real photographs (no network needed)')
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the function').default(120).argParser(parsePositiveInt('--timeout', 3600)))
     .action(
-      action(async (context: AppContext, flags: { photos: number; out: string; timeout: number; generatedImages?: boolean }) => {
-        const { exitCode } = await runDemo(context, {
-          photos: flags.photos,
-          outDir: flags.out,
-          timeoutSeconds: flags.timeout,
-          generatedImages: Boolean(flags.generatedImages),
-        });
-        return exitCode;
-      }),
+      commandAction((context, { options }) =>
+        runDemo(context, {
+          photos: requiredNumber(options, 'photos'),
+          outDir: requiredString(options, 'out'),
+          timeoutSeconds: requiredNumber(options, 'timeout'),
+          generatedImages: flag(options, 'generatedImages'),
+        }),
+      ),
     );
 }

@@ -2,17 +2,19 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getObjectBytes } from '../aws/objects.js';
+// lead: switch to operations/init runInit (arch-provision moves init there).
 import { runInit } from '../commands/init.js';
-import { runResize } from '../commands/resize.js';
-import type { Architecture, Prompter } from '../config/settings.js';
+import type { Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { demoPhotos, type DemoPhotos } from './demo-photos.js';
 import { runMetadataList } from './metadata.js';
+import { runResize, type ResizeReport } from './resize.js';
 import { runUpload, type UploadReport } from './upload.js';
 
-export const DEMO_DIR = 'img-resizer-demo';
+export { DEMO_DIR } from '../constants.js';
+import { DEMO_DIR, hostArchitecture } from '../constants.js';
 export const DEMO_PREFIX = 'demo/';
 
 export interface DemoOptions {
@@ -49,9 +51,6 @@ const acceptDefaults: Prompter = {
   confirm: (_message, defaultValue) => Promise.resolve(defaultValue),
 };
 
-function hostArch(): Architecture {
-  return process.arch === 'arm64' ? 'arm64' : 'x86_64';
-}
 
 /** ../shared/corpus/fetch-photos.sh next to this checkout, when it exists. */
 function defaultCorpusScript(): string | undefined {
@@ -67,7 +66,12 @@ function defaultCorpusScript(): string | undefined {
  * waits for the function, resizes one locally with the same core, downloads the function's outputs, prints the
  * metadata table and says where everything is.
  */
-export async function runDemo(context: AppContext, options: DemoOptions = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
+/** What the demo reports while it runs, so its renderer can show the steps' own results in place. */
+export interface DemoEvents {
+  resized?: (report: ResizeReport) => void;
+}
+
+export async function runDemo(context: AppContext, options: DemoOptions = {}, events: DemoEvents = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
   const { output } = context;
   const outDir = path.resolve(context.cwd, options.outDir ?? DEMO_DIR);
   const clients = await context.clients();
@@ -77,7 +81,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
   const init = await runInit(context, {
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
-    ...(clients.target.kind === 'local' ? { arch: hostArch() } : {}),
+    ...(clients.target.kind === 'local' ? { arch: hostArchitecture() } : {}),
   });
   if (init.exitCode !== ExitCode.Ok) {
     throw new CliError('DEMO_INIT_FAILED', '`init` did not finish; the demo stops here.', { exitCode: init.exitCode });
@@ -101,7 +105,6 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
     prefix: DEMO_PREFIX,
     wait: true,
     timeoutSeconds: options.timeoutSeconds ?? 120,
-    emitJson: false,
   });
 
   output.info(output.color.bold('\n3. resize: the same image core, on this machine, no AWS involved'));
@@ -109,7 +112,8 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
   const firstPhoto = photos.files[0];
   let resizedLocally: string[] = [];
   if (firstPhoto) {
-    const resized = await runResize(context, [firstPhoto], { out: localDir, sizes: settings.sizes, format: settings.format, fit: settings.fit, emitJson: false });
+    const resized = await runResize(context, [firstPhoto], { out: localDir, sizes: settings.sizes, format: settings.format, fit: settings.fit });
+    events.resized?.(resized);
     resizedLocally = resized.files;
   }
 

@@ -3,12 +3,13 @@ import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getItem, scanItemPages, type MetadataStatus } from '../aws/metadata-table.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
+import { METADATA_STATUSES as STATUSES } from '../constants.js';
 import { CliError, ExitCode } from '../errors.js';
-import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from './format.js';
+import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from '../ui/format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
 import { explainMissing, onResource } from './stack-errors.js';
 
-export const METADATA_STATUSES = ['SUCCEEDED', 'FAILED'] as const satisfies readonly MetadataStatus[];
+export const METADATA_STATUSES = STATUSES satisfies readonly MetadataStatus[];
 
 export interface MetadataListOptions {
   limit?: number | undefined;
@@ -146,7 +147,6 @@ export function parseSourceKey(input: string, sourceBucket: string): { bucket: s
 
 /** The item of one source object, found through the same ImageID derivation the function uses. */
 export async function runMetadataGet(context: AppContext, sourceKey: string): Promise<{ exitCode: ExitCode; item: MetadataItem }> {
-  const { output } = context;
   const settings = await loadStackSettings(context.settingsFile);
   const { bucket, key } = parseSourceKey(sourceKey, settings.sourceBucket);
   const imageId = imageIdFor(bucket, key);
@@ -157,22 +157,5 @@ export async function runMetadataGet(context: AppContext, sourceKey: string): Pr
       suggestion: 'Check the key with `img-resizer metadata list`; an object that was never processed can be with `img-resizer backfill`.',
     });
   }
-  if (output.json) output.result(item);
-  else for (const line of describeItem(item)) output.info(line);
   return { exitCode: ExitCode.Ok, item };
-}
-
-export function describeItem(item: MetadataItem): string[] {
-  const lines = [
-    `s3://${item.SourceBucket}/${item.OriginalFile}`,
-    `  Status      ${item.Status}`,
-    `  Original    ${formatDimensions(item.OriginalWidth, item.OriginalHeight)} ${item.OriginalFormat ?? ''}, ${formatBytes(item.OriginalBytes)}`,
-    `  Processed   ${item.ProcessedAt} in ${item.DurationMs} ms`,
-  ];
-  if (item.Status === 'FAILED') lines.push(`  Error       ${formatFailure(item)}`);
-  if (item.Outputs.length > 0) {
-    lines.push(`  Outputs     in s3://${item.Bucket}/`);
-    lines.push(...formatOutputLines(item, '    '));
-  }
-  return lines;
 }

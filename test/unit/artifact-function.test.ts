@@ -141,7 +141,7 @@ describe('checkSizes', () => {
   });
 
   it('names the layer when it exceeds 50 MB zipped', () => {
-    expect(() => { checkSizes(artifact('function.zip', 1000, 2000), artifact('sharp-layer-arm64.zip', 51 * MB, 120 * MB)); }).toThrow(/sharp-layer-arm64\.zip is 51\.00 MB/);
+    expect(() => { checkSizes(artifact('function.zip', 1000, 2000), artifact('sharp-layer-arm64.zip', 51 * MB, 120 * MB)); }).toThrow(/sharp-layer-arm64\.zip is 51\.0 MB/);
   });
 
   it('names the larger part when function and layer exceed 250 MB unzipped', () => {
