@@ -82,7 +82,6 @@ export function formatMs(ms: number): string {
 }
 
 const KIB = 1024;
-const MIB = 1024 * 1024;
 
 export { formatBytes } from '../../src/ui/bytes.js';
 

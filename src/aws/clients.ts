@@ -13,7 +13,7 @@ import type { AwsTarget } from './target.js';
  * "exports"), so `require` here returns the very module instances the aws/ modules import: one copy each.
  */
 const requireSdk = createRequire(import.meta.url);
-type SdkModules = {
+interface SdkModules {
   s3: typeof import('@aws-sdk/client-s3');
   lambda: typeof import('@aws-sdk/client-lambda');
   dynamodb: typeof import('@aws-sdk/client-dynamodb');
@@ -21,7 +21,7 @@ type SdkModules = {
   iam: typeof import('@aws-sdk/client-iam');
   sts: typeof import('@aws-sdk/client-sts');
   http: typeof import('@smithy/node-http-handler');
-};
+}
 const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   s3: '@aws-sdk/client-s3',
   lambda: '@aws-sdk/client-lambda',

@@ -50,7 +50,7 @@ export function action<A extends unknown[]>(
   handler: (context: AppContext, ...args: A) => Promise<ExitCode | undefined>,
 ): (...args: unknown[]) => Promise<void> {
   return commandAction(async (context, invocation) => {
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- legacy shape, see above
+    // Unchecked: the legacy shape, see above.
     const exitCode = await handler(context, ...([...invocation.args, invocation.options] as unknown as A));
     return { exitCode: exitCode ?? ExitCode.Ok };
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getObjectBytes } from '../aws/objects.js';
 // lead: switch to operations/init runInit (arch-provision moves init there).
+// eslint-disable-next-line no-restricted-imports -- until then the only init there is
 import { runInit } from '../commands/init.js';
 import type { Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';

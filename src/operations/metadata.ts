@@ -5,7 +5,7 @@ import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { METADATA_STATUSES as STATUSES } from '../constants.js';
 import { CliError, ExitCode } from '../errors.js';
-import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from '../ui/format.js';
+import { formatDimensions, formatOutputsBrief, plural } from '../ui/format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
 import { explainMissing, onResource } from './stack-errors.js';
 
