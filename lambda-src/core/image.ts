@@ -242,7 +242,7 @@ async function render(
   if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
   pipeline = encode(pipeline, plan, options.quality, pngCompression);
-  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
+  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number | undefined; pages?: number | undefined } };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {

@@ -149,7 +149,7 @@ export const inquirerPrompter: Prompter = {
 
 export interface ResolveInput {
   flags: SettingsFlags;
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   file: Partial<StackSettings> | undefined;
   /**
    * The account and region in use (default bucket names embed them, since bucket names are global). Called

@@ -23,7 +23,7 @@ export interface DeployArtifacts {
 export interface StepOutputs {
   roleArn?: string;
   layerVersionArn?: string;
-  functionArn?: string;
+  functionArn?: string | undefined;
   /** The function as last observed or configured (status checks its links). */
   functionExists?: boolean;
 }

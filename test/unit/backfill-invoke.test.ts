@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 /** Response payloads are blob adapters in the SDK's types; the code under test reads them as plain bytes. */
-const bytes = (text: string): InvokeCommandOutput['Payload'] => new TextEncoder().encode(text) as InvokeCommandOutput['Payload'];
+const bytes = (text: string): NonNullable<InvokeCommandOutput['Payload']> => new TextEncoder().encode(text) as NonNullable<InvokeCommandOutput['Payload']>;
 
 const throttled = (): TooManyRequestsException =>
   new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 }, Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
