@@ -10,10 +10,6 @@ export function median(values: readonly number[]): number {
   return ((sorted[middle - 1] ?? 0) + upper) / 2;
 }
 
-export function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
-}
-
 /**
  * The median of per-round ratios a[i]/b[i]. Pairing the two measurements taken side by side in the same
  * round cancels most of the drift of a shared machine (another process hogging a core for a while).

@@ -58,10 +58,6 @@ const CONTENT_TYPES: Record<WrittenFormat, string> = {
   tiff: 'image/tiff',
 };
 
-export function contentTypeFor(format: WrittenFormat): string {
-  return CONTENT_TYPES[format];
-}
-
 /**
  * zlib level of the PNG outputs other than the largest when there are several sizes (the largest, and a single
  * size, keep sharp's 6). PNG is lossless, so only the bytes change: measured on the corpus at 800 and 200 px,

@@ -14,7 +14,6 @@ import { triggerFires } from './trigger-filter.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
-export { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
 import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
 /** Shown as requester and notification id in the synthesized events, so they are recognisable in logs. */
 const BACKFILL_PRINCIPAL = 'img-resizer-backfill';

@@ -14,7 +14,6 @@ import { runMetadataList } from './metadata.js';
 import { runResize, type ResizeReport } from './resize.js';
 import { runUpload, type UploadReport } from './upload.js';
 
-export { DEMO_DIR } from '../constants.js';
 import { DEMO_DIR, hostArchitecture } from '../constants.js';
 export const DEMO_PREFIX = 'demo/';
 

@@ -9,7 +9,8 @@ import { formatDimensions, formatOutputsBrief, plural } from '../ui/format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
 import { explainMissing, onResource } from './stack-errors.js';
 
-export const METADATA_STATUSES = STATUSES satisfies readonly MetadataStatus[];
+// The statuses are declared in constants.ts for the command's --status; they must be the table's.
+const _statusesMatchTheTable = STATUSES satisfies readonly MetadataStatus[];
 
 export interface MetadataListOptions {
   limit?: number | undefined;

@@ -12,7 +12,6 @@ import { triggerFires } from './trigger-filter.js';
 import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
 
-export { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 
