@@ -159,7 +159,8 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
       const event = synthesizeS3Event(object, {
         bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt),
       });
-      const result = await invokeSynchronously(clients.lambda, settings.functionName, event, options.retry);
+      // The stop signal also cuts short a throttling back-off: Ctrl-C must not wait out a 20 s retry delay.
+      const result = await invokeSynchronously(clients.lambda, settings.functionName, event, { ...options.retry, signal: stop.signal });
       const item = await getItem(clients.documents, settings.table, imageId);
       const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: previous?.ProcessedAt });
       report.processed++;
@@ -173,6 +174,11 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
         report.failed.push({ key: object.key, errorCode: 'NO_ITEM', reason: 'the function returned but wrote no new metadata item' });
       }
     } catch (error) {
+      if (stop.signal.aborted && awsErrorName(error) === 'AbortError') {
+        // Interrupted while backing off: the object was not processed; the next run picks it up.
+        report.notStarted++;
+        return;
+      }
       if (isFatal(error)) {
         fatal.invokeError ??= error;
         stop.abort();
