@@ -1,19 +1,32 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
 import { DEMO_DIR } from '../constants.js';
-import type { ExitCode } from '../errors.js';
-import type { DemoOptions, DemoReport } from '../operations/demo.js';
+import type { DemoOptions, DemoOutcome } from '../operations/demo.js';
 import { commandAction, flag, parsePositiveInt, requiredNumber, requiredString } from './shared.js';
 
 /** The command's whole work once its flags are valid: the demo operation, with its steps' results rendered. */
-export async function runDemo(context: AppContext, options: DemoOptions = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
+export async function runDemo(context: AppContext, options: DemoOptions = {}): Promise<DemoOutcome> {
   const operation = await import('../operations/demo.js');
   const { renderResize } = await import('../ui/resize.js');
+  const { renderDemo, renderDemoStep } = await import('../ui/demo.js');
   const { output, cwd } = context;
-  return operation.runDemo(context, options, {
-    // Under --json the demo's own report is the one document; the step's table is for people.
-    resized: (report) => { if (!output.json) renderResize(output, report, cwd); },
-  });
+  let steps = 0;
+  const outcome = await operation.runDemo(
+    context,
+    { ...options, ...(options.confirm === undefined && context.canPrompt ? { confirm: await askPerson() } : {}) },
+    {
+      step: (title) => { renderDemoStep(output, title, (steps += 1) === 1); },
+      // Under --json the demo's own report is the one document; the step's table is for people.
+      resized: (report) => { if (!output.json) renderResize(output, report, cwd); },
+    },
+  );
+  renderDemo(output, outcome, cwd);
+  return outcome;
+}
+
+async function askPerson(): Promise<(question: string) => Promise<boolean>> {
+  const { confirmWithPerson } = await import('../ui/prompt.js');
+  return confirmWithPerson;
 }
 
 export function demoCommand(): Command {

@@ -174,7 +174,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
         report.failed.push({ key: object.key, errorCode: 'NO_ITEM', reason: 'the function returned but wrote no new metadata item' });
       }
     } catch (error) {
-      if (stop.signal.aborted && awsErrorName(error) === 'AbortError') {
+      if (awsErrorName(error) === 'AbortError' && stopped()) {
         // Interrupted while backing off: the object was not processed; the next run picks it up.
         report.notStarted++;
         return;

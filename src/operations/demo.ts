@@ -7,7 +7,7 @@ import { getObjectBytes } from '../aws/objects.js';
 import { runInit } from '../commands/init.js';
 import type { Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { demoPhotos, type DemoPhotos } from './demo-photos.js';
 import { runMetadataList } from './metadata.js';
@@ -28,6 +28,18 @@ export interface DemoOptions {
   /** Overrides for tests: the corpus script and its cache. */
   corpusScript?: string | undefined;
   corpusDir?: string;
+  /** Asks a person (on a terminal, without --yes) before real AWS resources are made; none means no one to ask. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+}
+
+/** The demo's result: its report, or that the person declined before anything was created (exit 0, not an error). */
+export type DemoOutcome = { exitCode: ExitCode; cancelled: false; report: DemoReport; target: DemoTarget } | { exitCode: ExitCode; cancelled: true };
+
+/** Where the demo ran, for the commands it suggests next. */
+export interface DemoTarget {
+  endpoint: string | undefined;
+  region: string;
+  local: boolean;
 }
 
 export interface DemoReport {
@@ -68,27 +80,26 @@ function defaultCorpusScript(): string | undefined {
  */
 /** What the demo reports while it runs, so its renderer can show the steps' own results in place. */
 export interface DemoEvents {
+  /** A step begins (its title). */
+  step?: (title: string) => void;
   resized?: (report: ResizeReport) => void;
 }
 
-export async function runDemo(context: AppContext, options: DemoOptions = {}, events: DemoEvents = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
+export async function runDemo(context: AppContext, options: DemoOptions = {}, events: DemoEvents = {}): Promise<DemoOutcome> {
   const { output } = context;
   const outDir = path.resolve(context.cwd, options.outDir ?? DEMO_DIR);
+  if (!(await consented(context, options.confirm))) return { exitCode: ExitCode.Ok, cancelled: true };
   const clients = await context.clients();
-  await confirmRealAws(context);
 
-  output.info(output.color.bold('1. init: create the buckets, table, role, layer, function and trigger'));
+  events.step?.('1. init: create the buckets, table, role, layer, function and trigger');
   const init = await runInit(context, {
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
     ...(clients.target.kind === 'local' ? { arch: hostArchitecture() } : {}),
   });
-  if (init.exitCode !== ExitCode.Ok) {
-    throw new CliError('DEMO_INIT_FAILED', '`init` did not finish; the demo stops here.', { exitCode: init.exitCode });
-  }
   const settings = init.settings;
 
-  output.info(output.color.bold('\n2. upload: a few photographs to the source bucket, waiting for the function'));
+  events.step?.('2. upload: a few photographs to the source bucket, waiting for the function');
   const photoTask = output.task('Preparing sample photographs');
   const photos = await demoPhotos({
     corpusDir: options.corpusDir ?? path.join(cacheDir(), 'corpus'),
@@ -107,7 +118,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
     timeoutSeconds: options.timeoutSeconds ?? 120,
   });
 
-  output.info(output.color.bold('\n3. resize: the same image core, on this machine, no AWS involved'));
+  events.step?.('3. resize: the same image core, on this machine, no AWS involved');
   const localDir = path.join(outDir, 'local');
   const firstPhoto = photos.files[0];
   let resizedLocally: string[] = [];
@@ -117,7 +128,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
     resizedLocally = resized.files;
   }
 
-  output.info(output.color.bold('\n4. metadata: what the function recorded'));
+  events.step?.('4. metadata: what the function recorded');
   await runMetadataList(context, { json: false });
 
   const downloaded = await downloadOutputs(context, upload.report, path.join(outDir, 'from-s3'));
@@ -136,21 +147,18 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
     resizedLocally,
     outDir,
   };
-  printWhereToLook(context, report, clients.target.endpoint, await clients.s3.config.region());
-  if (output.json) output.result(report);
-  return { exitCode: upload.exitCode, report };
+  const target = { endpoint: clients.target.endpoint, region: await clients.s3.config.region(), local: Boolean(context.globals.local) };
+  return { exitCode: upload.exitCode, cancelled: false, report, target };
 }
 
 /** On real AWS the demo creates billable resources: only with --yes or a person's consent. */
-async function confirmRealAws(context: AppContext): Promise<void> {
-  const { target } = await context.clients();
-  if (target.kind !== 'aws' || context.yes) return;
-  if (!context.canPrompt) {
+async function consented(context: AppContext, confirm: DemoOptions['confirm']): Promise<boolean> {
+  const target = await context.resolveTarget();
+  if (target.kind !== 'aws' || context.yes) return true;
+  if (!confirm) {
     throw new UsageError('The demo would create resources in your AWS account.', 'Run it on the local stack with --local, or pass --yes to go ahead on AWS.');
   }
-  const { confirm } = await import('@inquirer/prompts');
-  const go = await confirm({ message: 'The demo creates two buckets, a table, a role, a layer and a function in your AWS account. Go ahead?', default: false });
-  if (!go) throw new CliError('CANCELLED', 'Nothing was created.', { exitCode: ExitCode.Ok });
+  return confirm('The demo creates two buckets, a table, a role, a layer and a function in your AWS account. Go ahead?');
 }
 
 /** The function's outputs of the demo's uploads, copied next to the local results so they can be opened. */
@@ -167,30 +175,4 @@ async function downloadOutputs(context: AppContext, upload: UploadReport, dir: s
     }
   }
   return files;
-}
-
-function printWhereToLook(context: AppContext, report: DemoReport, endpoint: string | undefined, region: string): void {
-  const { output } = context;
-  const relative = (file: string): string => path.relative(context.cwd, file) || '.';
-  const globalFlags = context.globals.local ? ' --local' : endpoint ? ` --endpoint-url ${endpoint}` : '';
-  // The local stack takes any credentials, but the AWS CLI wants some.
-  const awsCli = context.globals.local || endpoint?.startsWith('http://127.0.0.1')
-    ? `AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${region} aws --endpoint-url ${endpoint ?? ''}`
-    : `aws${endpoint ? ` --endpoint-url ${endpoint}` : ''}`;
-  const lines = [
-    '',
-    output.color.bold('Where to look'),
-    `  Resized images    s3://${report.destBucket}/ (${report.uploaded.reduce((n, u) => n + u.outputs.length, 0)} outputs)`,
-    ...report.uploaded.flatMap((u) => u.outputs.map((o) => `                      ${o.key}  ${o.width}x${o.height}`)),
-    `  Downloaded copies ${report.downloaded.length > 0 ? relative(path.join(report.outDir, 'from-s3')) : '(none)'}`,
-    `  Local resize      ${report.resizedLocally.length > 0 ? relative(path.join(report.outDir, 'local')) : '(none)'}`,
-    `  Settings          ${relative(report.settingsFile)} (every other command reads it)`,
-    '',
-    output.color.bold('Next'),
-    `  ${awsCli} s3 cp s3://${report.destBucket}/ ./outputs --recursive   # download every output`,
-    `  npx img-resizer${globalFlags} upload <your photos...> --wait`,
-    `  npx img-resizer${globalFlags} metadata get "${report.uploaded[0]?.key ?? `${DEMO_PREFIX}<name>`}"`,
-    `  npx img-resizer${globalFlags} destroy --yes   # remove everything the demo created`,
-  ];
-  for (const line of lines) output.info(line);
 }

@@ -46,7 +46,9 @@ describe('demo photographs', () => {
 describe('demo on the local stack', () => {
   it('stands up the stack, uploads, waits, resizes locally, prints the metadata and where to look', async () => {
     const { context, cwd, stdout } = await localTestContext();
-    const { exitCode, report } = await runDemo(context, { photos: 2, generatedImages: true });
+    const outcome = await runDemo(context, { photos: 2, generatedImages: true });
+    if (outcome.cancelled) throw new Error('The demo on the local stack asks nothing and cannot be cancelled.');
+    const { exitCode, report } = outcome;
 
     expect(exitCode).toBe(ExitCode.Ok);
     expect(report.photos).toBe('generated');
