@@ -126,6 +126,8 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
           result.outcome = 'NOT_STARTED';
           result.reason = signal?.aborted ? 'interrupted before it started' : 'not started';
           results.push(result);
+          // Settled too: the bar counts every file, so it reaches its total however the run ends.
+          progress.tick();
           return;
         }
         const uploadedAt = clock.now();
