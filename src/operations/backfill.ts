@@ -159,7 +159,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
       const event = synthesizeS3Event(object, {
         bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt),
       });
-      // The stop signal also cuts short a throttling back-off: Ctrl-C must not wait out a 20 s retry delay.
+      // The stop signal also cuts a throttling back-off short: Ctrl-C must not wait out a 20 s retry delay.
       const result = await invokeSynchronously(clients.lambda, settings.functionName, event, { ...options.retry, signal: stop.signal });
       const item = await getItem(clients.documents, settings.table, imageId);
       const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: previous?.ProcessedAt });
