@@ -9,6 +9,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
   const operation = await import('../operations/demo.js');
   const { renderResize } = await import('../ui/resize.js');
   const { renderDemo, renderDemoStep } = await import('../ui/demo.js');
+  const { metadataListRenderer } = await import('../ui/metadata.js');
   const { output, cwd } = context;
   let steps = 0;
   const outcome = await operation.runDemo(
@@ -18,6 +19,8 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
       step: (title) => { renderDemoStep(output, title, (steps += 1) === 1); },
       // Under --json the demo's own report is the one document; the step's table is for people.
       resized: (report) => { if (!output.json) renderResize(output, report, cwd); },
+      // The step shows the table even under --json (on stderr there, as all human text).
+      metadata: metadataListRenderer(output, false),
     },
   );
   renderDemo(output, outcome, cwd);

@@ -6,10 +6,14 @@ import type { ExitCode } from '../errors.js';
 import type { MetadataListOptions, MetadataListResult } from '../operations/metadata.js';
 import { commandAction, optionalChoice, optionalNumber, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
 
-/** `metadata list` streams its rows while it reads pages, so the operation writes them through context.output. */
+/** The command's whole work once its flags are valid: the operation, rendering each page as it arrives. */
 export async function runMetadataList(context: AppContext, options: MetadataListOptions = {}): Promise<MetadataListResult> {
   const operation = await import('../operations/metadata.js');
-  return operation.runMetadataList(context, options);
+  const { metadataListRenderer } = await import('../ui/metadata.js');
+  const renderer = metadataListRenderer(context.output, context.output.json);
+  const result = await operation.runMetadataList(context, options, renderer.sink);
+  renderer.finish(result);
+  return result;
 }
 
 /** The command's whole work once its argument is valid: the operation, then its rendering. */

@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { demoPhotos, type DemoPhotos } from './demo-photos.js';
-import { runMetadataList } from './metadata.js';
+import { runMetadataList, type MetadataListResult, type MetadataListSink } from './metadata.js';
 import { runResize, type ResizeReport } from './resize.js';
 import { runUpload, type UploadReport } from './upload.js';
 
@@ -83,6 +83,8 @@ export interface DemoEvents {
   /** A step begins (its title). */
   step?: (title: string) => void;
   resized?: (report: ResizeReport) => void;
+  /** Where the metadata step's pages go, and what shows its end. */
+  metadata?: { sink: MetadataListSink; finish: (result: MetadataListResult) => void };
 }
 
 export async function runDemo(context: AppContext, options: DemoOptions = {}, events: DemoEvents = {}): Promise<DemoOutcome> {
@@ -129,7 +131,8 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
   }
 
   events.step?.('4. metadata: what the function recorded');
-  await runMetadataList(context, { json: false });
+  const listed = await runMetadataList(context, {}, events.metadata?.sink ?? { page: () => Promise.resolve(), failed: () => undefined });
+  events.metadata?.finish(listed);
 
   const downloaded = await downloadOutputs(context, upload.report, path.join(outDir, 'from-s3'));
   const report: DemoReport = {

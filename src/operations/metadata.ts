@@ -5,8 +5,6 @@ import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { METADATA_STATUSES as STATUSES } from '../constants.js';
 import { CliError, ExitCode } from '../errors.js';
-import { formatDimensions, formatOutputsBrief, plural } from '../ui/format.js';
-import { JsonArrayWriter } from './json-array-writer.js';
 import { explainMissing, onResource } from './stack-errors.js';
 
 // The statuses are declared in constants.ts for the command's --status; they must be the table's.
@@ -15,8 +13,6 @@ const _statusesMatchTheTable = STATUSES satisfies readonly MetadataStatus[];
 export interface MetadataListOptions {
   limit?: number | undefined;
   status?: MetadataStatus | undefined;
-  /** JSON array or table; follows --json unless given (a composing command may want the table). */
-  json?: boolean | undefined;
   /** Items per Scan page (DynamoDB's Limit); by default pages are as large as DynamoDB's 1 MB allows. */
   pageSize?: number | undefined;
 }
@@ -25,118 +21,51 @@ export interface MetadataListResult {
   exitCode: ExitCode;
   count: number;
   pages: number;
-}
-
-/** ISO time as "2024-05-01 12:00:00" (UTC), short enough for a table. */
-export function formatProcessedAt(iso: string | undefined): string {
-  if (!iso) return '-';
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
-  return match ? `${match[1] ?? ''} ${match[2] ?? ''}` : iso;
-}
-
-export const LIST_HEADERS = ['File', 'Status', 'Original', 'Outputs', 'Processed at (UTC)'];
-
-export function listRow(item: MetadataItem): string[] {
-  return [
-    item.OriginalFile,
-    item.Status,
-    formatDimensions(item.OriginalWidth, item.OriginalHeight),
-    item.Status === 'SUCCEEDED' ? formatOutputsBrief(item) : item.ErrorCode ?? '-',
-    formatProcessedAt(item.ProcessedAt),
-  ];
-}
-
-/**
- * A table printed as rows arrive: the first batch decides the column widths (capped, so one long key cannot
- * push the rest off screen) and later cells are cut to fit, keeping memory flat however long the listing.
- */
-export class StreamingTable {
-  private widths: number[] | undefined;
-
-  constructor(
-    private readonly headers: readonly string[],
-    private readonly writeLine: (line: string) => void,
-    private readonly maxWidth = 48,
-  ) {}
-
-  get started(): boolean {
-    return this.widths !== undefined;
-  }
-
-  add(rows: readonly (readonly string[])[]): void {
-    if (rows.length === 0) return;
-    if (!this.widths) {
-      this.widths = this.headers.map((h, i) =>
-        Math.min(this.maxWidth, Math.max(h.length, ...rows.map((r) => codePoints(r[i] ?? '').length))),
-      );
-      this.writeLine(this.format(this.headers));
-      this.writeLine(this.format(this.widths.map((w) => '-'.repeat(w))));
-    }
-    for (const row of rows) this.writeLine(this.format(row));
-  }
-
-  private format(cells: readonly string[]): string {
-    const widths = this.widths ?? [];
-    return cells
-      .map((cell, i) => fit(cell, widths[i] ?? cell.length, i === cells.length - 1))
-      .join('  ')
-      .trimEnd();
-  }
-}
-
-/** Code points, so an accented letter or CJK character counts as one (terminal width is close enough). */
-function codePoints(text: string): string[] {
-  return Array.from(text);
-}
-
-/** Pads or cuts to a width counted in code points (keys may hold any Unicode); the last column runs free. */
-function fit(text: string, width: number, last: boolean): string {
-  if (last) return text;
-  const chars = codePoints(text);
-  if (chars.length > width) return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
-  return text + ' '.repeat(width - chars.length);
+  table: string;
+  status: MetadataStatus | undefined;
+  /** --limit cut the listing short. */
+  limited: boolean;
+  limit: number | undefined;
 }
 
 /**
  * Pages through the whole table (Scan) and prints as each page arrives: a table for people, or under --json one
  * array of plain items streamed element by element. Memory holds one page, however big the table.
  */
-export async function runMetadataList(context: AppContext, options: MetadataListOptions = {}): Promise<MetadataListResult> {
-  const { output } = context;
+/** Where `metadata list` sends each page as it arrives (a renderer in src/ui). */
+export interface MetadataListSink {
+  /** One page's items (after --limit); resolves once the reader has room for more. */
+  page(items: readonly MetadataItem[]): Promise<void>;
+  /** The scan failed after `count` items were handed over. */
+  failed(count: number): void;
+}
+
+/**
+ * Pages through the whole table (Scan), handing each page to `sink` as it arrives. Memory holds one page,
+ * however big the table.
+ */
+export async function runMetadataList(context: AppContext, options: MetadataListOptions, sink: MetadataListSink): Promise<MetadataListResult> {
   const settings = await loadStackSettings(context.settingsFile);
   const clients = await context.clients();
   const limit = options.limit;
   // Without a filter, Limit caps what a page returns, so a small --limit reads no more than it prints.
   const pageSize = options.pageSize ?? (limit !== undefined && options.status === undefined ? Math.min(limit, 1000) : undefined);
-
-  const asJson = options.json ?? output.json;
-  const json = asJson ? new JsonArrayWriter((text) => { output.line(text); }) : undefined;
-  const table = asJson ? undefined : new StreamingTable(LIST_HEADERS, (line) => { output.info(line); });
   let count = 0;
   let pages = 0;
   try {
     for await (const page of scanItemPages(clients.documents, settings.table, { status: options.status, pageSize })) {
       pages++;
       const batch = limit === undefined ? page : page.slice(0, limit - count);
-      if (json) for (const item of batch) json.write(item);
-      else table?.add(batch.map(listRow));
       count += batch.length;
-      if (limit !== undefined && count >= limit) break;
       // Read the next page only once the reader has taken this one: memory stays at about a page.
-      await output.drained();
+      await sink.page(batch);
+      if (limit !== undefined && count >= limit) break;
     }
   } catch (error) {
-    // A half-printed array is still closed, so what did arrive parses; before the first item, the error itself
-    // becomes the run's JSON document (main() prints it).
-    if (json && json.written > 0) json.close();
+    sink.failed(count);
     throw explainMissing(error, { kind: 'table', name: settings.table });
   }
-  json?.close();
-  if (!json && count === 0) {
-    output.info(options.status ? `No ${options.status} items in ${settings.table}.` : `No items in ${settings.table} yet.`);
-  }
-  output.note(`${plural(count, 'item')} from table ${settings.table}${limit !== undefined && count >= limit ? ` (--limit ${limit})` : ''}`);
-  return { exitCode: ExitCode.Ok, count, pages };
+  return { exitCode: ExitCode.Ok, count, pages, table: settings.table, status: options.status, limited: limit !== undefined && count >= limit, limit };
 }
 
 /** "photos/cat.jpg", or "s3://bucket/photos/cat.jpg" naming the source bucket explicitly. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayWriter } from '../../src/operations/json-array-writer.js';
-import { formatProcessedAt, parseSourceKey, StreamingTable } from '../../src/operations/metadata.js';
+import { JsonArrayWriter } from '../../src/ui/json-array-writer.js';
+import { parseSourceKey } from '../../src/operations/metadata.js';
+import { formatProcessedAt, StreamingTable } from '../../src/ui/metadata.js';
 import { formatBytes } from '../../src/ui/format.js';
 
 function collect(): { lines: string[]; text: () => string } {
