@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,artifacts,e2e,startup (default all)
+ *   --only LIST    image,memory,pixel-limit,artifacts,e2e,startup (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -25,9 +25,10 @@ import { benchArtifacts } from './sections/artifacts.js';
 import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
+import { benchPixelLimit } from './sections/pixel-limit.js';
 import { benchStartup } from './sections/startup.js';
 
-const PARTS = ['image', 'memory', 'artifacts', 'e2e', 'startup'] as const;
+const PARTS = ['image', 'memory', 'pixel-limit', 'artifacts', 'e2e', 'startup'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,artifacts,e2e,startup] [--no-e2e]\n',
+      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,pixel-limit,artifacts,e2e,startup] [--no-e2e]\n',
     );
     process.exit(0);
   }
@@ -176,6 +177,7 @@ async function main(): Promise<number> {
 
   const rows: Figure[] = [];
   if (options.only.has('image') || options.only.has('memory')) rows.push(...(await imageParts(options, plan, machine)));
+  if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
   if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)));

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { MetadataItem } from './core/metadata.js';
+import { notificationAttributes, type ImageNotification } from './core/notification.js';
+import { itemWriteCondition } from './core/write-condition.js';
 import {
   NewerItemError,
   ObjectNotFoundError,
@@ -18,6 +21,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface AwsClientsForFunction {
   s3: S3Client;
   documents: DynamoDBDocumentClient;
+  sns: SNSClient;
 }
 
 /**
@@ -29,6 +33,7 @@ export interface AwsClientsForFunction {
 export function createFunctionClients(env: Env = process.env): AwsClientsForFunction {
   const s3Endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  const snsEndpoint = env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL;
   const base = {
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
     // Connecting should take milliseconds inside AWS; a stuck socket must fail while the function has time
@@ -46,7 +51,10 @@ export function createFunctionClients(env: Env = process.env): AwsClientsForFunc
   });
   const dynamodb = new DynamoDBClient({ ...base, ...(dynamoEndpoint === undefined ? {} : { endpoint: dynamoEndpoint }) });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  return { s3, documents };
+  // A notification that cannot be published fails the invocation (and Lambda retries all of it), so SNS gets
+  // more attempts than the SDK's default three: throttling and 5xx pass within the extra backoff.
+  const sns = new SNSClient({ ...base, maxAttempts: 6, ...(snsEndpoint === undefined ? {} : { endpoint: snsEndpoint }) });
+  return { s3, documents, sns };
 }
 
 function errorName(error: unknown): string | undefined {
@@ -59,7 +67,7 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 /** The ports of processRecord over S3 and DynamoDB. */
-export function awsRecordPorts(clients: AwsClientsForFunction, table: string): RecordPorts {
+export function awsRecordPorts(clients: Pick<AwsClientsForFunction, 's3' | 'documents'>, table: string): RecordPorts {
   return {
     async getObject(bucket: string, key: string, options: { ifMatch?: string | undefined }): Promise<SourceObject> {
       let response;
@@ -112,22 +120,69 @@ export function awsRecordPorts(clients: AwsClientsForFunction, table: string): R
     },
 
     async putItem(item: MetadataItem): Promise<void> {
-      // Refuse to replace an item that describes a newer version of the source (an out-of-order event); the
-      // same version (a retry, a duplicate event, a backfill) rewrites it.
-      const guard = item.SourceLastModified
-        ? {
-            ConditionExpression: 'attribute_not_exists(SourceLastModified) OR SourceLastModified <= :lastModified',
-            ExpressionAttributeValues: { ':lastModified': item.SourceLastModified },
-          }
-        : {};
-      try {
-        await clients.documents.send(new PutCommand({ TableName: table, Item: item, ...guard }));
-      } catch (error) {
-        if (errorName(error) === 'ConditionalCheckFailedException') {
-          throw new NewerItemError(`${item.ImageID} already describes a newer version of the object.`);
+      await writeItem(item);
+    },
+
+    markDeleted(item: MetadataItem): Promise<MetadataItem | undefined> {
+      return writeItem(item);
+    },
+
+    async deleteObjects(bucket: string, keys: readonly string[]): Promise<void> {
+      // DeleteObjects takes up to 1000 keys; a source has one output per size.
+      for (let start = 0; start < keys.length; start += 1000) {
+        const batch = keys.slice(start, start + 1000);
+        const response = await clients.s3.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
+        );
+        // Per-key failures come back in a 200 response; left there, outputs would stay behind unnoticed.
+        const failed = response.Errors ?? [];
+        if (failed.length > 0) {
+          const first = failed[0];
+          throw new Error(`Could not delete ${failed.length} output(s) from ${bucket}: ${first?.Key ?? '?'}: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
         }
-        throw error;
       }
+    },
+  };
+
+  /**
+   * Writes an item unless the stored one describes a later event (write-condition.ts); returns the item it
+   * replaced. The same event again (a retry, a duplicate delivery, a redrive) rewrites its own item.
+   */
+  async function writeItem(item: MetadataItem): Promise<MetadataItem | undefined> {
+    try {
+      const response = await clients.documents.send(new PutCommand({ TableName: table, Item: item, ReturnValues: 'ALL_OLD', ...itemWriteCondition(item) }));
+      return response.Attributes as MetadataItem | undefined;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') {
+        throw new NewerItemError(`${item.ImageID} already describes a later event of the object.`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Publishes the outcome of each record. */
+export interface NotificationPort {
+  /** @throws when the message could not be published after the client's retries: the invocation must fail. */
+  publish(notification: ImageNotification): Promise<void>;
+}
+
+/** The notification port over SNS. */
+export function snsNotificationPort(sns: SNSClient, topicArn: string): NotificationPort {
+  return {
+    async publish(notification: ImageNotification): Promise<void> {
+      const attributes: Record<string, MessageAttributeValue> = {};
+      for (const [name, value] of Object.entries(notificationAttributes(notification))) {
+        attributes[name] = { DataType: 'String', StringValue: value };
+      }
+      await sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(notification),
+          MessageAttributes: attributes,
+          Subject: `${notification.type} ${notification.status}`,
+        }),
+      );
     },
   };
 }

@@ -28,7 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'status',
     term: 'status',
-    description: 'check every resource and the wiring between them; exit 3 on any drift',
+    description: 'check every resource and the wiring between them; exit 3 on any drift, or when the stack is not deployed',
     load: async () => (await import('./commands/status.js')).statusCommand(),
   },
   {
@@ -78,6 +78,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'demo [options]',
     description: 'the whole pipeline in one go: init, upload a few photographs, wait, resize one locally, show the metadata (try: demo --local)',
     load: async () => (await import('./commands/demo.js')).demoCommand(),
+  },
+  {
+    name: 'export',
+    term: 'export [options]',
+    description: 'write the stack as a CloudFormation or SAM template, with the function and layer zips, to deploy with your own tooling',
+    load: async () => (await import('./commands/export.js')).exportCommand(),
   },
 ];
 

@@ -9,6 +9,8 @@ export const FUNCTION_RUNTIME = 'nodejs22.x';
 
 /** index.mjs in the function zip, exporting `handler`. */
 export const FUNCTION_HANDLER = 'index.handler';
+/** The HTTP API's handler, in the same bundle (lambda-src/index.ts exports both). */
+export const API_FUNCTION_HANDLER = 'index.apiHandler';
 
 /** The Lambda architecture of this machine when it runs Linux on one of Lambda's CPUs, else undefined. */
 export function hostLambdaArchitecture(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Architecture | undefined {
@@ -39,3 +41,7 @@ export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60;
 export const METADATA_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
 /** Where `demo` puts its local results. */
 export const DEMO_DIR = 'img-resizer-demo';
+
+/** The template flavours `export` writes. */
+export const EXPORT_FORMATS = ['cloudformation', 'sam'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];

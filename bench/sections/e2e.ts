@@ -104,7 +104,7 @@ export async function benchEndToEnd(plan: Plan, log: (line: string) => void, cor
     const stack = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000 });
     context = new AppContext({ yes: true }, { output, cwd, target: localTarget(stack.endpoint, {}) });
     step = 'init';
-    const { runInit } = await import('../../src/commands/init.js');
+    const { runInit } = await import('../../src/operations/init.js');
     const { runUpload } = await import('../../src/commands/upload.js');
     const { runBackfill } = await import('../../src/commands/backfill.js');
     await runInit(context, {});

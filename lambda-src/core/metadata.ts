@@ -1,7 +1,8 @@
 import type { ImageErrorCode } from './errors.js';
 import type { OriginalImage, ProcessedOutput } from './image.js';
 
-export type MetadataStatus = 'SUCCEEDED' | 'FAILED';
+/** DELETED: the source was removed and its outputs with it (the item stays, to order a late older event). */
+export type MetadataStatus = 'SUCCEEDED' | 'FAILED' | 'DELETED';
 
 /** One output object, as listed in an item's `Outputs`. */
 export interface OutputRecord {
@@ -49,6 +50,13 @@ export interface MetadataItem {
   SourceLastModified?: string;
   /** The source object's ETag, without quotes. */
   SourceETag?: string;
+  /**
+   * The S3 event's sequencer, upper case and left-padded to a fixed width (see core/sequencer.ts): a write from
+   * an earlier event of the same key than the stored item's is refused.
+   */
+  Sequencer?: string;
+  /** SUCCEEDED only, when the decoders reported something about a file they decoded without visible damage. */
+  Warnings?: string[];
 }
 
 export interface SourceDescription {
@@ -59,6 +67,8 @@ export interface SourceDescription {
   /** Of the object that was read, when it was. */
   lastModified?: Date | undefined;
   eTag?: string | undefined;
+  /** The event's sequencer, in its stored form, when the event had one. */
+  sequencer?: string | undefined;
 }
 
 export interface Timing {
@@ -76,6 +86,7 @@ function common(source: SourceDescription, timing: Timing) {
     DurationMs: Math.max(0, Math.round(timing.finishedAt - timing.startedAt)),
     ...(source.lastModified ? { SourceLastModified: source.lastModified.toISOString() } : {}),
     ...(source.eTag ? { SourceETag: source.eTag.replace(/"/g, '') } : {}),
+    ...(source.sequencer ? { Sequencer: source.sequencer } : {}),
   };
 }
 
@@ -102,6 +113,7 @@ export function succeededItem(
     OriginalWidth: original.width,
     OriginalHeight: original.height,
     Status: 'SUCCEEDED',
+    ...(original.warnings.length > 0 ? { Warnings: original.warnings } : {}),
   };
 }
 
@@ -122,4 +134,9 @@ export function failedItem(
     ErrorCode: error.code,
     ErrorMessage: error.message,
   };
+}
+
+/** The item of a removed source: no outputs, no original; it keeps the removal's sequencer for ordering. */
+export function deletedItem(source: SourceDescription, timing: Timing): MetadataItem {
+  return { ...common({ ...source, lastModified: undefined, eTag: undefined }, timing), Outputs: [], Status: 'DELETED' };
 }

@@ -4,6 +4,7 @@ import { imageIdFor } from './image-id.js';
 import { processImage } from './image.js';
 import { isOutputKey, outputKeyFor } from './keys.js';
 import { failedItem, succeededItem, type MetadataItem, type SourceDescription } from './metadata.js';
+import { storedSequencer } from './sequencer.js';
 import type { FunctionSettings } from './settings.js';
 
 /** The source object as read: its headers first, the body only on request (after the byte limit is checked). */
@@ -35,6 +36,14 @@ export interface RecordPorts {
   putObject(request: PutObjectRequest): Promise<void>;
   /** @throws NewerItemError when the table already describes a newer version of the source */
   putItem(item: MetadataItem): Promise<void>;
+  /**
+   * Writes a DELETED item under the same ordering rule as putItem and returns the item it replaced.
+   * Needed for removals (remove-record.ts) only.
+   * @throws NewerItemError
+   */
+  markDeleted?(item: MetadataItem): Promise<MetadataItem | undefined>;
+  /** Deletes objects; keys that do not exist are no error. Needed for removals. */
+  deleteObjects?(bucket: string, keys: readonly string[]): Promise<void>;
 }
 
 /** The object is gone (deleted after the event, or never there). */
@@ -72,7 +81,7 @@ export class NewerItemError extends Error {
   }
 }
 
-export type RecordStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+export type RecordStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'DELETED';
 
 export interface RecordResult {
   status: RecordStatus;
@@ -85,6 +94,8 @@ export interface RecordResult {
   errorMessage?: string;
   outputs?: string[];
   durationMs: number;
+  /** The item the record ended with (SUCCEEDED, FAILED, DELETED): what the notification describes. */
+  item?: MetadataItem;
 }
 
 /** Why a record must not be processed (the function's own output, a folder marker, not a creation), if so. */
@@ -124,7 +135,13 @@ export async function processRecord(
   if (skip !== undefined) return { ...base, status: 'SKIPPED', imageId: undefined, reason: skip, durationMs: elapsed() };
 
   const imageId = imageIdFor(record.bucket, record.key);
-  const source: SourceDescription = { imageId, bucket: record.bucket, key: record.key, destBucket: settings.destBucket };
+  const source: SourceDescription = {
+    imageId,
+    bucket: record.bucket,
+    key: record.key,
+    destBucket: settings.destBucket,
+    sequencer: record.sequencer === undefined ? undefined : storedSequencer(record.sequencer),
+  };
   const known: { bytes?: number } = {};
 
   const superseded = (why: string): RecordResult => ({ ...base, status: 'SKIPPED', imageId, reason: `superseded: ${why}`, durationMs: elapsed() });
@@ -136,7 +153,7 @@ export async function processRecord(
       if (putError instanceof NewerItemError) return superseded(putError.message);
       throw putError;
     }
-    return { ...base, status: 'FAILED', imageId, errorCode: error.code, errorMessage: error.message, durationMs: elapsed() };
+    return { ...base, status: 'FAILED', imageId, errorCode: error.code, errorMessage: error.message, durationMs: elapsed(), item };
   };
 
   let object: SourceObject;
@@ -195,15 +212,33 @@ export async function processRecord(
     ),
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
+  const item = succeededItem(source, original, outputs, { startedAt, finishedAt: clock() });
   try {
-    await ports.putItem(succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }));
+    await ports.putItem(item);
   } catch (error) {
     if (!(error instanceof NewerItemError)) throw error;
     // A newer upload was recorded while this one was processed, and its outputs may have just been overwritten
     // with this older version's. Process whatever the object is now, once, so outputs and item agree again.
     if (repairing || record.eTag === undefined) return superseded(error.message);
     const repaired = await processRecord({ ...record, eTag: undefined }, settings, ports, clock, true);
-    return repaired.status === 'SKIPPED' ? superseded(error.message) : repaired;
+    if (repaired.status !== 'SKIPPED') return repaired;
+    // The newer event may be a removal: then nothing is left to repair from, and the outputs just written
+    // belong to no source.
+    if (ports.deleteObjects && (await sourceIsGone(record, ports))) {
+      await ports.deleteObjects(settings.destBucket, outputs.map((output) => output.key));
+    }
+    return superseded(error.message);
   }
-  return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed() };
+  return { ...base, status: 'SUCCEEDED', imageId, outputs: outputs.map((output) => output.key), durationMs: elapsed(), item };
+}
+
+/** Whether the source object no longer exists (any version). */
+export async function sourceIsGone(record: Pick<S3ObjectRecord, 'bucket' | 'key'>, ports: Pick<RecordPorts, 'getObject'>): Promise<boolean> {
+  try {
+    (await ports.getObject(record.bucket, record.key, {})).discard();
+    return false;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return true;
+    throw error;
+  }
 }

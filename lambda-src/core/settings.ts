@@ -1,4 +1,5 @@
 import { InvalidSettingError } from './errors.js';
+import { LAMBDA_MEMORY_ENV, maxPixelsForMemory } from './pixel-limit.js';
 import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
 
 
@@ -20,6 +21,8 @@ export const FUNCTION_ENV = {
   allowUpscale: 'ALLOW_UPSCALE',
   quality: 'OUTPUT_QUALITY',
   cacheControl: 'CACHE_CONTROL',
+  notifyTopicArn: 'NOTIFY_TOPIC_ARN',
+  keepOnDelete: 'KEEP_ON_DELETE',
 } as const;
 
 /**
@@ -30,7 +33,10 @@ export const FUNCTION_ENV = {
  */
 export const RUNTIME_TUNING_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
-/** Well under sharp's own 268 MP ceiling: a 100 MP decode still fits a 1024 MB function with room to spare. */
+/**
+ * The pixel limit where the memory is not known (the CLI's local runs). In Lambda the default follows the
+ * function's memory instead (maxPixelsForMemory), since the worst decodes need ~4.3 bytes per pixel.
+ */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 /**
  * The object is read into memory whole. 64 MiB is above any camera JPEG (a 50 MP JPEG is ~30 MB) and leaves a
@@ -59,6 +65,10 @@ export interface FunctionSettings {
   allowUpscale: boolean;
   quality: number | undefined;
   cacheControl: string;
+  /** The SNS topic each record's outcome is published to; none, no publishing. */
+  notifyTopicArn: string | undefined;
+  /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
+  keepOnDelete: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -92,12 +102,24 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     sizes,
     format: choice(FUNCTION_ENV.format, optional(FUNCTION_ENV.format) ?? DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS),
     fit: choice(FUNCTION_ENV.fit, optional(FUNCTION_ENV.fit) ?? DEFAULT_FIT, FIT_MODES),
-    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), DEFAULT_MAX_PIXELS),
+    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), defaultMaxPixels(optional(LAMBDA_MEMORY_ENV))),
     maxBytes: positiveInteger(FUNCTION_ENV.maxBytes, optional(FUNCTION_ENV.maxBytes), DEFAULT_MAX_BYTES),
     allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
     quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
+    notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
+    keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
   };
+}
+
+function topicArn(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // A FIFO topic (name ending in .fifo) would need a message group on every publish; the pipeline's messages
+  // are independent, so a standard topic is what it takes.
+  if (!/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(value)) {
+    throw new InvalidSettingError(`"${value}" is not the ARN of a standard SNS topic (arn:aws:sns:region:account:name).`, name);
+  }
+  return value;
 }
 
 export interface FunctionEnvironmentInput {
@@ -112,6 +134,8 @@ export interface FunctionEnvironmentInput {
   allowUpscale?: boolean | undefined;
   quality?: number | undefined;
   cacheControl?: string | undefined;
+  notifyTopicArn?: string | undefined;
+  keepOnDelete?: boolean | undefined;
 }
 
 /**
@@ -135,8 +159,16 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.allowUpscale !== undefined) env[FUNCTION_ENV.allowUpscale] = String(input.allowUpscale);
   if (input.quality !== undefined) env[FUNCTION_ENV.quality] = String(input.quality);
   if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
+  if (input.notifyTopicArn !== undefined) env[FUNCTION_ENV.notifyTopicArn] = input.notifyTopicArn;
+  if (input.keepOnDelete !== undefined) env[FUNCTION_ENV.keepOnDelete] = String(input.keepOnDelete);
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
+}
+
+/** The default pixel limit: what the function's memory holds when Lambda says how much it has. */
+export function defaultMaxPixels(memoryMb: string | undefined): number {
+  const mb = memoryMb === undefined ? NaN : Number(memoryMb);
+  return Number.isFinite(mb) && mb > 0 ? maxPixelsForMemory(mb) : DEFAULT_MAX_PIXELS;
 }
 
 function choice<T extends string>(name: string, value: string, choices: readonly T[]): T {

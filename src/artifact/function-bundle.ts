@@ -3,18 +3,24 @@ import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { CliError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
 
 /** The file name inside the function zip; the handler setting is therefore `index.handler`. */
 export const FUNCTION_FILE = 'index.mjs';
 /** Relative to the package root. */
-export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/handler.ts';
+export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/index.ts';
 
 export interface BundleOptions {
   /** Put a source map beside the code (index.mjs.map) and reference it from the code. */
   sourcemap?: boolean;
-  /** Entry file, absolute or relative to the package root; default lambda-src/handler.ts. */
+  /** Entry file, absolute or relative to the package root; default lambda-src/index.ts. */
   entry?: string;
+  /** The Lambda runtime the code will run on; sets esbuild's target (nodejs22.x: node22). Default nodejs22.x. */
+  runtime?: LambdaRuntime;
 }
+
+/** Today's runtime; the settings' --runtime replaces it once wired in. */
+export const DEFAULT_BUNDLE_RUNTIME: LambdaRuntime = 'nodejs22.x';
 
 export interface BundleInput {
   /** Path relative to the package root (node_modules/@aws-sdk/..., lambda-src/...). */
@@ -40,7 +46,7 @@ const REQUIRE_BANNER =
   "import { createRequire as __imgResizerCreateRequire } from 'node:module'; const require = __imgResizerCreateRequire(import.meta.url);";
 
 /**
- * Bundles the Lambda handler into one minified ESM file for the Node.js 22 runtime. sharp stays
+ * Bundles the Lambda handler into one minified ESM file for a Lambda Node.js runtime (default Node.js 22). sharp stays
  * external (the layer provides it, native code and all); the AWS SDK is bundled, so the function runs
  * the SDK versions we test with and runs where no SDK is provided (the local stack).
  * The output is deterministic: paths are relative to the package root, no timestamps, no comments.
@@ -62,7 +68,7 @@ export async function bundleFunction(options: BundleOptions = {}): Promise<Funct
       write: false,
       bundle: true,
       platform: 'node',
-      target: 'node22',
+      target: runtimeInfo(options.runtime ?? DEFAULT_BUNDLE_RUNTIME).esbuildTarget,
       format: 'esm',
       // Prefer the ESM builds of dependencies (the AWS SDK ships both): they tree-shake better.
       mainFields: ['module', 'main'],

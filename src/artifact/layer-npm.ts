@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../errors.js';
 import type { LambdaArch } from './layer.js';
+import { NETWORK_ERROR, runNpm } from './npm-run.js';
 
 /** Installing sharp for Lambda's Linux with npm, whatever the host's platform, and checking what npm did. */
 
@@ -16,22 +16,6 @@ export function sharpPlatform(arch: LambdaArch): string {
 }
 
 
-/**
- * npm settings inherited from `npm run` (npm_config_*) may redirect the install (prefix, global,
- * omit, os/cpu); keep only those about reaching the registry.
- */
-function npmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const keep = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|http_proxy|noproxy|no_proxy|ca|cafile|strict_ssl|fetch_.*|.*:registry|\/\/.*)$/i;
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (/^npm_/i.test(key) && !keep.test(key)) continue;
-    clean[key] = value;
-  }
-  clean.npm_config_update_notifier = 'false';
-  return clean;
-}
-
-const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENOTCACHED|ERR_SOCKET_TIMEOUT|network|request to \S+ failed)\b/i;
 
 export async function npmInstall(dir: string, arch: LambdaArch, packages: string[], env: NodeJS.ProcessEnv, cacheLocation: string): Promise<void> {
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'img-resizer-sharp-layer', private: true }, null, 2)}\n`);
@@ -57,14 +41,7 @@ export async function npmInstall(dir: string, arch: LambdaArch, packages: string
     '--loglevel=error',
     ...packages,
   ];
-  const isWindows = process.platform === 'win32';
-  const { code, stderr, spawnError } = await new Promise<{ code: number | null; stderr: string; spawnError?: Error }>((resolve) => {
-    const child = spawn(isWindows ? 'npm.cmd' : 'npm', args, { cwd: dir, env: npmEnvironment(env), shell: isWindows, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
-    child.on('error', (error) => { resolve({ code: null, stderr: err, spawnError: error }); });
-    child.on('close', (exitCode) => { resolve({ code: exitCode, stderr: err }); });
-  });
+  const { code, stderr, spawnError } = await runNpm(dir, args, env);
   const what = `sharp ${packages[0]?.split('@')[1] ?? ''} for ${sharpPlatform(arch)}`;
   if (spawnError) {
     throw new CliError('NPM_NOT_FOUND', `Building the sharp layer needs npm, which could not be run: ${spawnError.message}`, {

@@ -10,6 +10,7 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
   const { renderResize } = await import('../ui/resize.js');
   const { renderDemo, renderDemoStep } = await import('../ui/demo.js');
   const { metadataListRenderer } = await import('../ui/metadata.js');
+  const { renderInit, stepReporter } = await import('../ui/provision.js');
   const { output, cwd } = context;
   let steps = 0;
   const outcome = await operation.runDemo(
@@ -17,6 +18,8 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
     { ...options, ...(options.confirm === undefined && context.canPrompt ? { confirm: await askPerson() } : {}) },
     {
       step: (title) => { renderDemoStep(output, title, (steps += 1) === 1); },
+      // Under --json the demo's own report is the one document: init's summary is for people.
+      init: { onEvent: stepReporter(output), finish: (result) => { if (!output.json) renderInit(output, result); } },
       // Under --json the demo's own report is the one document; the step's table is for people.
       resized: (report) => { if (!output.json) renderResize(output, report, cwd); },
       // The step shows the table even under --json (on stderr there, as all human text).

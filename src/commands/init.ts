@@ -1,145 +1,50 @@
 import { Command, Option } from 'commander';
-import { buildArtifacts } from '../artifact/build.js';
-import type { PropagationRetry } from '../aws/lambda.js';
-import {
-  ARCHITECTURES,
-  FIT_MODES,
-  OUTPUT_FORMATS,
-  inquirerPrompter,
-  readSettingsFile,
-  resolveInitSettings,
-  writeSettingsFile,
-  type Prompter,
-  type SettingsFlags,
-  type SettingsSources,
-  type StackSettings,
-} from '../config/settings.js';
-import type { AppContext, Identity } from '../context.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { provisionSteps, publicResults, runSteps, summaryTable } from '../provision/runner.js';
-import { environmentProblem, stackModel } from '../provision/stack.js';
-import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { ARCHITECTURES } from '../constants.js';
+import type { AppContext } from '../context.js';
+import type { InitOptions, InitResult } from '../operations/init.js';
+import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
 
-export interface InitOptions extends SettingsFlags {
-  dryRun?: boolean | undefined;
-  /** Environment to read IMG_RESIZER_* settings from (default process.env). */
-  env?: NodeJS.ProcessEnv | undefined;
-  /** Asks for missing values; default inquirer when the context may prompt. */
-  prompter?: Prompter | undefined;
-  /** Already-built packages (tests build once); default: build them now. */
-  artifacts?: DeployArtifacts | undefined;
-  /** IAM propagation retry timing (tests shorten it). */
-  propagationRetry?: PropagationRetry | undefined;
+/** The command line's options, checked into the operation's typed options. */
+export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
+  return {
+    dryRun: flag(raw, 'dryRun'),
+    stackName: optionalString(raw, 'stackName'),
+    sourceBucket: optionalString(raw, 'sourceBucket'),
+    destBucket: optionalString(raw, 'destBucket'),
+    table: optionalString(raw, 'table'),
+    functionName: optionalString(raw, 'functionName'),
+    roleName: optionalString(raw, 'roleName'),
+    layerName: optionalString(raw, 'layerName'),
+    sizes: optionalString(raw, 'sizes'),
+    format: optionalChoice(raw, 'format', OUTPUT_FORMATS),
+    fit: optionalChoice(raw, 'fit', FIT_MODES),
+    arch: optionalChoice(raw, 'arch', ARCHITECTURES),
+    memory: optionalNumber(raw, 'memory'),
+    timeout: optionalNumber(raw, 'timeout'),
+    prefix: optionalString(raw, 'triggerPrefix'),
+    suffix: optionalString(raw, 'triggerSuffix'),
+  };
 }
 
-export interface InitResult {
-  exitCode: ExitCode;
-  dryRun: boolean;
-  /** True when nothing needed to change. */
-  upToDate: boolean;
-  settings: StackSettings;
-  settingsFile: string;
-  sources: SettingsSources;
-  steps: StepResult[];
-}
-
-/** The region the clients talk to; the settings file records it and later commands must match it. */
-export async function targetRegion(context: AppContext): Promise<string> {
-  const clients = await context.clients();
-  return clients.s3.config.region();
-}
-
-export function checkRegion(settings: Partial<StackSettings>, region: string, file: string): void {
-  if (settings.region !== undefined && settings.region !== region) {
-    throw new UsageError(
-      `The stack in ${file} lives in ${settings.region}, but this command targets ${region}.`,
-      `Add --region ${settings.region} (or set AWS_REGION), or use another --config for a stack in ${region}.`,
-    );
-  }
-}
-
-/**
- * Resolves the settings, writes them (so an interrupted run can still be destroyed), builds the packages
- * and converges every resource. A dry run observes and plans only: no request that changes anything.
- */
-export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
+/** Runs init with spinners for the build and each step, then prints the summary (or the --json document). */
+export async function executeInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
+  const [{ runInit }, { renderInit, stepReporter }, { buildArtifacts }] = await Promise.all([
+    import('../operations/init.js'),
+    import('../ui/provision.js'),
+    import('../artifact/build.js'),
+  ]);
   const { output } = context;
-  const dryRun = Boolean(options.dryRun);
-  const file = await readSettingsFile(context.settingsFile);
-  // The first AWS call (STS) comes after every given value has been validated.
-  let located: Promise<{ identity: Identity; region: string }> | undefined;
-  const locate = () => {
-    located ??= (async () => {
-      const identity = await context.identity();
-      const region = await targetRegion(context);
-      if (file) checkRegion(file, region, context.settingsFile);
-      return { identity, region };
-    })();
-    return located;
-  };
-
-  const flags: SettingsFlags = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && !['dryRun', 'env', 'prompter', 'artifacts', 'propagationRetry'].includes(key)) {
-      (flags as Record<string, unknown>)[key] = value;
-    }
-  }
-  const { settings, sources } = await resolveInitSettings({
-    flags,
-    env: options.env,
-    file,
-    locate: async () => {
-      const { identity, region } = await locate();
-      return { account: identity.account, region };
+  const result = await runInit(context, {
+    build: async (arch) => {
+      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+      return { functionZip, layerZip };
     },
-    prompter: options.prompter ?? (context.canPrompt ? inquirerPrompter : undefined),
+    onEvent: stepReporter(output),
+    ...options,
   });
-  const { identity, region } = await locate();
-  const clients = await context.clients();
-  const stack = stackModel(settings, identity, region);
-  const environment = environmentProblem(stack.environment);
-  if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
-
-  if (!dryRun && JSON.stringify(file) !== JSON.stringify(settings)) {
-    await writeSettingsFile(context.settingsFile, settings);
-    output.note(`Settings written to ${context.settingsFile}`);
-  }
-
-  const artifacts = options.artifacts ?? (await buildArtifacts({ arch: settings.arch, output }));
-  const provision: ProvisionContext = {
-    clients,
-    stack,
-    output,
-    dryRun,
-    artifacts,
-    outputs: {},
-    propagationRetry: options.propagationRetry,
-  };
-  const results = await runSteps(provision, provisionSteps(settings), { dryRun, showTasks: true });
-  const upToDate = results.every((r) => r.action === 'no-op');
-
-  if (output.json) {
-    output.result({ dryRun, upToDate, settingsFile: context.settingsFile, settings, steps: publicResults(results) });
-  } else {
-    output.info('');
-    output.info(summaryTable(results));
-    output.info('');
-    if (upToDate) output.success('Everything is up to date; nothing changed.');
-    else if (dryRun) output.info('Dry run: nothing was changed. Run without --dry-run to apply this plan.');
-    else {
-      const where = settings.prefix ? `s3://${settings.sourceBucket}/${settings.prefix}` : `s3://${settings.sourceBucket}/`;
-      output.success(`Stack "${settings.stackName}" is ready: images uploaded to ${where} are resized into s3://${settings.destBucket}/.`);
-      output.info('Try it: img-resizer upload <image> --wait');
-    }
-  }
-  return { exitCode: ExitCode.Ok, dryRun, upToDate, settings, settingsFile: context.settingsFile, sources, steps: publicResults(results) };
-}
-
-interface InitFlags extends SettingsFlags {
-  dryRun?: boolean;
-  triggerPrefix?: string;
-  triggerSuffix?: string;
+  renderInit(output, result);
+  return result;
 }
 
 export function initCommand(): Command {
@@ -168,11 +73,5 @@ export function initCommand(): Command {
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
-    .action(
-      action(async (context: AppContext, flags: InitFlags) => {
-        const { triggerPrefix, triggerSuffix, ...rest } = flags;
-        const result = await runInit(context, { ...rest, prefix: triggerPrefix, suffix: triggerSuffix });
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));
 }

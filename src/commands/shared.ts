@@ -41,21 +41,6 @@ export function commandAction(
   };
 }
 
-/**
- * The former action wrapper, still used by init, status and destroy until they move to commandAction.
- * lead: remove once those three commands use commandAction.
- */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- lets each command type its own arguments
-export function action<A extends unknown[]>(
-  handler: (context: AppContext, ...args: A) => Promise<ExitCode | undefined>,
-): (...args: unknown[]) => Promise<void> {
-  return commandAction(async (context, invocation) => {
-    // Unchecked: the legacy shape, see above.
-    const exitCode = await handler(context, ...([...invocation.args, invocation.options] as unknown as A));
-    return { exitCode: exitCode ?? ExitCode.Ok };
-  });
-}
-
 /** The exit code the last action's result asks for (Ok when no action ran: help, version). */
 export function takeExitCode(): ExitCode {
   const code = lastResult?.exitCode ?? ExitCode.Ok;

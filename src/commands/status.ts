@@ -1,142 +1,18 @@
-import type { FunctionConfiguration, LayerVersionsListItem } from '@aws-sdk/client-lambda';
-import type { NotificationConfiguration } from '@aws-sdk/client-s3';
-import type { Role } from '@aws-sdk/client-iam';
 import { Command } from 'commander';
-import { loadStackSettings, type StackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
-import { ExitCode } from '../errors.js';
-import { provisionSteps, publicResults, runSteps, type RunStepResult } from '../provision/runner.js';
-import { stackModel, type StackModel } from '../provision/stack.js';
-import { desiredTrigger, isOurs } from '../provision/trigger.js';
-import type { ProvisionContext, StepResult } from '../provision/types.js';
-import { renderTable } from '../ui/output.js';
-import { checkRegion, targetRegion } from './init.js';
-import { action } from './shared.js';
+import type { StatusResult } from '../operations/status.js';
+import { commandAction, type CommandResult } from './shared.js';
 
-/** One check of the wiring between resources. */
-export interface LinkCheck {
-  link: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface StatusResult {
-  exitCode: ExitCode;
-  ok: boolean;
-  settings: StackSettings;
-  resources: StepResult[];
-  links: LinkCheck[];
-}
-
-function observedOf(results: readonly RunStepResult[], id: string): unknown {
-  return results.find((r) => r.id === id)?.observed;
-}
-
-function exists(results: readonly RunStepResult[], id: string): boolean {
-  const result = results.find((r) => r.id === id);
-  return result !== undefined && result.status !== 'failed' && result.action !== 'create';
-}
-
-/** The links between resources, from what the steps observed. Pure, so it is tested without AWS. */
-export function checkLinks(stack: StackModel, results: readonly RunStepResult[]): LinkCheck[] {
-  const fn = observedOf(results, 'function') as FunctionConfiguration | undefined;
-  const role = (observedOf(results, 'role') as { role: Role | undefined } | undefined)?.role;
-  const layers = (observedOf(results, 'layer') as { versions: LayerVersionsListItem[] } | undefined)?.versions ?? [];
-  const notification = observedOf(results, 'trigger') as NotificationConfiguration | undefined;
-  const { settings } = stack;
-  const links: LinkCheck[] = [];
-
-  const functionArn = fn?.FunctionArn ?? stack.functionArn;
-  const ours = desiredTrigger({ id: stack.notificationId, functionArn, prefix: settings.prefix, suffix: settings.suffix });
-  const entry = (notification?.LambdaFunctionConfigurations ?? []).find((e) => isOurs(e, ours));
-  links.push(
-    !entry
-      ? { link: 'trigger → function', ok: false, detail: `no trigger on ${settings.sourceBucket}` }
-      : entry.LambdaFunctionArn !== functionArn
-        ? { link: 'trigger → function', ok: false, detail: `targets ${entry.LambdaFunctionArn ?? 'nothing'}` }
-        : { link: 'trigger → function', ok: fn !== undefined, detail: fn ? `${settings.sourceBucket} → ${settings.functionName}` : 'the function does not exist' },
-  );
-
-  if (!fn) {
-    links.push({ link: 'function → role', ok: false, detail: 'the function does not exist' });
-  } else {
-    const ok = role !== undefined && fn.Role === role.Arn;
-    links.push({ link: 'function → role', ok, detail: ok ? settings.roleName : role ? `uses ${fn.Role ?? 'no role'}` : `role ${settings.roleName} does not exist` });
-  }
-
-  const environment = fn?.Environment?.Variables ?? {};
-  const targets: { name: string; id: string }[] = [
-    { name: settings.destBucket, id: settings.sourceBucket === settings.destBucket ? 'source-bucket' : 'dest-bucket' },
-    { name: settings.table, id: 'table' },
-  ];
-  for (const target of targets) {
-    const variables = Object.entries(stack.environment).filter(([, value]) => value === target.name).map(([key]) => key);
-    const wrong = variables.filter((key) => environment[key] !== target.name);
-    const link = `environment → ${target.id === 'table' ? 'table' : 'destination bucket'}`;
-    if (!fn) links.push({ link, ok: false, detail: 'the function does not exist' });
-    else if (wrong.length > 0) links.push({ link, ok: false, detail: wrong.map((key) => `${key}=${environment[key] ?? '(unset)'}`).join(', ') });
-    else if (!exists(results, target.id)) links.push({ link, ok: false, detail: `${target.name} does not exist` });
-    else links.push({ link, ok: true, detail: variables.map((key) => `${key}=${target.name}`).join(', ') });
-  }
-
-  const latest = layers[0]?.LayerVersionArn;
-  const attached = (fn?.Layers ?? []).map((l) => l.Arn ?? '');
-  links.push(
-    latest === undefined
-      ? { link: 'layer attached', ok: false, detail: `no version of ${settings.layerName}` }
-      : { link: 'layer attached', ok: attached.includes(latest), detail: attached.includes(latest) ? latest : `function has ${attached.join(', ') || 'no layer'}` },
-  );
-
-  const permission = results.find((r) => r.id === 'permission');
-  links.push({
-    link: 'permission present',
-    ok: permission?.action === 'no-op' && permission.status !== 'failed',
-    detail: permission?.action === 'no-op' ? `s3.amazonaws.com from ${settings.sourceBucket}` : permissionDetail(permission),
-  });
-  return links;
-}
-
-function permissionDetail(result: RunStepResult | undefined): string {
-  if (!result) return 'unknown';
-  return result.changes.length > 0 ? result.changes.join('; ') : result.reason;
-}
-
-/** Checks every resource and link against the settings file; exit 3 on any drift. */
-export async function runStatus(context: AppContext): Promise<StatusResult> {
-  const settings = await loadStackSettings(context.settingsFile);
-  const clients = await context.clients();
-  const identity = await context.identity();
-  const region = await targetRegion(context);
-  checkRegion(settings, region, context.settingsFile);
-  const stack = stackModel(settings, identity, region);
-  const provision: ProvisionContext = { clients, stack, output: context.output, dryRun: true, artifacts: undefined, outputs: {} };
-  const results = await runSteps(provision, provisionSteps(settings), { dryRun: true, continueOnError: true });
-  const links = checkLinks(stack, results);
-  const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
-  const resources = publicResults(results);
-  const { output } = context;
-  if (output.json) {
-    output.result({ ok, stackName: settings.stackName, resources, links });
-  } else {
-    const state = (r: StepResult): string => (r.status === 'failed' ? 'ERROR' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS');
-    const detail = (r: StepResult): string => (r.action === 'no-op' || r.status === 'failed' ? r.reason : r.changes.join('; ') || r.reason);
-    output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detail(r)])));
-    output.info('');
-    output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail])));
-    output.info('');
-    if (ok) output.success(`Stack "${settings.stackName}" is as the settings say.`);
-    else output.warn(`Stack "${settings.stackName}" has drifted from its settings; \`img-resizer init\` converges it.`);
-  }
-  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, ok, settings, resources, links };
+/** Checks the stack and prints the resource and link tables (or the --json document). */
+export async function executeStatus(context: AppContext): Promise<StatusResult> {
+  const [{ runStatus }, { renderStatus }] = await Promise.all([import('../operations/status.js'), import('../ui/provision.js')]);
+  const result = await runStatus(context);
+  renderStatus(context.output, result);
+  return result;
 }
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('check every resource and the wiring between them; exit 3 on any drift')
-    .action(
-      action(async (context: AppContext) => {
-        const result = await runStatus(context);
-        return result.exitCode;
-      }),
-    );
+    .description('check every resource and the wiring between them; exit 3 on any drift, or when the stack is not deployed')
+    .action(commandAction((context): Promise<CommandResult> => executeStatus(context)));
 }

@@ -17,7 +17,7 @@ export * from './settings-file.js';
 export * from './prompter.js';
 export * from './validation.js';
 
-export { ARCHITECTURES, type Architecture } from '../constants.js';
+export type { Architecture } from '../constants.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Resolution for `init`: flags, then environment, then the settings file, then prompts, then defaults.

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CliError, ExitCode } from '../errors.js';
 import { cacheDir } from '../paths.js';
 import type { Output } from '../ui/output.js';
+import { installOnce } from './install-once.js';
 
 /** Installing MiniStack: a Python virtual environment under the cache directory, once per pinned version. */
 
@@ -22,14 +22,6 @@ function venvPython(): string {
   return process.platform === 'win32' ? path.join(venvDir(), 'Scripts', 'python.exe') : path.join(venvDir(), 'bin', 'python');
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Finds a Python 3.10+ interpreter, or fails with exit 2 saying what to install. */
 export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -52,51 +44,33 @@ export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 /**
- * Installs MiniStack into a virtual environment under the cache directory, once per version.
- * A lock directory keeps concurrent first runs (a CLI and a test run) from installing twice.
+ * Installs MiniStack into a virtual environment under the cache directory, once per version (installOnce:
+ * concurrent first runs, a CLI and a test run, install it once).
  */
 export async function installMiniStack(output?: Output): Promise<string> {
   const root = path.dirname(venvDir());
-  const marker = path.join(root, 'installed.ok');
-  if (await exists(marker)) return venvPython();
-  await mkdir(root, { recursive: true });
-  const lock = path.join(root, 'install.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (await exists(marker)) return venvPython();
-      // A lock older than ten minutes belongs to a crashed installer.
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 10 * 60_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new CliError('LOCAL_INSTALL_LOCKED', `Another install of MiniStack holds ${lock}.`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (await exists(marker)) return venvPython();
-    const python = await findPython();
-    const task = output?.task(`Installing MiniStack ${MINISTACK_VERSION} (first use only) into ${root}`);
-    try {
-      await rm(venvDir(), { recursive: true, force: true });
-      await execFileAsync(python, ['-m', 'venv', venvDir()]);
-      await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      await writeFile(marker, `${new Date().toISOString()}\n`);
-      task?.succeed(`Installed MiniStack ${MINISTACK_VERSION}`);
-    } catch (error) {
-      task?.fail('Installing MiniStack failed');
-      const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
-      throw new CliError('LOCAL_INSTALL_FAILED', `Could not install MiniStack ${MINISTACK_VERSION}: ${detail}`, {
-        suggestion: 'Check that PyPI is reachable (pip install ministack), then try again.',
-        cause: error,
-      });
-    }
-    return venvPython();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  await installOnce({
+    root,
+    what: 'MiniStack',
+    install: async () => {
+      const python = await findPython();
+      const task = output?.task(`Installing MiniStack ${MINISTACK_VERSION} (first use only) into ${root}`);
+      try {
+        await rm(venvDir(), { recursive: true, force: true });
+        await execFileAsync(python, ['-m', 'venv', venvDir()]);
+        await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        task?.succeed(`Installed MiniStack ${MINISTACK_VERSION}`);
+      } catch (error) {
+        task?.fail('Installing MiniStack failed');
+        const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
+        throw new CliError('LOCAL_INSTALL_FAILED', `Could not install MiniStack ${MINISTACK_VERSION}: ${detail}`, {
+          suggestion: 'Check that PyPI is reachable (pip install ministack), then try again.',
+          cause: error,
+        });
+      }
+    },
+  });
+  return venvPython();
 }

@@ -17,7 +17,7 @@ export { findPython } from './ministack-install.js';
 
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 
@@ -104,6 +104,14 @@ export interface StartOptions {
   persist?: boolean;
   output?: Output | undefined;
   startTimeoutMs?: number;
+  /**
+   * Directories put first on MiniStack's PATH. MiniStack runs a Node.js function with the first `node`
+   * on its PATH (whatever the function's runtime says), so this is how functions run on the runtime's
+   * Node major (see src/local/node-runtime.ts). MiniStack itself keeps its own Python.
+   */
+  pathPrefix?: readonly string[];
+  /** A Python with MiniStack installed (tests: one with the `full` extra); default the CLI's own install. */
+  python?: string;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -142,13 +150,14 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
       suggestion: 'Pick another with `img-resizer local start --port N`.',
     });
   }
-  const python = await installMiniStack(output);
+  const python = options.python ?? (await installMiniStack(output));
   await mkdir(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'ministack.log');
   const log = openSync(logFile, 'a');
   const persist = options.persist ?? true;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(options.pathPrefix?.length ? { PATH: [...options.pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
     GATEWAY_PORT: String(port),
     // MiniStack binds 0.0.0.0 by default; an emulator with dummy credentials belongs on loopback.
     BIND_HOST: '127.0.0.1',

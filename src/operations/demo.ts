@@ -2,14 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getObjectBytes } from '../aws/objects.js';
-// lead: switch to operations/init runInit (arch-provision moves init there).
-// eslint-disable-next-line no-restricted-imports -- until then the only init there is
-import { runInit } from '../commands/init.js';
+import { buildArtifacts } from '../artifact/build.js';
 import type { Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { demoPhotos, type DemoPhotos } from './demo-photos.js';
+import { runInit, type InitEvent, type InitResult } from './init.js';
 import { runMetadataList, type MetadataListResult, type MetadataListSink } from './metadata.js';
 import { runResize, type ResizeReport } from './resize.js';
 import { runUpload, type UploadReport } from './upload.js';
@@ -82,6 +81,8 @@ function defaultCorpusScript(): string | undefined {
 export interface DemoEvents {
   /** A step begins (its title). */
   step?: (title: string) => void;
+  /** init's step events as they happen, then its result. */
+  init?: { onEvent: (event: InitEvent) => void; finish: (result: InitResult) => void };
   resized?: (report: ResizeReport) => void;
   /** Where the metadata step's pages go, and what shows its end. */
   metadata?: { sink: MetadataListSink; finish: (result: MetadataListResult) => void };
@@ -98,7 +99,13 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
     ...(clients.target.kind === 'local' ? { arch: hostArchitecture() } : {}),
+    build: async (arch) => {
+      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+      return { functionZip, layerZip };
+    },
+    onEvent: events.init?.onEvent,
   });
+  events.init?.finish(init);
   const settings = init.settings;
 
   events.step?.('2. upload: a few photographs to the source bucket, waiting for the function');

@@ -1,8 +1,11 @@
+import pRetry from 'p-retry';
 import {
   BLOCK_ALL_PUBLIC_ACCESS,
   blockPublicAccess,
   bucketHoldsObjects,
   createBucket,
+  deleteBucket,
+  emptyBucket,
   encryptByDefault,
   enforceBucketOwner,
   getBucketSettings,
@@ -11,9 +14,9 @@ import {
   type BucketPresence,
   type BucketSettings,
 } from '../aws/s3.js';
-import { CliError } from '../errors.js';
+import { CliError, awsErrorName } from '../errors.js';
 import { ADOPTED_TAG, STACK_TAG } from './stack.js';
-import { changesPlan, type Plan, type ProvisionContext, type Step } from './types.js';
+import { blocked, noop, opsPlan, type ChangePlan, type Plan, type ProvisionContext, type Step } from './types.js';
 
 export interface DesiredBucket {
   name: string;
@@ -28,57 +31,91 @@ export interface ObservedBucket {
   adopt?: boolean | undefined;
 }
 
+/** What init does to a bucket, one op per setting it lacks. */
+export type BucketOp =
+  | { kind: 'create-bucket'; region: string }
+  | { kind: 'block-public-access' }
+  | { kind: 'encrypt-by-default' }
+  | { kind: 'enforce-bucket-owner'; from: string | undefined }
+  | { kind: 'tag-bucket'; key: string; value: string }
+  /** Informational: the bucket already holds the operator's objects, so it is marked (a tag op) and kept by destroy. */
+  | { kind: 'adopt-bucket' };
+
+/** What destroy does to a bucket of the stack. */
+export type BucketRemovalOp = { kind: 'empty-bucket' } | { kind: 'delete-bucket' };
+
 /** The tags the bucket should carry: the stack's, plus the adoption mark on a bucket that was not ours. */
 export function desiredBucketTags(desired: DesiredBucket, observed: Pick<ObservedBucket, 'adopt'>): Record<string, string> {
   return observed.adopt ? { ...desired.tags, [ADOPTED_TAG]: 'true' } : desired.tags;
 }
 
 export function bucketOwnedElsewhere(name: string): CliError {
-  return new CliError('BUCKET_NAME_TAKEN', `The bucket name "${name}" belongs to another AWS account (or these credentials may not use it).`, {
-    suggestion: 'Bucket names are global across all accounts: choose another with --source-bucket/--dest-bucket, or a different --stack-name.',
-  });
+  const { reason, blocker } = ownedElsewhere(name);
+  return new CliError(blocker.code, reason, { suggestion: blocker.suggestion });
 }
 
-/** The settings a bucket is missing, one line each. */
-export function bucketDifferences(desired: DesiredBucket, settings: BucketSettings): string[] {
-  const changes: string[] = [];
+function ownedElsewhere(name: string) {
+  return {
+    reason: `The bucket name "${name}" belongs to another AWS account (or these credentials may not use it).`,
+    blocker: {
+      code: 'BUCKET_NAME_TAKEN',
+      suggestion: 'Bucket names are global across all accounts: choose another with --source-bucket/--dest-bucket, or a different --stack-name.',
+    },
+  };
+}
+
+function inOtherRegion(desired: DesiredBucket, region: string | undefined) {
+  return {
+    reason: `The bucket "${desired.name}" exists in ${region ?? 'another region'}, but the stack is in ${desired.region}.`,
+    blocker: {
+      code: 'BUCKET_IN_OTHER_REGION',
+      suggestion: `S3 triggers Lambda only in the bucket's own region: run with --region ${region ?? '<its region>'}, or choose another bucket name.`,
+    },
+  };
+}
+
+/** The settings a bucket is missing, one op each. */
+export function bucketDifferences(desired: DesiredBucket, settings: BucketSettings): BucketOp[] {
+  const ops: BucketOp[] = [];
   const block = settings.publicAccessBlock;
   const allBlocked = block !== undefined && Object.keys(BLOCK_ALL_PUBLIC_ACCESS).every((key) => block[key as keyof typeof block] === true);
-  if (!allBlocked) changes.push('turn on all four Block Public Access settings');
+  if (!allBlocked) ops.push({ kind: 'block-public-access' });
   // Any default encryption will do (SSE-KMS is stronger than the SSE-S3 we would set).
-  if (settings.encryption === undefined) changes.push('turn on default encryption (SSE-S3)');
-  if (settings.ownership !== 'BucketOwnerEnforced') changes.push(`object ownership ${settings.ownership ?? 'unset'} → BucketOwnerEnforced`);
+  if (settings.encryption === undefined) ops.push({ kind: 'encrypt-by-default' });
+  if (settings.ownership !== 'BucketOwnerEnforced') ops.push({ kind: 'enforce-bucket-owner', from: settings.ownership });
   for (const [key, value] of Object.entries(desired.tags)) {
-    if (settings.tags[key] !== value) changes.push(`tag ${key}=${value}`);
+    if (settings.tags[key] !== value) ops.push({ kind: 'tag-bucket', key, value });
   }
-  return changes;
+  return ops;
 }
 
-export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Plan {
+const NO_SETTINGS: BucketSettings = { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} };
+
+export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Plan<BucketOp> {
   const { presence } = observed;
   switch (presence.kind) {
-    case 'forbidden':
-      throw bucketOwnedElsewhere(desired.name);
-    case 'elsewhere':
-      throw bucketInOtherRegion(desired, presence.region);
+    case 'forbidden': {
+      const { reason, blocker } = ownedElsewhere(desired.name);
+      return blocked(reason, blocker);
+    }
+    case 'elsewhere': {
+      const { reason, blocker } = inOtherRegion(desired, presence.region);
+      return blocked(reason, blocker);
+    }
     case 'absent':
       return {
         action: 'create',
         reason: 'does not exist',
-        changes: [
-          `create in ${desired.region}`,
-          'Block Public Access on',
-          'default encryption SSE-S3',
-          'ownership BucketOwnerEnforced',
-          `tags ${Object.entries(desired.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-        ],
+        ops: [{ kind: 'create-bucket', region: desired.region }, ...bucketDifferences(desired, NO_SETTINGS)],
       };
     case 'present': {
-      if (presence.region !== undefined && presence.region !== desired.region) throw bucketInOtherRegion(desired, presence.region);
-      const settings = observed.settings ?? { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} };
-      const changes = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, settings);
-      if (observed.adopt) changes.push('adopt: it already holds objects, so destroy will keep it');
-      return changesPlan(changes, 'exists, private, encrypted and tagged');
+      if (presence.region !== undefined && presence.region !== desired.region) {
+        const { reason, blocker } = inOtherRegion(desired, presence.region);
+        return blocked(reason, blocker);
+      }
+      const ops = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, observed.settings ?? NO_SETTINGS);
+      if (observed.adopt) ops.push({ kind: 'adopt-bucket' });
+      return opsPlan(ops, 'exists, private, encrypted and tagged');
     }
   }
 }
@@ -89,25 +126,49 @@ function bucketNameBusy(name: string): CliError {
   });
 }
 
-function bucketInOtherRegion(desired: DesiredBucket, region: string | undefined): CliError {
-  return new CliError(
-    'BUCKET_IN_OTHER_REGION',
-    `The bucket "${desired.name}" exists in ${region ?? 'another region'}, but the stack is in ${desired.region}.`,
-    { suggestion: `S3 triggers Lambda only in the bucket's own region: run with --region ${region ?? '<its region>'}, or choose another bucket name.` },
-  );
+type BucketRole = 'source' | 'dest';
+
+function bucketName(context: ProvisionContext, which: BucketRole): string {
+  return which === 'source' ? context.stack.settings.sourceBucket : context.stack.settings.destBucket;
+}
+
+function bucketResource(which: BucketRole): string {
+  return which === 'source' ? 'Source bucket' : 'Destination bucket';
+}
+
+/** Applies the configuration ops in plan order; tags go in one request, merged with the bucket's own. */
+async function configureBucket(context: ProvisionContext, name: string, ops: readonly BucketOp[], tags: Record<string, string>): Promise<void> {
+  const { s3 } = context.clients;
+  let tagged = false;
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'block-public-access':
+        await blockPublicAccess(s3, name);
+        break;
+      case 'encrypt-by-default':
+        await encryptByDefault(s3, name);
+        break;
+      case 'enforce-bucket-owner':
+        await enforceBucketOwner(s3, name);
+        break;
+      case 'tag-bucket':
+        if (!tagged) await putBucketTags(s3, name, tags);
+        tagged = true;
+        break;
+      case 'create-bucket':
+      case 'adopt-bucket':
+        break;
+    }
+  }
 }
 
 /** A step for one bucket; `which` says whether it is the source or the destination. */
-export function bucketStep(which: 'source' | 'dest'): Step<ObservedBucket> {
-  const desired = (context: ProvisionContext): DesiredBucket => ({
-    name: which === 'source' ? context.stack.settings.sourceBucket : context.stack.settings.destBucket,
-    region: context.stack.region,
-    tags: context.stack.tags,
-  });
+export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
+  const desired = (context: ProvisionContext): DesiredBucket => ({ name: bucketName(context, which), region: context.stack.region, tags: context.stack.tags });
   return {
     id: `${which}-bucket`,
-    resource: which === 'source' ? 'Source bucket' : 'Destination bucket',
-    name: (context) => desired(context).name,
+    resource: bucketResource(which),
+    name: (context) => bucketName(context, which),
     async observe(context) {
       const { s3 } = context.clients;
       const { name } = desired(context);
@@ -120,24 +181,111 @@ export function bucketStep(which: 'source' | 'dest'): Step<ObservedBucket> {
       return { presence, settings, adopt };
     },
     plan: (context, observed) => planBucket(desired(context), observed),
-    async apply(context, observed, plan, progress) {
+    async apply(context, observed, plan, _inputs, progress) {
       const { s3 } = context.clients;
       const want = { ...desired(context), tags: desiredBucketTags(desired(context), observed) };
-      let settings = observed.settings;
-      if (plan.action === 'create') {
+      let ops = plan.ops;
+      let current = observed.settings?.tags ?? {};
+      if (ops.some((op) => op.kind === 'create-bucket')) {
         progress('creating');
         const outcome = await createBucket(s3, want.name, want.region);
         if (outcome === 'taken') throw bucketOwnedElsewhere(want.name);
         if (outcome === 'busy') throw bucketNameBusy(want.name);
         // Created by an earlier, interrupted run: see what it already has rather than assume.
-        settings = outcome === 'already-owned' ? await getBucketSettings(s3, want.name) : undefined;
+        if (outcome === 'already-owned') {
+          const settings = await getBucketSettings(s3, want.name);
+          current = settings.tags;
+          ops = bucketDifferences(want, settings);
+        }
       }
-      const missing = settings ? bucketDifferences(want, settings) : undefined;
-      const needs = (prefix: string): boolean => missing === undefined || missing.some((c) => c.startsWith(prefix));
-      if (needs('turn on all four')) await blockPublicAccess(s3, want.name);
-      if (needs('turn on default encryption')) await encryptByDefault(s3, want.name);
-      if (needs('object ownership')) await enforceBucketOwner(s3, want.name);
-      if (needs('tag ')) await putBucketTags(s3, want.name, { ...(settings?.tags ?? {}), ...want.tags });
+      await configureBucket(context, want.name, ops, { ...current, ...want.tags });
+      return undefined;
+    },
+  };
+}
+
+/** How destroy retries a bucket that keeps filling while it is emptied (uploads, function runs still writing). */
+export interface RemovalRetry {
+  attempts: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_REMOVAL_RETRY: RemovalRetry = { attempts: 5, minDelayMs: 1_000, maxDelayMs: 8_000 };
+
+export type ObservedBucketForRemoval =
+  | { kind: 'kept-by-flag' }
+  | { kind: 'presence'; presence: Exclude<BucketPresence, { kind: 'present' }> }
+  | { kind: 'present'; tags: Record<string, string> };
+
+export function planBucketRemoval(stackName: string, observed: ObservedBucketForRemoval): Plan<BucketRemovalOp> {
+  if (observed.kind === 'kept-by-flag') return noop('--keep-buckets', { kept: true });
+  if (observed.kind === 'presence') {
+    return observed.presence.kind === 'absent' ? noop('already gone') : noop('not accessible to these credentials', { kept: true });
+  }
+  if (observed.tags[STACK_TAG] !== stackName) return noop(`not tagged ${STACK_TAG}=${stackName}, so not emptied`, { kept: true });
+  if (observed.tags[ADOPTED_TAG] === 'true') return noop('adopted bucket, kept: it held objects before init adopted it, so it stays with them', { kept: true });
+  return { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'empty-bucket' }, { kind: 'delete-bucket' }] };
+}
+
+export class BucketStillFillingError extends CliError {
+  constructor(readonly bucket: string, attempts: number) {
+    super('BUCKET_STILL_FILLING', `Objects kept arriving in s3://${bucket} while destroy emptied it (BucketNotEmpty ${attempts} times).`, {
+      suggestion: 'Stop uploads to the stack and let running functions finish, then run `img-resizer destroy` again: it finishes what remains.',
+    });
+  }
+}
+
+/**
+ * Destroy's step for one bucket: emptied (every version and delete marker) and deleted only when tagged as this
+ * stack's and not adopted, so a settings file pointing at someone else's bucket cannot empty it. Objects that
+ * land meanwhile make DeleteBucket fail with BucketNotEmpty: empty again and retry, a bounded number of times.
+ */
+export function bucketRemovalStep(which: BucketRole, options: { keepBuckets: boolean; retry?: RemovalRetry | undefined }): Step<ObservedBucketForRemoval, BucketRemovalOp> {
+  const retry = options.retry ?? DEFAULT_REMOVAL_RETRY;
+  return {
+    id: `${which}-bucket`,
+    resource: bucketResource(which),
+    name: (context) => bucketName(context, which),
+    async observe(context) {
+      if (options.keepBuckets) return { kind: 'kept-by-flag' };
+      const { s3 } = context.clients;
+      const name = bucketName(context, which);
+      const presence = await headBucket(s3, name);
+      if (presence.kind !== 'present') return { kind: 'presence', presence };
+      return { kind: 'present', tags: (await getBucketSettings(s3, name)).tags };
+    },
+    plan: (context, observed) => planBucketRemoval(context.stack.settings.stackName, observed),
+    async apply(context, _observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
+      const { s3 } = context.clients;
+      const name = bucketName(context, which);
+      const empties = plan.ops.some((op) => op.kind === 'empty-bucket');
+      let deleted = 0;
+      let attempt = 0;
+      await pRetry(
+        async () => {
+          attempt++;
+          if (empties) {
+            progress(attempt === 1 ? 'emptying' : `emptying again (attempt ${attempt} of ${retry.attempts})`);
+            deleted += await emptyBucket(s3, name, (n) => { progress(`emptying: ${deleted + n} deleted`); });
+          }
+          if (plan.ops.some((op) => op.kind === 'delete-bucket')) await deleteBucket(s3, name);
+        },
+        {
+          retries: retry.attempts - 1,
+          minTimeout: retry.minDelayMs,
+          maxTimeout: retry.maxDelayMs,
+          shouldRetry: ({ error }) => awsErrorName(error) === 'BucketNotEmpty',
+          onFailedAttempt: ({ error }) => {
+            if (awsErrorName(error) === 'BucketNotEmpty') progress('objects still arriving; waiting to empty it again');
+          },
+        },
+      ).catch((error: unknown) => {
+        throw awsErrorName(error) === 'BucketNotEmpty' ? new BucketStillFillingError(name, attempt) : error;
+      });
+      const plural = deleted === 1 ? '' : 's';
+      const detail = deleted === 0 ? 'was empty' : `emptied first: ${deleted} object version${plural} and delete marker${plural}`;
+      return { detail: attempt > 1 ? `${detail}, emptied ${attempt} times as objects kept arriving` : detail };
     },
   };
 }

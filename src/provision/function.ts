@@ -1,6 +1,7 @@
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import {
   createFunction,
+  deleteFunction,
   getFunction,
   updateFunctionCode,
   updateFunctionConfiguration,
@@ -9,112 +10,145 @@ import {
   type FunctionSpec,
 } from '../aws/lambda.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from './stack.js';
-import { changesPlan, type Plan, type ProvisionContext, type Step } from './types.js';
+import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
 export interface DesiredFunction extends FunctionSpec {
   /** Base64 SHA-256 of the zip (Lambda's CodeSha256); undefined when code is not compared (status). */
   codeSha256: string | undefined;
 }
 
-/** Changes to the code (UpdateFunctionCode) start with this word; the rest are configuration. */
-const CODE = 'code';
-const ARCHITECTURE = 'architecture';
+/** One configuration field that differs, with its old and new value. */
+export type FunctionConfigChange =
+  | { field: 'runtime' | 'handler' | 'role'; from: string | undefined; to: string }
+  | { field: 'memory' | 'timeout'; from: number | undefined; to: number }
+  | { field: 'layers'; from: string[]; to: string[] }
+  | { field: 'environment'; variables: { name: string; from: string | undefined; to: string | undefined }[] };
 
-export function functionDifferences(desired: DesiredFunction, observed: FunctionConfiguration): string[] {
-  const changes: string[] = [];
-  if (desired.codeSha256 !== undefined && observed.CodeSha256 !== desired.codeSha256) changes.push(`${CODE} changed`);
+export type FunctionOp =
+  | { kind: 'create-function'; runtime: string; architecture: string; memory: number; timeout: number }
+  | { kind: 'update-code'; from: string | undefined; to: string }
+  /** Lambda sets the architecture with the code (UpdateFunctionCode). */
+  | { kind: 'change-architecture'; from: string; to: string }
+  | { kind: 'update-config'; changes: FunctionConfigChange[] }
+  /** A function left Failed (say, by a bad package) gets its code and configuration again. */
+  | { kind: 'redeploy-failed'; stateReason: string };
+
+export interface FunctionRemovalOp { kind: 'delete-function' }
+
+export function functionDifferences(desired: DesiredFunction, observed: FunctionConfiguration): FunctionOp[] {
+  const ops: FunctionOp[] = [];
+  if (desired.codeSha256 !== undefined && observed.CodeSha256 !== desired.codeSha256) ops.push({ kind: 'update-code', from: observed.CodeSha256, to: desired.codeSha256 });
   const architecture = observed.Architectures?.[0] ?? 'x86_64';
-  if (architecture !== desired.architecture) changes.push(`${ARCHITECTURE} ${architecture} → ${desired.architecture}`);
-  if (observed.Runtime !== desired.runtime) changes.push(`runtime ${observed.Runtime ?? 'none'} → ${desired.runtime}`);
-  if (observed.Handler !== desired.handler) changes.push(`handler ${observed.Handler ?? 'none'} → ${desired.handler}`);
-  if (observed.MemorySize !== desired.memory) changes.push(`memory ${observed.MemorySize ?? '?'} → ${desired.memory} MB`);
-  if (observed.Timeout !== desired.timeout) changes.push(`timeout ${observed.Timeout ?? '?'} → ${desired.timeout} s`);
-  if (observed.Role !== desired.roleArn) changes.push(`role ${observed.Role ?? 'none'} → ${desired.roleArn}`);
+  if (architecture !== desired.architecture) ops.push({ kind: 'change-architecture', from: architecture, to: desired.architecture });
+  const changes: FunctionConfigChange[] = [];
+  if (observed.Runtime !== desired.runtime) changes.push({ field: 'runtime', from: observed.Runtime, to: desired.runtime });
+  if (observed.Handler !== desired.handler) changes.push({ field: 'handler', from: observed.Handler, to: desired.handler });
+  if (observed.MemorySize !== desired.memory) changes.push({ field: 'memory', from: observed.MemorySize, to: desired.memory });
+  if (observed.Timeout !== desired.timeout) changes.push({ field: 'timeout', from: observed.Timeout, to: desired.timeout });
+  if (observed.Role !== desired.roleArn) changes.push({ field: 'role', from: observed.Role, to: desired.roleArn });
   const layers = (observed.Layers ?? []).map((l) => l.Arn ?? '');
-  if (!sameList(layers, desired.layers)) changes.push(`layers ${layers.join(', ') || 'none'} → ${desired.layers.join(', ')}`);
+  if (!sameList(layers, desired.layers)) changes.push({ field: 'layers', from: layers, to: [...desired.layers] });
   const environment = observed.Environment?.Variables ?? {};
   const names = new Set([...Object.keys(environment), ...Object.keys(desired.environment)]);
-  const differing = [...names].filter((name) => environment[name] !== desired.environment[name]).sort();
-  if (differing.length > 0) changes.push(`environment ${differing.join(', ')}`);
-  return changes;
+  const variables = [...names]
+    .filter((name) => environment[name] !== desired.environment[name])
+    .sort()
+    .map((name) => ({ name, from: environment[name], to: desired.environment[name] }));
+  if (variables.length > 0) changes.push({ field: 'environment', variables });
+  if (changes.length > 0) ops.push({ kind: 'update-config', changes });
+  return ops;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-export function planFunction(desired: DesiredFunction, observed: FunctionConfiguration | undefined): Plan {
+export function planFunction(desired: DesiredFunction, observed: FunctionConfiguration | undefined): Plan<FunctionOp> {
   if (!observed) {
     return {
       action: 'create',
       reason: 'does not exist',
-      changes: [`${desired.runtime}, ${desired.architecture}, ${desired.memory} MB, ${desired.timeout} s`],
+      ops: [{ kind: 'create-function', runtime: desired.runtime, architecture: desired.architecture, memory: desired.memory, timeout: desired.timeout }],
     };
   }
-  const changes = functionDifferences(desired, observed);
-  if (observed.State === 'Failed') changes.push(`state Failed (${observed.StateReason ?? 'no reason given'}): redeploy`);
-  return changesPlan(changes, desired.codeSha256 === undefined ? 'configured as required' : 'code and configuration current');
+  const ops = functionDifferences(desired, observed);
+  if (observed.State === 'Failed') ops.push({ kind: 'redeploy-failed', stateReason: observed.StateReason ?? 'no reason given' });
+  return opsPlan(ops, desired.codeSha256 === undefined ? 'configured as required' : 'code and configuration current');
 }
 
-export function desiredFunction(context: ProvisionContext): DesiredFunction {
-  const { stack, outputs, artifacts } = context;
+/** The function as the settings describe it, wired to what the role and layer steps returned. */
+export function desiredFunction(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredFunction {
+  const { stack, artifacts } = context;
   const { settings } = stack;
   return {
     functionName: settings.functionName,
-    roleArn: outputs.roleArn ?? stack.roleArn,
+    roleArn: inputs.roleArn ?? stack.roleArn,
     runtime: FUNCTION_RUNTIME,
     handler: FUNCTION_HANDLER,
     memory: settings.memory,
     timeout: settings.timeout,
     architecture: settings.arch,
-    layers: outputs.layerVersionArn ? [outputs.layerVersionArn] : [],
+    layers: inputs.layerVersionArn ? [inputs.layerVersionArn] : [],
     environment: stack.environment,
     description: `img-resizer stack ${settings.stackName}: resizes images uploaded to ${settings.sourceBucket}`,
     codeSha256: artifacts?.functionZip.codeSha256,
   };
 }
 
-export const functionStep: Step<FunctionConfiguration | undefined> = {
+export const functionStep: Step<FunctionConfiguration | undefined, FunctionOp> = {
   id: 'function',
   resource: 'Function',
   name: (context) => context.stack.settings.functionName,
   observe: (context) => getFunction(context.clients.lambda, context.stack.settings.functionName),
-  plan: (context, observed) => planFunction(desiredFunction(context), observed),
-  async apply(context, observed, plan, progress) {
+  plan: (context, observed, inputs) => planFunction(desiredFunction(context, inputs), observed),
+  async apply(context, observed, plan, inputs, progress) {
     const { lambda } = context.clients;
-    const desired = desiredFunction(context);
+    const desired = desiredFunction(context, inputs);
     const zip = context.artifacts?.functionZip.bytes;
     if (!zip) throw new Error('the function step needs the built function zip');
     const name = desired.functionName;
-    if (plan.action === 'create') {
+    if (plan.ops.some((op) => op.kind === 'create-function')) {
       progress('creating');
       const created = await createFunction(lambda, desired, zip, context.stack.tags, context.propagationRetry, (attempt) => {
         progress(`waiting for the new role to reach Lambda (attempt ${attempt})`);
       });
-      context.outputs.functionArn = created.FunctionArn;
       progress('waiting until Active');
       await waitForFunctionActive(lambda, name);
-      return;
+      return { outputs: { functionArn: created.FunctionArn ?? context.stack.functionArn, functionExists: true } };
     }
     // Lambda refuses a change while the previous one is still in progress (say, from an interrupted run).
     // A Pending function is still being created: that is the Active waiter's business, not the Updated one's.
     if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
     if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
-    const codeChanged = plan.changes.some((c) => c.startsWith(CODE) || c.startsWith(ARCHITECTURE) || c.startsWith('state Failed'));
-    const configChanged = plan.changes.some((c) => !c.startsWith(CODE) && !c.startsWith(ARCHITECTURE));
-    if (codeChanged) {
+    const kinds = new Set(plan.ops.map((op) => op.kind));
+    if (kinds.has('update-code') || kinds.has('change-architecture') || kinds.has('redeploy-failed')) {
       progress('updating code');
       await updateFunctionCode(lambda, name, zip, desired.architecture);
       await waitForFunctionUpdated(lambda, name);
     }
-    if (configChanged) {
+    if (kinds.has('update-config') || kinds.has('redeploy-failed')) {
       progress('updating configuration');
       await updateFunctionConfiguration(lambda, desired);
       await waitForFunctionUpdated(lambda, name);
     }
+    return undefined;
   },
-  settle(context, observed, _plan, applied) {
-    context.outputs.functionArn ??= observed?.FunctionArn ?? context.stack.functionArn;
-    context.outputs.functionExists = applied || observed !== undefined;
+  outputs: (context, observed) => ({
+    functionArn: observed?.FunctionArn ?? context.stack.functionArn,
+    // In a dry run a function planned for creation does not exist yet: nothing to look up behind it.
+    functionExists: observed !== undefined,
+  }),
+};
+
+export const functionRemovalStep: Step<FunctionConfiguration | undefined, FunctionRemovalOp> = {
+  id: 'function',
+  resource: 'Function',
+  name: (context) => context.stack.settings.functionName,
+  observe: (context) => getFunction(context.clients.lambda, context.stack.settings.functionName),
+  plan: (_context, observed): Plan<FunctionRemovalOp> =>
+    observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-function' }] } : noop('already gone'),
+  async apply(context) {
+    await deleteFunction(context.clients.lambda, context.stack.settings.functionName);
+    return undefined;
   },
 };

@@ -1,29 +1,44 @@
-import type { StackSettings } from '../config/settings.js';
 import { CliError, awsErrorName, errorMessage } from '../errors.js';
-import { renderTable } from '../ui/output.js';
-import { bucketStep } from './bucket.js';
-import { functionStep } from './function.js';
-import { layerStep } from './layer.js';
-import { permissionStep } from './permission.js';
-import { roleStep } from './role.js';
-import { tableStep } from './table.js';
-import { triggerStep } from './trigger.js';
-import { noop, type Plan, type ProvisionContext, type Step, type StepResult } from './types.js';
+import { describeOp } from '../ui/provision.js';
+import type { ProvisionOp } from './steps.js';
+import type { Applied, Plan, PlanAction, ProvisionContext, StackOutputs, Step, StepResult } from './types.js';
 
-/** Account and partition come from STS (the context read them); every ARN is built with the partition. */
-export const identityStep: Step<{ account: string; partition: string }> = {
-  id: 'identity',
-  resource: 'Account',
-  name: (context) => context.stack.account,
-  observe: (context) => Promise.resolve({ account: context.stack.account, partition: context.stack.partition }),
-  plan: (_context, observed) => noop(`partition ${observed.partition}, region ${_context.stack.region}`),
-  apply: () => Promise.resolve(),
-};
+/** A step whose observation type is sealed in: the runner sees plans of any op, nothing else. */
+export interface RunnableStep {
+  id: string;
+  resource: string;
+  name(context: ProvisionContext): string;
+  prepare(context: ProvisionContext, inputs: Readonly<StackOutputs>): Promise<PreparedStep>;
+}
 
-/** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
-export function provisionSteps(settings: StackSettings): Step[] {
-  const buckets = settings.sourceBucket === settings.destBucket ? [bucketStep('source')] : [bucketStep('source'), bucketStep('dest')];
-  return [identityStep, ...buckets, tableStep, roleStep, layerStep, functionStep, permissionStep, triggerStep] as Step[];
+/** A step observed and planned, ready to apply. */
+export interface PreparedStep {
+  observed: unknown;
+  plan: Plan<ProvisionOp>;
+  apply(progress: (text: string) => void): Promise<Applied | undefined>;
+  /** What later steps learn when apply does not run. */
+  outputs(): StackOutputs;
+}
+
+export function defineStep<Observed, Op extends ProvisionOp>(step: Step<Observed, Op>): RunnableStep {
+  return {
+    id: step.id,
+    resource: step.resource,
+    name: (context) => step.name(context),
+    async prepare(context, inputs) {
+      const observed = await step.observe(context, inputs);
+      const plan = step.plan(context, observed, inputs);
+      return {
+        observed,
+        plan,
+        apply: (progress) => {
+          if (plan.action === 'no-op' || plan.action === 'blocked') return Promise.resolve(undefined);
+          return step.apply(context, observed, plan, inputs, progress);
+        },
+        outputs: () => step.outputs?.(context, observed, plan, inputs) ?? {},
+      };
+    },
+  };
 }
 
 const THROTTLING = new Set([
@@ -54,109 +69,110 @@ export function explainError(error: unknown, step: string): unknown {
   return error;
 }
 
+/** What a run tells its caller as it goes (the command wires it to spinners; operations print nothing). */
+export type RunEvent =
+  | { type: 'started'; id: string; label: string }
+  | { type: 'applying'; id: string; label: string; action: PlanAction }
+  | { type: 'progress'; id: string; label: string; text: string }
+  | { type: 'finished'; id: string; label: string; result: StepResult }
+  | { type: 'failed'; id: string; label: string; error: unknown };
+
 export interface RunOptions {
   /** Plan only: observe and plan every step, change nothing. */
   dryRun: boolean;
-  /** Report failures as results and continue (status) instead of stopping (init). */
+  /** Report failures as results and continue (status) instead of stopping (init, destroy). */
   continueOnError?: boolean;
-  /** Spinner lines per step (init); status prints its own table instead. */
-  showTasks?: boolean;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+  /** The error to throw when a run stops at `failed` (the failed step first in `remaining`); default the error itself. */
+  explainStop?: ((error: unknown, remaining: readonly { resource: string; name: string }[]) => unknown) | undefined;
 }
 
-export interface RunStepResult extends StepResult {
+export interface RunStepResult extends StepResult<ProvisionOp> {
   /** The step's observation, for status to check links. */
   observed?: unknown;
 }
 
-/** Observes, plans and (unless a dry run) applies each step in order, one spinner per step. */
-export async function runSteps(context: ProvisionContext, steps: readonly Step[], options: RunOptions): Promise<RunStepResult[]> {
+function blockedError(plan: Extract<Plan<ProvisionOp>, { action: 'blocked' }>): CliError {
+  return new CliError(plan.blocker.code, plan.reason, { suggestion: plan.blocker.suggestion });
+}
+
+/**
+ * Observes, plans and (unless a dry run) applies each step in order. Each step gets the outputs of the steps
+ * before it; a blocked plan fails a real run with its typed error and is reported by a dry run and status.
+ */
+export async function runSteps(context: ProvisionContext, steps: readonly RunnableStep[], options: RunOptions): Promise<RunStepResult[]> {
   const results: RunStepResult[] = [];
-  for (const step of steps) {
+  let inputs: Readonly<StackOutputs> = {};
+  const emit = options.onEvent ?? (() => undefined);
+  for (const [index, step] of steps.entries()) {
     const name = step.name(context);
     const label = `${step.resource} ${name}`;
-    const task = options.showTasks ? context.output.task(`${label}: checking`) : undefined;
+    emit({ type: 'started', id: step.id, label });
     const started = performance.now();
-    let plan: Plan | undefined;
-    let observed: unknown;
+    let prepared: PreparedStep | undefined;
     try {
-      observed = await step.observe(context);
-      plan = step.plan(context, observed);
-      const apply = !options.dryRun && plan.action !== 'no-op';
+      prepared = await step.prepare(context, inputs);
+      const { plan } = prepared;
+      if (plan.action === 'blocked' && !options.dryRun && !options.continueOnError) throw blockedError(plan);
+      const apply = !options.dryRun && plan.action !== 'no-op' && plan.action !== 'blocked';
+      let applied: Applied | undefined;
       if (apply) {
-        task?.update(`${label}: ${plan.action === 'create' ? 'creating' : 'updating'}`);
-        await step.apply(context, observed, plan, (text) => task?.update(`${label}: ${text}`));
+        emit({ type: 'applying', id: step.id, label, action: plan.action });
+        applied = await prepared.apply((text) => { emit({ type: 'progress', id: step.id, label, text }); });
       }
-      step.settle?.(context, observed, plan, apply);
-      const result: RunStepResult = {
-        id: step.id,
-        resource: step.resource,
-        name,
-        action: plan.action,
-        reason: plan.reason,
-        changes: plan.changes,
-        status: plan.action === 'no-op' ? 'unchanged' : apply ? 'applied' : 'planned',
-        durationMs: Math.round(performance.now() - started),
-        observed,
-      };
+      inputs = { ...inputs, ...(applied?.outputs ?? prepared.outputs()) };
+      const result = stepResult(step, name, plan, started, {
+        status: plan.action === 'blocked' ? 'blocked' : plan.action === 'no-op' ? 'unchanged' : apply ? 'applied' : 'planned',
+        observed: prepared.observed,
+        ...(applied?.detail === undefined ? {} : { detail: applied.detail }),
+      });
       results.push(result);
-      const line = `${label}: ${describeOutcome(result)}`;
-      if (result.status === 'applied') task?.succeed(line);
-      else task?.skip(line);
+      emit({ type: 'finished', id: step.id, label, result });
     } catch (caught) {
       const error = explainError(caught, step.resource);
-      task?.fail(`${label}: ${errorMessage(error)}`);
-      if (!options.continueOnError) throw error;
+      emit({ type: 'failed', id: step.id, label, error });
+      if (!options.continueOnError) {
+        const remaining = steps.slice(index).map((s) => ({ resource: s.resource, name: s.name(context) }));
+        throw options.explainStop ? options.explainStop(error, remaining) : error;
+      }
+      const plan = prepared?.plan;
       results.push({
-        id: step.id,
-        resource: step.resource,
-        name,
-        action: plan?.action ?? 'update',
+        ...stepResult(step, name, plan ?? { action: 'update', reason: '', ops: [] }, started, { status: 'failed', observed: prepared?.observed }),
         reason: errorMessage(error),
-        changes: plan?.changes ?? [],
-        status: 'failed',
-        durationMs: Math.round(performance.now() - started),
         error: error instanceof CliError ? error.code : (awsErrorName(error) ?? 'ERROR'),
-        observed,
       });
     }
   }
   return results;
 }
 
-export function describeOutcome(result: StepResult): string {
-  const detail = result.action === 'no-op' ? result.reason : result.changes.length > 0 ? result.changes.join('; ') : result.reason;
-  switch (result.status) {
-    case 'applied':
-      return `${result.action === 'create' ? 'created' : 'updated'} (${detail})`;
-    case 'planned':
-      return `will ${result.action} (${detail})`;
-    case 'unchanged':
-      return `up to date (${detail})`;
-    case 'failed':
-      return `failed: ${result.reason}`;
-  }
-}
-
-/** The summary table at the end of a run. */
-export function summaryTable(results: readonly StepResult[]): string {
-  const verb = (r: StepResult): string => {
-    if (r.status === 'failed') return 'failed';
-    if (r.action === 'no-op') return 'up to date';
-    if (r.status === 'planned') return `will ${r.action}`;
-    return r.action === 'create' ? 'created' : 'updated';
+function stepResult(
+  step: RunnableStep,
+  name: string,
+  plan: Plan<ProvisionOp>,
+  started: number,
+  extra: { status: StepResult['status']; observed: unknown; detail?: string },
+): RunStepResult {
+  const changes = plan.ops.flatMap(describeOp);
+  return {
+    id: step.id,
+    resource: step.resource,
+    name,
+    action: plan.action,
+    // An update without its own reason is explained by its changes.
+    reason: plan.reason === '' ? changes.join('; ') : plan.reason,
+    ops: plan.ops,
+    changes,
+    status: extra.status,
+    durationMs: Math.round(performance.now() - started),
+    ...(extra.detail === undefined ? {} : { detail: extra.detail }),
+    ...(plan.action === 'no-op' && plan.kept ? { kept: true as const } : {}),
+    ...(plan.action === 'blocked' ? { error: plan.blocker.code } : {}),
+    observed: extra.observed,
   };
-  const detail = (r: StepResult): string => (r.action === 'no-op' || r.status === 'failed' ? r.reason : r.changes.join('; ') || r.reason);
-  return renderTable(
-    ['Resource', 'Name', 'Action', 'Detail'],
-    results.map((r) => [r.resource, r.name, verb(r), truncate(detail(r), 100)]),
-  );
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** Results without the raw observations, for --json. */
-export function publicResults(results: readonly RunStepResult[]): StepResult[] {
+/** Results without the raw observations, for --json and callers. */
+export function publicResults(results: readonly RunStepResult[]): StepResult<ProvisionOp>[] {
   return results.map(({ observed: _observed, ...rest }) => rest);
 }

@@ -37,6 +37,23 @@ export function environmentProblem(environment: Record<string, string>): string 
   return `the function's environment variables take ${bytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit (largest: ${largest})`;
 }
 
+/** The values templates/function-policy.json names: concrete ones for init, CloudFormation `${...}` references for export. */
+export interface FunctionPolicyVars {
+  partition: string;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  sourcePrefix: string;
+  destBucket: string;
+  table: string;
+  functionName: string;
+}
+
+/** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
+export function renderFunctionPolicy(vars: FunctionPolicyVars): Json {
+  return renderTemplate(loadTemplate('function-policy.json'), { ...vars, tableActions: FUNCTION_TABLE_ACTIONS });
+}
+
 /** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
 export interface StackModel {
   settings: StackSettings;
@@ -69,7 +86,6 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     destBucket: settings.destBucket,
     table: settings.table,
     functionName: settings.functionName,
-    tableActions: FUNCTION_TABLE_ACTIONS,
   };
   return {
     settings,
@@ -84,7 +100,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     functionArn: `arn:${partition}:lambda:${region}:${account}:function:${settings.functionName}`,
     layerArn: `arn:${partition}:lambda:${region}:${account}:layer:${settings.layerName}`,
     trustPolicy: loadTemplate('lambda-trust-policy.json'),
-    functionPolicy: renderTemplate(loadTemplate('function-policy.json'), vars),
+    functionPolicy: renderFunctionPolicy(vars),
     environment: functionEnvironment({
       destBucket: settings.destBucket,
       table: settings.table,

@@ -3,7 +3,7 @@ import pRetry from 'p-retry';
 import { CliError, awsErrorName, errorMessage } from '../errors.js';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { loadTemplate, renderTemplate } from './templates.js';
-import { changesPlan, type Plan, type ProvisionContext, type Step } from './types.js';
+import { blocked, noop, opsPlan, type Blocker, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
 /** Our entry in the source bucket's notification configuration (from templates/notification-configuration.json). */
 export function desiredTrigger(input: { id: string; functionArn: string; prefix?: string | undefined; suffix?: string | undefined }): LambdaFunctionConfiguration {
@@ -65,18 +65,22 @@ export function overlappingEntries(existing: NotificationConfiguration | undefin
   return candidates.filter((c) => overlaps(c.entry)).map((c) => ({ id: c.entry.Id ?? '(no id)', destination: c.destination }));
 }
 
-function triggerOverlapError(bucket: string, others: { id: string; destination: string }[], cause?: unknown): CliError {
+function triggerOverlap(bucket: string, others: { id: string; destination: string }[]): { reason: string; blocker: Blocker } {
   const list = others.length > 0 ? others.map((o) => `"${o.id}" → ${o.destination}`).join(', ') : 'another configuration on the bucket';
-  return new CliError(
-    'TRIGGER_OVERLAP',
-    `S3 cannot add the upload trigger on ${bucket}: ${list} already receives ObjectCreated events for the same keys.`,
-    {
+  return {
+    reason: `S3 cannot add the upload trigger on ${bucket}: ${list} already receives ObjectCreated events for the same keys.`,
+    blocker: {
+      code: 'TRIGGER_OVERLAP',
       suggestion:
         'S3 sends each event to one destination per key: give the trigger a prefix or suffix the other configuration does not cover ' +
         '(--trigger-prefix uploads/ or --trigger-suffix .jpg), narrow or remove the other configuration, or fan out through SNS/EventBridge.',
-      ...(cause === undefined ? {} : { cause }),
     },
-  );
+  };
+}
+
+function triggerOverlapError(bucket: string, others: { id: string; destination: string }[], cause?: unknown): CliError {
+  const { reason, blocker } = triggerOverlap(bucket, others);
+  return new CliError(blocker.code, reason, { suggestion: blocker.suggestion, ...(cause === undefined ? {} : { cause }) });
 }
 
 function filterRules(entry: LambdaFunctionConfiguration): string[] {
@@ -86,27 +90,38 @@ function filterRules(entry: LambdaFunctionConfiguration): string[] {
     .sort();
 }
 
-export function triggerDifferences(desired: LambdaFunctionConfiguration, actual: LambdaFunctionConfiguration): string[] {
-  const changes: string[] = [];
-  if (actual.Id !== desired.Id) changes.push(`id ${actual.Id ?? 'none'} → ${desired.Id ?? ''}`);
-  if (actual.LambdaFunctionArn !== desired.LambdaFunctionArn) changes.push(`target ${actual.LambdaFunctionArn ?? 'none'} → ${desired.LambdaFunctionArn ?? ''}`);
+export type TriggerField = 'id' | 'target' | 'events' | 'filter';
+
+export type TriggerOp =
+  | { kind: 'add-trigger'; functionArn: string }
+  | { kind: 'replace-trigger'; changes: { field: TriggerField; from: string; to: string }[] }
+  /** Several entries (older runs, a manual setup) target the function: one is kept. */
+  | { kind: 'keep-one-trigger'; count: number };
+
+export interface TriggerRemovalOp { kind: 'remove-trigger'; id: string }
+
+export function triggerDifferences(desired: LambdaFunctionConfiguration, actual: LambdaFunctionConfiguration): { field: TriggerField; from: string; to: string }[] {
+  const changes: { field: TriggerField; from: string; to: string }[] = [];
+  if (actual.Id !== desired.Id) changes.push({ field: 'id', from: actual.Id ?? 'none', to: desired.Id ?? '' });
+  if (actual.LambdaFunctionArn !== desired.LambdaFunctionArn) changes.push({ field: 'target', from: actual.LambdaFunctionArn ?? 'none', to: desired.LambdaFunctionArn ?? '' });
   const events = [...(actual.Events ?? [])].sort().join(',');
   const wantEvents = [...(desired.Events ?? [])].sort().join(',');
-  if (events !== wantEvents) changes.push(`events ${events || 'none'} → ${wantEvents}`);
+  if (events !== wantEvents) changes.push({ field: 'events', from: events || 'none', to: wantEvents });
   const rules = filterRules(actual).join(', ');
   const wantRules = filterRules(desired).join(', ');
-  if (rules !== wantRules) changes.push(`filter ${rules || 'none'} → ${wantRules || 'none'}`);
+  if (rules !== wantRules) changes.push({ field: 'filter', from: rules || 'none', to: wantRules || 'none' });
   return changes;
 }
 
 /** Observed: the bucket's configuration, or undefined when the bucket does not exist yet. */
-export function planTrigger(desired: LambdaFunctionConfiguration, observed: NotificationConfiguration | undefined): Plan {
+export function planTrigger(desired: LambdaFunctionConfiguration, observed: NotificationConfiguration | undefined): Plan<TriggerOp> {
   const ours = (observed?.LambdaFunctionConfigurations ?? []).filter((entry) => isOurs(entry, desired));
   const [first] = ours;
-  const target = `ObjectCreated → ${desired.LambdaFunctionArn ?? ''}`;
-  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', changes: [target] };
-  const changes = ours.length > 1 ? [`${ours.length} entries target the function; keep one`] : triggerDifferences(desired, first);
-  return changesPlan(changes, target);
+  const functionArn = desired.LambdaFunctionArn ?? '';
+  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', ops: [{ kind: 'add-trigger', functionArn }] };
+  if (ours.length > 1) return opsPlan([{ kind: 'keep-one-trigger', count: ours.length }], '');
+  const changes = triggerDifferences(desired, first);
+  return opsPlan(changes.length > 0 ? [{ kind: 'replace-trigger', changes }] : [], `ObjectCreated → ${functionArn}`);
 }
 
 /** The bucket's configuration with ours in place of any older entry of ours; everything else kept as is. */
@@ -130,35 +145,39 @@ function compact(configuration: NotificationConfiguration): NotificationConfigur
   return out;
 }
 
-export function ourTrigger(context: ProvisionContext): LambdaFunctionConfiguration {
+export function ourTrigger(context: ProvisionContext, inputs: Readonly<StackOutputs>): LambdaFunctionConfiguration {
   const { stack } = context;
   return desiredTrigger({
     id: stack.notificationId,
-    functionArn: context.outputs.functionArn ?? stack.functionArn,
+    functionArn: inputs.functionArn ?? stack.functionArn,
     prefix: stack.settings.prefix,
     suffix: stack.settings.suffix,
   });
 }
 
-export const triggerStep: Step<NotificationConfiguration | undefined> = {
+export const triggerStep: Step<NotificationConfiguration | undefined, TriggerOp> = {
   id: 'trigger',
   resource: 'Upload trigger',
   name: (context) => `${context.stack.settings.sourceBucket} → ${context.stack.settings.functionName}`,
   observe: (context) => getNotificationConfiguration(context.clients.s3, context.stack.settings.sourceBucket),
-  plan(context, observed) {
-    const ours = ourTrigger(context);
+  plan(context, observed, inputs) {
+    const ours = ourTrigger(context, inputs);
     // Found before any change (and in a dry run and status), rather than as S3's terse refusal at the end.
     const others = overlappingEntries(observed, ours);
-    if (others.length > 0) throw triggerOverlapError(context.stack.settings.sourceBucket, others);
+    if (others.length > 0) {
+      const { reason, blocker } = triggerOverlap(context.stack.settings.sourceBucket, others);
+      return blocked(reason, blocker);
+    }
     return planTrigger(ours, observed);
   },
-  async apply(context, _observed, _plan, progress) {
+  // Every op is applied the same way: our entry, as desired, in place of any of ours in the shared document.
+  async apply(context, _observed, _plan, inputs, progress) {
     const { s3 } = context.clients;
     const bucket = context.stack.settings.sourceBucket;
     progress('configuring');
     // Re-read right before writing: the configuration is one document shared with whatever else uses the bucket.
     const current = await getNotificationConfiguration(s3, bucket);
-    const ours = ourTrigger(context);
+    const ours = ourTrigger(context, inputs);
     const others = overlappingEntries(current, ours);
     if (others.length > 0) throw triggerOverlapError(bucket, others);
     // S3 checks at this moment that it may invoke every destination in the document, ours included (so the
@@ -173,9 +192,32 @@ export const triggerStep: Step<NotificationConfiguration | undefined> = {
     } catch (error) {
       throw explainTriggerError(error, bucket, ours);
     }
+    return undefined;
   },
 };
 
+/** Destroy's first step, so nothing starts the function while the rest goes; other notifications are kept. */
+export const triggerRemovalStep: Step<NotificationConfiguration | undefined, TriggerRemovalOp> = {
+  id: 'trigger',
+  resource: 'Upload trigger',
+  name: (context) => context.stack.settings.sourceBucket,
+  observe: (context) => getNotificationConfiguration(context.clients.s3, context.stack.settings.sourceBucket),
+  plan(context, observed): Plan<TriggerRemovalOp> {
+    const ours = desiredTrigger({ id: context.stack.notificationId, functionArn: context.stack.functionArn });
+    return observed?.LambdaFunctionConfigurations?.some((entry) => isOurs(entry, ours))
+      ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'remove-trigger', id: context.stack.notificationId }] }
+      : noop('already gone');
+  },
+  async apply(context) {
+    const { s3 } = context.clients;
+    const bucket = context.stack.settings.sourceBucket;
+    const ours = desiredTrigger({ id: context.stack.notificationId, functionArn: context.stack.functionArn });
+    // Re-read: the document is shared. Skip validation so another tool's dead destination cannot block removal.
+    const current = await getNotificationConfiguration(s3, bucket);
+    if (current) await putNotificationConfiguration(s3, bucket, removeTrigger(current, ours), { skipDestinationValidation: true });
+    return { detail: 'other notifications kept' };
+  },
+};
 function isUnvalidatedDestination(error: unknown): boolean {
   return awsErrorName(error) === 'InvalidArgument' && /Unable to validate/i.test(errorMessage(error));
 }

@@ -23,8 +23,11 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-/** An AppContext aimed at the test run's MiniStack, in a fresh working directory, with output captured. */
-export async function localTestContext(globals: GlobalOptions = {}, cwd?: string): Promise<TestContext> {
+/**
+ * An AppContext aimed at the test run's MiniStack (or at `endpoint`, a MiniStack of the test's own), in a
+ * fresh working directory, with output captured.
+ */
+export async function localTestContext(globals: GlobalOptions = {}, cwd?: string, endpoint: string = inject('ministackEndpoint')): Promise<TestContext> {
   const dir = cwd ?? (await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-')));
   const out = capture();
   const err = capture();
@@ -32,7 +35,7 @@ export async function localTestContext(globals: GlobalOptions = {}, cwd?: string
   const output = new Output({ json: Boolean(globals.json), debug: false, stdout: out.stream, stderr: err.stream, interactive: false });
   const context = new AppContext(
     { yes: true, ...globals },
-    { output, cwd: dir, target: localTarget(inject('ministackEndpoint'), {}), clientOptions: { hooks: [recorder.hook] } },
+    { output, cwd: dir, target: localTarget(endpoint, {}), clientOptions: { hooks: [recorder.hook] } },
   );
   return { context, recorder, cwd: dir, stdout: out.text, stderr: err.text };
 }

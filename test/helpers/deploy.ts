@@ -1,7 +1,8 @@
 import { hostArchitecture } from '../../src/constants.js';
 import { randomBytes } from 'node:crypto';
 import { buildArtifacts } from '../../src/artifact/build.js';
-import { runInit, type InitOptions, type InitResult } from '../../src/commands/init.js';
+import { executeInit } from '../../src/commands/init.js';
+import type { InitOptions, InitResult } from '../../src/operations/init.js';
 import type { Architecture, StackSettings } from '../../src/config/settings.js';
 import type { GlobalOptions } from '../../src/context.js';
 import type { DeployArtifacts } from '../../src/provision/types.js';
@@ -32,13 +33,14 @@ export interface DeployedTestStack extends TestContext {
 
 /**
  * Deploys a whole stack (buckets, table, role, layer, function, permission, trigger) on the test run's
- * MiniStack with `runInit`, as `img-resizer init --yes` would, in a fresh working directory that then holds
- * the settings file. Names derive from a unique stack name unless overridden.
+ * MiniStack as `img-resizer init --yes` would (operation and rendering), in a fresh working directory that then
+ * holds the settings file. Names derive from a unique stack name unless overridden. `endpoint`: a MiniStack of the
+ * test's own instead of the run's.
  */
-export async function deployTestStack(overrides: InitOptions & { globals?: GlobalOptions } = {}): Promise<DeployedTestStack> {
-  const { globals, ...options } = overrides;
-  const test = await localTestContext(globals);
-  const result = await runInit(test.context, {
+export async function deployTestStack(overrides: InitOptions & { globals?: GlobalOptions; endpoint?: string } = {}): Promise<DeployedTestStack> {
+  const { globals, endpoint, ...options } = overrides;
+  const test = await localTestContext(globals, undefined, endpoint);
+  const result = await executeInit(test.context, {
     stackName: uniqueStackName(),
     arch: hostArch(),
     artifacts: await testArtifacts(),

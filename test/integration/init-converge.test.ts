@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetPolicyCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { runInit } from '../../src/commands/init.js';
+import { executeInit as runInit } from '../../src/commands/init.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { parsePolicyDocument } from '../../src/provision/policy.js';
 import { INLINE_POLICY_NAME } from '../../src/provision/stack.js';

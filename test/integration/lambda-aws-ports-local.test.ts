@@ -2,6 +2,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type GetObjectCommandInput,
@@ -12,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsRecordPorts } from '../../lambda-src/aws-ports.js';
 import { NewerItemError, ObjectNotFoundError, ReadDeniedError, SourceChangedError, type RecordPorts } from '../../lambda-src/core/process-record.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
+import { storedSequencer } from '../../lambda-src/core/sequencer.js';
+import { itemWriteCondition } from '../../lambda-src/core/write-condition.js';
 import { AwsClients } from '../../src/aws/clients.js';
 import { localTarget } from '../../src/aws/target.js';
 import { localTestContext, type TestContext } from '../helpers/context.js';
@@ -86,10 +89,45 @@ describe('the AWS ports of the function, on the local stack', () => {
     await clients.documents.send(new PutCommand({ TableName: table, Item: { ImageID: imageId, SourceLastModified: '2025-06-01T00:00:00.000Z', Status: 'SUCCEEDED' } }));
     const item = { ImageID: imageId, SourceLastModified: '2025-01-01T00:00:00.000Z' } as MetadataItem;
     await expect(ports.putItem(item)).rejects.toBeInstanceOf(NewerItemError);
-    expect(putInputs.at(-1)).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(SourceLastModified) OR SourceLastModified <= :lastModified',
-    });
+    expect(putInputs.at(-1)).toMatchObject({ ConditionExpression: itemWriteCondition(item).ConditionExpression });
     const { Item } = await clients.documents.send(new GetCommand({ TableName: table, Key: { ImageID: imageId }, ConsistentRead: true }));
     expect(Item?.SourceLastModified).toBe('2025-06-01T00:00:00.000Z');
+  });
+
+  it('orders writes by sequencer: a lesser one is refused, an equal one rewrites, an item without one is overwritten', async () => {
+    const imageId = `s3://${bucket}/seq.jpg`;
+    const read = async (): Promise<Record<string, unknown> | undefined> =>
+      (await clients.documents.send(new GetCommand({ TableName: table, Key: { ImageID: imageId }, ConsistentRead: true }))).Item;
+    // Written before sequencers were stored, with a later Last-Modified: overwritten all the same.
+    await clients.documents.send(new PutCommand({ TableName: table, Item: { ImageID: imageId, SourceLastModified: '2999-01-01T00:00:00.000Z', Status: 'SUCCEEDED' } }));
+    const at = (sequencer: string, extra: Partial<MetadataItem> = {}) =>
+      ({ ImageID: imageId, Status: 'SUCCEEDED', SourceLastModified: '2025-01-01T00:00:00.000Z', Sequencer: storedSequencer(sequencer), ...extra }) as MetadataItem;
+    await ports.putItem(at('0055AED6DCD90281E5'));
+    expect(await read()).toMatchObject({ Sequencer: storedSequencer('0055AED6DCD90281E5') });
+    // Shorter but greater once padded: 0x1000000000000000000 > 0x0055AED6DCD90281E5.
+    await ports.putItem(at('1000000000000000000'));
+    await expect(ports.putItem(at('0055AED6DCD90281E6'))).rejects.toBeInstanceOf(NewerItemError);
+    await ports.putItem(at('1000000000000000000', { DurationMs: 7 }));
+    expect(await read()).toMatchObject({ Sequencer: storedSequencer('1000000000000000000'), DurationMs: 7 });
+
+    // A removal returns the item it replaced, under the same rule.
+    const previous = await ports.markDeleted!(at('2000000000000000000', { Status: 'DELETED', Outputs: [] }));
+    expect(previous).toMatchObject({ Status: 'SUCCEEDED', DurationMs: 7 });
+    await expect(ports.markDeleted!(at('1000000000000000000', { Status: 'DELETED' }))).rejects.toBeInstanceOf(NewerItemError);
+
+    // Without a sequencer (the backfill): a same-second item an event ordered wins unless it is the same object.
+    const { Sequencer: _none, ...unordered } = at('0', { SourceLastModified: '2025-01-01T00:00:00.000Z', SourceETag: 'other' });
+    await ports.putItem(at('3000000000000000000', { SourceETag: 'stored' }));
+    await expect(ports.putItem(unordered)).rejects.toBeInstanceOf(NewerItemError);
+    await ports.putItem({ ...unordered, SourceETag: 'stored' });
+    await ports.putItem({ ...unordered, SourceLastModified: '2025-01-01T00:00:01.000Z' });
+    expect(await read()).toMatchObject({ SourceLastModified: '2025-01-01T00:00:01.000Z', SourceETag: 'other' });
+  });
+
+  it('deletes objects in one request, keys that do not exist included', async () => {
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'resized/x/one.png', Body: 'x' }));
+    await ports.deleteObjects!(bucket, ['resized/x/one.png', 'resized/x/never-there.png']);
+    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'resized/' }));
+    expect(listed.Contents ?? []).toEqual([]);
   });
 });

@@ -151,7 +151,8 @@ describe('the function handler, in process, against the local stack', () => {
     await documents.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { ImageID: `s3://${SOURCE}/raced.jpg`, Status: 'SUCCEEDED', SourceLastModified: '2999-01-01T00:00:00.000Z' },
+        // Recorded from a later S3 event of the key (a greater sequencer than the one below).
+        Item: { ImageID: `s3://${SOURCE}/raced.jpg`, Status: 'SUCCEEDED', SourceLastModified: '2999-01-01T00:00:00.000Z', Sequencer: 'F'.repeat(32) },
       }),
     );
     const summary = await handler(uploadEvent('raced.jpg', eTag, image.length));

@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import {
   CreateBucketCommand,
@@ -18,11 +18,10 @@ import { localTarget } from '../../src/aws/target.js';
 import type { StackSettings } from '../../src/config/settings.js';
 import { CliError } from '../../src/errors.js';
 import { bucketStep } from '../../src/provision/bucket.js';
-import { runSteps } from '../../src/provision/runner.js';
+import { defineStep, runSteps } from '../../src/provision/runner.js';
 import { stackModel } from '../../src/provision/stack.js';
 import { triggerStep } from '../../src/provision/trigger.js';
 import type { ProvisionContext } from '../../src/provision/types.js';
-import { Output } from '../../src/ui/output.js';
 import { RequestRecorder } from '../helpers/request-recorder.js';
 import { uniqueStackName } from '../helpers/deploy.js';
 import { captureInputs } from '../helpers/request-recorder.js';
@@ -65,10 +64,7 @@ function provisionContext(settings: StackSettings, clients: AwsClients): Provisi
   return {
     clients,
     stack: stackModel(settings, { account: ACCOUNT, partition: 'aws' }, 'us-east-1'),
-    output: new Output({ json: false, debug: false, stdout: new PassThrough(), stderr: new PassThrough(), interactive: false }),
-    dryRun: false,
     artifacts: undefined,
-    outputs: {},
   };
 }
 
@@ -77,7 +73,7 @@ describe('a bucket name owned by another account', () => {
     const settings = testSettings();
     await localClients({ account: '111111111111' }).s3.send(new CreateBucketCommand({ Bucket: settings.sourceBucket }));
     const recorder = new RequestRecorder();
-    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [defineStep(bucketStep('source'))], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'BUCKET_NAME_TAKEN',
       message: expect.stringContaining(`The bucket name "${settings.sourceBucket}" belongs to another AWS account`) as string,
@@ -93,7 +89,7 @@ describe('a bucket in another region', () => {
     const west = localClients({ region: 'eu-west-1' });
     await west.s3.send(new CreateBucketCommand({ Bucket: settings.sourceBucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
     const recorder = new RequestRecorder();
-    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [defineStep(bucketStep('source'))], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'BUCKET_IN_OTHER_REGION',
       message: `The bucket "${settings.sourceBucket}" exists in eu-west-1, but the stack is in us-east-1.`,
@@ -136,7 +132,10 @@ describe('a trigger that overlaps another destination', () => {
       }),
     );
     const recorder = new RequestRecorder();
-    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [triggerStep], { dryRun: true }).catch((e: unknown) => e);
+    // A dry run shows the conflict as a blocked plan; a real run fails with its typed error, before any change.
+    const [planned] = await runSteps(provisionContext(settings, localClients({ recorder })), [defineStep(triggerStep)], { dryRun: true });
+    expect(planned).toMatchObject({ action: 'blocked', status: 'blocked', error: 'TRIGGER_OVERLAP', reason: expect.stringContaining(`"thumbnails-v1" → ${queue.QueueArn}`) as string });
+    const error = await runSteps(provisionContext(settings, localClients({ recorder })), [defineStep(triggerStep)], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TRIGGER_OVERLAP', message: expect.stringContaining(`"thumbnails-v1" → ${queue.QueueArn}`) as string });
     expect(recorder.operations()).toContain('s3:GetBucketNotificationConfiguration');
     expect(recorder.operations()).not.toContain('s3:PutBucketNotificationConfiguration');

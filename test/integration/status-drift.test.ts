@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
-import { runInit } from '../../src/commands/init.js';
-import { runStatus } from '../../src/commands/status.js';
+import { executeInit as runInit } from '../../src/commands/init.js';
+import { executeStatus as runStatus } from '../../src/commands/status.js';
 import { ExitCode } from '../../src/errors.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';

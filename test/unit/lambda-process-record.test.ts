@@ -208,10 +208,10 @@ describe('the handler over in-memory ports', () => {
     expect(ports.puts.map((p) => p.key)).toEqual(['resized-other.png']);
   });
 
-  it('skips removals and folder markers', async () => {
+  it('skips removals when KEEP_ON_DELETE is set, and folder markers', async () => {
     const event = s3Event('uploads', ['photos/', 'x.jpg']);
     (event.Records[1] as { eventName: string }).eventName = 'ObjectRemoved:Delete';
-    const summary = await createHandler({ env: ENV, ports })(event);
+    const summary = await createHandler({ env: { ...ENV, KEEP_ON_DELETE: 'true' }, ports })(event);
     expect(summary).toMatchObject({ skipped: 2 });
     expect(ports.items.size).toBe(0);
   });
@@ -242,12 +242,10 @@ describe('the handler over in-memory ports', () => {
     expect(ports.items.get('s3://uploads/locked.jpg')).toMatchObject({ Status: 'SUCCEEDED' });
   });
 
-  it('ignores EventBridge, SQS-wrapped and empty events without failing', async () => {
+  it('ignores EventBridge and empty events without failing', async () => {
     const handler = createHandler({ env: ENV, ports });
     const eventBridge = { version: '0', source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'uploads' }, object: { key: 'a.jpg' } } };
     await expect(handler(eventBridge)).resolves.toMatchObject({ records: 0, ignored: [expect.stringMatching(/no Records/) as string] });
-    const sqs = { Records: [{ eventSource: 'aws:sqs', body: JSON.stringify(s3Event('uploads', ['a.jpg'])) }] };
-    await expect(handler(sqs)).resolves.toMatchObject({ records: 0, ignored: [expect.stringMatching(/aws:sqs/) as string] });
     await expect(handler({ Records: [] })).resolves.toMatchObject({ records: 0, ignored: [] });
     expect(ports.items.size).toBe(0);
   });

@@ -103,6 +103,8 @@ describe('function settings', () => {
       allowUpscale: false,
       quality: undefined,
       cacheControl: 'public, max-age=86400',
+      notifyTopicArn: undefined,
+      keepOnDelete: false,
     });
   });
 
@@ -116,9 +118,23 @@ describe('function settings', () => {
     [{ ...required, MAX_BYTES: '0' }, 'MAX_BYTES'],
     [{ ...required, ALLOW_UPSCALE: 'maybe' }, 'ALLOW_UPSCALE'],
     [{ ...required, OUTPUT_QUALITY: '101' }, 'OUTPUT_QUALITY'],
+    [{ ...required, NOTIFY_TOPIC_ARN: 'my-topic' }, 'NOTIFY_TOPIC_ARN'],
+    [{ ...required, NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:events.fifo' }, 'NOTIFY_TOPIC_ARN'],
+    [{ ...required, KEEP_ON_DELETE: 'sometimes' }, 'KEEP_ON_DELETE'],
   ])('names the bad variable (%j)', (env, variable) => {
     expect(() => loadFunctionSettings(env)).toThrow(InvalidSettingError);
     expect(() => loadFunctionSettings(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('reads the notification topic and the removal switch', () => {
+    expect(loadFunctionSettings({ ...required, NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:img-events', KEEP_ON_DELETE: 'true' })).toMatchObject({
+      notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:img-events',
+      keepOnDelete: true,
+    });
+    expect(functionEnvironment({ destBucket: 'd', table: 't', notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:e', keepOnDelete: false })).toMatchObject({
+      NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:e',
+      KEEP_ON_DELETE: 'false',
+    });
   });
 
   it('builds the environment init deploys, and reads it back', () => {

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -16,10 +15,9 @@ import { LOCAL_CREDENTIALS } from '../../src/aws/target.js';
 import { CliError } from '../../src/errors.js';
 import { bucketStep } from '../../src/provision/bucket.js';
 import { functionStep } from '../../src/provision/function.js';
-import { runSteps } from '../../src/provision/runner.js';
+import { defineStep, runSteps } from '../../src/provision/runner.js';
 import { stackModel } from '../../src/provision/stack.js';
 import type { ProvisionContext } from '../../src/provision/types.js';
-import { Output } from '../../src/ui/output.js';
 import type { StackSettings } from '../../src/config/settings.js';
 
 // Only faults the local stack cannot produce are mocked here; the rest of these cases run against it in
@@ -47,10 +45,7 @@ function provisionContext(): ProvisionContext {
   return {
     clients,
     stack: stackModel(settings, { account: '123456789012', partition: 'aws' }, 'us-east-1'),
-    output: new Output({ json: false, debug: false, stdout: new PassThrough(), stderr: new PassThrough(), interactive: false }),
-    dryRun: false,
     artifacts: undefined,
-    outputs: {},
   };
 }
 
@@ -89,7 +84,7 @@ describe('a bucket name owned by another account', () => {
   it('is reported clearly when CreateBucket answers BucketAlreadyExists', async () => {
     s3Mock.on(HeadBucketCommand).rejects(awsError('NotFound', 'Not Found', 404));
     s3Mock.on(CreateBucketCommand).rejects(awsError('BucketAlreadyExists', 'The requested bucket name is not available.', 409));
-    const error = await runSteps(provisionContext(), [bucketStep('dest')], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(), [defineStep(bucketStep('dest'))], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUCKET_NAME_TAKEN' });
     expect((error as CliError).suggestion).toMatch(/--source-bucket\/--dest-bucket/);
   });
@@ -99,7 +94,7 @@ describe('a bucket name owned by another account', () => {
 describe('throttling', () => {
   it('that outlasts the SDK\'s own retries is reported as such, with what to do', async () => {
     lambdaMock.on(GetFunctionCommand).rejects(awsError('TooManyRequestsException', 'Rate exceeded', 429));
-    const error = await runSteps(provisionContext(), [functionStep], { dryRun: true }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(), [defineStep(functionStep)], { dryRun: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
     expect(error).toMatchObject({ code: 'THROTTLED', message: 'AWS kept throttling requests (TooManyRequestsException) at step "Function".' });
     expect((error as CliError).suggestion).toMatch(/continues where it stopped/);
@@ -107,7 +102,7 @@ describe('throttling', () => {
 
   it('is a failed row, not a crash, when status checks everything', async () => {
     lambdaMock.on(GetFunctionCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
-    const [result] = await runSteps(provisionContext(), [functionStep], { dryRun: true, continueOnError: true });
+    const [result] = await runSteps(provisionContext(), [defineStep(functionStep)], { dryRun: true, continueOnError: true });
     expect(result).toMatchObject({ status: 'failed', error: 'THROTTLED' });
   });
 });
@@ -124,7 +119,7 @@ describe('a bucket in another region', () => {
   // (s3.eu-west-1.amazonaws.com), which a local endpoint is not.
   it('is named with its region (400 from a request signed for the wrong region)', async () => {
     s3Mock.on(HeadBucketCommand).rejects(s3ErrorWithRegion('BadRequest', 400, 'eu-west-1'));
-    const error = await runSteps(provisionContext(), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(), [defineStep(bucketStep('source'))], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUCKET_IN_OTHER_REGION', message: 'The bucket "demo-source" exists in eu-west-1, but the stack is in us-east-1.' });
     expect((error as CliError).suggestion).toContain('--region eu-west-1');
     expect(s3Mock.commandCalls(CreateBucketCommand)).toHaveLength(0);
@@ -136,7 +131,7 @@ describe('creating a bucket', () => {
   it('explains a name S3 has not released yet after a delete (OperationAborted)', async () => {
     s3Mock.on(HeadBucketCommand).rejects(awsError('NotFound', 'Not Found', 404));
     s3Mock.on(CreateBucketCommand).rejects(awsError('OperationAborted', 'A conflicting conditional operation is currently in progress against this resource.', 409));
-    const error = await runSteps(provisionContext(), [bucketStep('source')], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(), [defineStep(bucketStep('source'))], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUCKET_NAME_BUSY', message: expect.stringContaining('"demo-source"') as string });
   });
 });
@@ -146,7 +141,7 @@ describe('a trigger that overlaps another destination', () => {
   it('is explained when S3 itself answers "Configurations overlap"', async () => {
     s3Mock.on(GetBucketNotificationConfigurationCommand).resolves({});
     s3Mock.on(PutBucketNotificationConfigurationCommand).rejects(awsError('InvalidArgument', 'Configurations overlap. Configurations on the same bucket cannot share a common event type.', 400));
-    const error = await runSteps(provisionContext(), [triggerStep], { dryRun: false }).catch((e: unknown) => e);
+    const error = await runSteps(provisionContext(), [defineStep(triggerStep)], { dryRun: false }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TRIGGER_OVERLAP' });
     expect(s3Mock.commandCalls(PutBucketNotificationConfigurationCommand)).toHaveLength(1);
   });

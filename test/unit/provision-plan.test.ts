@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { TableDescription } from '@aws-sdk/client-dynamodb';
 import type { FilterRuleName } from '@aws-sdk/client-s3';
-import { CliError } from '../../src/errors.js';
 import { bucketDifferences, planBucket, type DesiredBucket } from '../../src/provision/bucket.js';
 import { planFunction, type DesiredFunction } from '../../src/provision/function.js';
 import { planLayer } from '../../src/provision/layer.js';
@@ -13,6 +12,11 @@ import { ENVIRONMENT_LIMIT_BYTES, INVOKE_STATEMENT_ID, environmentProblem, stack
 import { planTable } from '../../src/provision/table.js';
 import { desiredTrigger, explainTriggerError, mergeTrigger, overlappingEntries, planTrigger, removeTrigger } from '../../src/provision/trigger.js';
 import type { StackSettings } from '../../src/config/settings.js';
+import type { ProvisionOp } from '../../src/provision/steps.js';
+import { describeOp } from '../../src/ui/provision.js';
+
+/** A plan's ops as people read them (src/ui/provision.ts renders them; apply switches on the ops). */
+const lines = (plan: { ops: readonly ProvisionOp[] }): string[] => plan.ops.flatMap(describeOp);
 
 const settings: StackSettings = {
   stackName: 'demo',
@@ -76,7 +80,13 @@ describe('bucket plan', () => {
       settings: { publicAccessBlock: { ...good.publicAccessBlock, RestrictPublicBuckets: false }, encryption: undefined, ownership: 'ObjectWriter', tags: {} },
     });
     expect(plan.action).toBe('update');
-    expect(plan.changes).toEqual([
+    expect(plan.ops).toEqual([
+      { kind: 'block-public-access' },
+      { kind: 'encrypt-by-default' },
+      { kind: 'enforce-bucket-owner', from: 'ObjectWriter' },
+      { kind: 'tag-bucket', key: 'img-resizer:stack', value: 'demo' },
+    ]);
+    expect(lines(plan)).toEqual([
       'turn on all four Block Public Access settings',
       'turn on default encryption (SSE-S3)',
       'object ownership ObjectWriter → BucketOwnerEnforced',
@@ -89,8 +99,17 @@ describe('bucket plan', () => {
   });
 
   it('refuses a name owned by another account, and a bucket in another region', () => {
-    expect(() => planBucket(desired, { presence: { kind: 'forbidden' } })).toThrow(/belongs to another AWS account/);
-    expect(() => planBucket(desired, { presence: { kind: 'present', region: 'us-west-2' }, settings: good })).toThrow(/exists in us-west-2/);
+    // Blocked plans, not exceptions: a dry run and status show them; apply fails with the blocker's code.
+    expect(planBucket(desired, { presence: { kind: 'forbidden' } })).toMatchObject({
+      action: 'blocked',
+      reason: expect.stringMatching(/belongs to another AWS account/) as string,
+      blocker: { code: 'BUCKET_NAME_TAKEN' },
+    });
+    expect(planBucket(desired, { presence: { kind: 'present', region: 'us-west-2' }, settings: good })).toMatchObject({
+      action: 'blocked',
+      reason: expect.stringMatching(/exists in us-west-2/) as string,
+      blocker: { code: 'BUCKET_IN_OTHER_REGION' },
+    });
   });
 });
 
@@ -108,7 +127,9 @@ describe('table plan', () => {
   it('creates, keeps, and switches billing', () => {
     expect(planTable(desired, undefined).action).toBe('create');
     expect(planTable(desired, table()).action).toBe('no-op');
-    expect(planTable(desired, table({ BillingModeSummary: undefined })).changes).toEqual(['billing PROVISIONED → on-demand']);
+    const billing = planTable(desired, table({ BillingModeSummary: undefined }));
+    expect(billing.ops).toEqual([{ kind: 'switch-to-on-demand', from: 'PROVISIONED' }]);
+    expect(lines(billing)).toEqual(['billing PROVISIONED → on-demand']);
   });
 
   it('refuses a table with another key schema rather than reuse it', () => {
@@ -116,9 +137,10 @@ describe('table plan', () => {
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }],
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'ts', AttributeType: 'N' }],
     });
-    expect(() => planTable(desired, other)).toThrow(CliError);
-    expect(() => planTable(desired, other)).toThrow(/id \(HASH\), ts \(RANGE\)/);
-    expect(() => planTable(desired, table({ AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'N' }] }))).toThrow(/of type N/);
+    expect(planTable(desired, other)).toMatchObject({ action: 'blocked', blocker: { code: 'TABLE_KEY_SCHEMA_CONFLICT' } });
+    expect(planTable(desired, other).reason).toMatch(/id \(HASH\), ts \(RANGE\)/);
+    expect(planTable(desired, table({ AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'N' }] })).reason).toMatch(/of type N/);
+    expect(planTable(desired, table({ TableStatus: 'DELETING' }))).toMatchObject({ action: 'blocked', blocker: { code: 'TABLE_BEING_DELETED' } });
   });
 });
 
@@ -144,7 +166,8 @@ describe('policy comparison', () => {
       { roleName: 'demo-function-role', trustPolicy: stack.trustPolicy, policyName: 'p', policy: stack.functionPolicy },
       { role: { RoleName: 'r', Arn: 'a', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(stack.trustPolicy)) }, policyDocument: encodeURIComponent(JSON.stringify(widened)) },
     );
-    expect(plan).toMatchObject({ action: 'update', changes: ['inline policy p: statement ReadSourceObjects differs'] });
+    expect(plan).toMatchObject({ action: 'update', ops: [{ kind: 'put-inline-policy', policyName: 'p', missing: false, differences: ['statement ReadSourceObjects differs'] }] });
+    expect(lines(plan)).toEqual(['inline policy p: statement ReadSourceObjects differs']);
   });
 
   it('plans a trust fix when another principal may assume the role', () => {
@@ -153,7 +176,8 @@ describe('policy comparison', () => {
       { roleName: 'r', trustPolicy: stack.trustPolicy, policyName: 'p', policy: stack.functionPolicy },
       { role: { RoleName: 'r', Arn: 'a', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: JSON.stringify(trust) }, policyDocument: JSON.stringify(stack.functionPolicy) },
     );
-    expect(plan.changes).toEqual(['trust policy differs: lambda.amazonaws.com only']);
+    expect(plan.ops).toEqual([{ kind: 'update-trust-policy' }]);
+    expect(lines(plan)).toEqual(['trust policy differs: lambda.amazonaws.com only']);
   });
 });
 
@@ -163,7 +187,7 @@ describe('layer plan', () => {
     expect(planLayer({ sha256: hash, architecture: 'x86_64' }, { versions: [] }).action).toBe('create');
     const latest = { Version: 3, Description: `sharp 0.35.5 linux-x64 glibc sha256:${hash}`, CompatibleArchitectures: ['x86_64' as const] };
     expect(planLayer({ sha256: hash, architecture: 'x86_64' }, { versions: [latest] }).action).toBe('no-op');
-    expect(planLayer({ sha256: 'b'.repeat(64), architecture: 'x86_64' }, { versions: [latest] })).toMatchObject({ action: 'update', changes: ['publish version 4'] });
+    expect(planLayer({ sha256: 'b'.repeat(64), architecture: 'x86_64' }, { versions: [latest] })).toMatchObject({ action: 'update', ops: [{ kind: 'publish-layer-version', version: 4 }] });
     expect(planLayer({ sha256: hash, architecture: 'arm64' }, { versions: [latest] }).action).toBe('update');
     // status compares no bytes: an existing version is enough
     expect(planLayer({ sha256: undefined, architecture: 'x86_64' }, { versions: [latest] }).action).toBe('no-op');
@@ -212,7 +236,16 @@ describe('function plan', () => {
       Layers: [{ Arn: 'arn:aws:lambda:eu-west-1:123456789012:layer:demo-sharp:1' }],
       Environment: { Variables: { DEST_BUCKET: 'elsewhere', TABLE_NAME: 'demo-metadata', EXTRA: '1' } },
     });
-    expect(plan.changes).toEqual([
+    expect(plan.ops.map((op) => op.kind)).toEqual(['update-code', 'update-config']);
+    expect(plan.ops[1]).toMatchObject({
+      kind: 'update-config',
+      changes: [
+        { field: 'memory', from: 512, to: 1024 },
+        { field: 'layers' },
+        { field: 'environment', variables: [{ name: 'DEST_BUCKET', from: 'elsewhere', to: 'demo-dest' }, { name: 'EXTRA', from: '1', to: undefined }] },
+      ],
+    });
+    expect(lines(plan)).toEqual([
       'code changed',
       'memory 512 → 1024 MB',
       'layers arn:aws:lambda:eu-west-1:123456789012:layer:demo-sharp:1 → arn:aws:lambda:eu-west-1:123456789012:layer:demo-sharp:2',
@@ -240,7 +273,7 @@ describe('permission plan', () => {
     expect(planPermission(desired, []).action).toBe('create');
     expect(planPermission(desired, [statement]).action).toBe('no-op');
     const other = { ...statement, Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::other' } } };
-    expect(planPermission(desired, [other]).changes).toEqual(['source arn:aws:s3:::other → arn:aws:s3:::demo-source', 'source account any → 123456789012']);
+    expect(lines(planPermission(desired, [other]))).toEqual(['source arn:aws:s3:::other → arn:aws:s3:::demo-source', 'source account any → 123456789012']);
   });
 });
 
@@ -271,7 +304,7 @@ describe('trigger plan and merge', () => {
     const asReturned = { ...ours, Filter: { Key: { FilterRules: [{ Name: 'Prefix' as unknown as FilterRuleName, Value: 'uploads/' }] } } };
     expect(planTrigger(ours, { LambdaFunctionConfigurations: [asReturned] }).action).toBe('no-op');
     const changed = { ...ours, Filter: undefined };
-    expect(planTrigger(ours, { LambdaFunctionConfigurations: [changed] }).changes).toEqual(['filter none → prefix=uploads/']);
+    expect(lines(planTrigger(ours, { LambdaFunctionConfigurations: [changed] }))).toEqual(['filter none → prefix=uploads/']);
   });
 });
 
@@ -326,8 +359,8 @@ describe('bucket adoption', () => {
   };
   it('marks an existing bucket that holds objects as adopted, so destroy keeps it', () => {
     const plan = planBucket(desired, { presence: { kind: 'present', region: 'eu-west-1' }, settings: settled, adopt: true });
-    expect(plan.changes).toEqual(['tag img-resizer:stack=demo', 'tag img-resizer:adopted=true', 'adopt: it already holds objects, so destroy will keep it']);
-    expect(planBucket(desired, { presence: { kind: 'present', region: 'eu-west-1' }, settings: settled, adopt: false }).changes).toEqual(['tag img-resizer:stack=demo']);
+    expect(lines(plan)).toEqual(['tag img-resizer:stack=demo', 'tag img-resizer:adopted=true', 'adopt: it already holds objects, so destroy will keep it']);
+    expect(planBucket(desired, { presence: { kind: 'present', region: 'eu-west-1' }, settings: settled, adopt: false }).ops).toEqual([{ kind: 'tag-bucket', key: 'img-resizer:stack', value: 'demo' }]);
   });
 });
 
@@ -344,7 +377,11 @@ describe('role with more than the function uses', () => {
         otherInlinePolicies: ['img-resizer-function', 'legacy'],
       },
     );
-    expect(plan.changes).toEqual(['detach managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess', 'delete inline policy legacy']);
+    expect(plan.ops).toEqual([
+      { kind: 'detach-managed-policy', policyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' },
+      { kind: 'delete-inline-policy', policyName: 'legacy' },
+    ]);
+    expect(lines(plan)).toEqual(['detach managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess', 'delete inline policy legacy']);
   });
 });
 

@@ -26,9 +26,7 @@ async function importsOf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
 }
 
 describe('start-up loads only what the command uses', () => {
-  // init, status and destroy are declared by the provisioning half of the architecture pass.
-  // lead: add ['init', '--help'], ['status', '--help'], ['destroy', '--help'] once those commands load lazily.
-  const light = [['--help'], ['--version'], ['help', 'upload'], ['upload', '--help'], ['metadata', 'get', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['local', 'status']];
+  const light = [['--help'], ['--version'], ['help', 'upload'], ['init', '--help'], ['status', '--help'], ['destroy', '--help'], ['export', '--help'], ['upload', '--help'], ['metadata', 'get', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['local', 'status']];
 
   it.each(light.map((args) => ({ args, shown: args.join(' ') })))('`$shown` imports no AWS SDK, sharp, esbuild, ora or prompt library', async ({ args }) => {
     const { modules, code } = await importsOf(args);

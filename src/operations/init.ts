@@ -1,0 +1,130 @@
+import { buildArtifacts } from '../artifact/build.js';
+import type { PropagationRetry } from '../aws/lambda.js';
+import {
+  inquirerPrompter,
+  readSettingsFile,
+  resolveInitSettings,
+  writeSettingsFile,
+  type Architecture,
+  type Prompter,
+  type SettingsFlags,
+  type SettingsSources,
+  type StackSettings,
+} from '../config/settings.js';
+import type { AppContext, Identity } from '../context.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { publicResults, runSteps, type RunEvent } from '../provision/runner.js';
+import { environmentProblem, stackModel } from '../provision/stack.js';
+import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
+import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
+import { checkRegion, targetRegion } from './provision-target.js';
+
+/** What init reports as it goes: the settings file written, then each step. */
+export type InitEvent = RunEvent | { type: 'settings-written'; file: string };
+
+export interface InitOptions extends SettingsFlags {
+  dryRun?: boolean | undefined;
+  /** Environment to read IMG_RESIZER_* settings from (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Asks for missing values; default inquirer when the context may prompt. */
+  prompter?: Prompter | undefined;
+  /** Already-built packages (tests build once); default: build them now with `build`. */
+  artifacts?: DeployArtifacts | undefined;
+  /** Builds the packages (the command passes one that shows progress); default silent. */
+  build?: ((arch: Architecture) => Promise<DeployArtifacts>) | undefined;
+  /** IAM propagation retry timing (tests shorten it). */
+  propagationRetry?: PropagationRetry | undefined;
+  onEvent?: ((event: InitEvent) => void) | undefined;
+}
+
+export interface InitResult {
+  exitCode: ExitCode;
+  /**
+   * up-to-date: nothing to change; planned: a dry run's plan; applied: changes made; blocked: a dry run found a
+   * conflict (a real run fails with the conflict's error instead).
+   */
+  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked';
+  dryRun: boolean;
+  /** True when nothing needed to change. */
+  upToDate: boolean;
+  settings: StackSettings;
+  settingsFile: string;
+  settingsWritten: boolean;
+  sources: SettingsSources;
+  steps: StepResult<ProvisionOp>[];
+}
+
+const NOT_SETTINGS = new Set(['dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent']);
+
+function settingsFlags(options: InitOptions): SettingsFlags {
+  const flags: SettingsFlags = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !NOT_SETTINGS.has(key)) (flags as Record<string, unknown>)[key] = value;
+  }
+  return flags;
+}
+
+/**
+ * Resolves the settings, writes them (so an interrupted run can still be destroyed), builds the packages
+ * and converges every resource. A dry run observes and plans only: no request that changes anything.
+ */
+export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
+  const dryRun = Boolean(options.dryRun);
+  const file = await readSettingsFile(context.settingsFile);
+  // The first AWS call (STS) comes after every given value has been validated.
+  let located: Promise<{ identity: Identity; region: string }> | undefined;
+  const locate = () => {
+    located ??= (async () => {
+      const identity = await context.identity();
+      const region = await targetRegion(context);
+      if (file) checkRegion(file, region, context.settingsFile);
+      return { identity, region };
+    })();
+    return located;
+  };
+
+  const { settings, sources } = await resolveInitSettings({
+    flags: settingsFlags(options),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    file,
+    locate: async () => {
+      const { identity, region } = await locate();
+      return { account: identity.account, region };
+    },
+    prompter: options.prompter ?? (context.canPrompt ? inquirerPrompter : undefined),
+  });
+  const { identity, region } = await locate();
+  const clients = await context.clients();
+  const stack = stackModel(settings, identity, region);
+  const environment = environmentProblem(stack.environment);
+  if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
+
+  const settingsWritten = !dryRun && JSON.stringify(file) !== JSON.stringify(settings);
+  if (settingsWritten) {
+    await writeSettingsFile(context.settingsFile, settings);
+    options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
+  }
+
+  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
+  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
+  const results = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun, onEvent: options.onEvent }));
+  const upToDate = results.every((r) => r.action === 'no-op');
+  const isBlocked = results.some((r) => r.status === 'blocked');
+  const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';
+  return {
+    exitCode: outcome === 'blocked' ? ExitCode.Failed : ExitCode.Ok,
+    outcome,
+    dryRun,
+    upToDate,
+    settings,
+    settingsFile: context.settingsFile,
+    settingsWritten,
+    sources,
+    steps: results,
+  };
+}
+
+async function defaultBuild(arch: Architecture): Promise<DeployArtifacts> {
+  const { functionZip, layerZip } = await buildArtifacts({ arch });
+  return { functionZip, layerZip };
+}

@@ -1,0 +1,126 @@
+import type { FunctionConfiguration, LayerVersionsListItem } from '@aws-sdk/client-lambda';
+import type { NotificationConfiguration } from '@aws-sdk/client-s3';
+import type { Role } from '@aws-sdk/client-iam';
+import { loadStackSettings, type StackSettings } from '../config/settings.js';
+import type { AppContext } from '../context.js';
+import { ExitCode } from '../errors.js';
+import { publicResults, runSteps, type RunStepResult } from '../provision/runner.js';
+import { stackModel, type StackModel } from '../provision/stack.js';
+import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
+import { desiredTrigger, isOurs } from '../provision/trigger.js';
+import type { StepResult } from '../provision/types.js';
+import { checkRegion, targetRegion } from './provision-target.js';
+
+/** One check of the wiring between resources. */
+export interface LinkCheck {
+  link: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** ok: as the settings say; drifted: something differs; not-deployed: nothing of the stack exists (say, after destroy). */
+export type StackState = 'ok' | 'drifted' | 'not-deployed';
+
+export interface StatusResult {
+  exitCode: ExitCode;
+  state: StackState;
+  ok: boolean;
+  settings: StackSettings;
+  resources: StepResult<ProvisionOp>[];
+  links: LinkCheck[];
+}
+
+function observedOf(results: readonly RunStepResult[], id: string): unknown {
+  return results.find((r) => r.id === id)?.observed;
+}
+
+function exists(results: readonly RunStepResult[], id: string): boolean {
+  const result = results.find((r) => r.id === id);
+  return result !== undefined && result.status !== 'failed' && result.action !== 'create';
+}
+
+/** The links between resources, from what the steps observed. Pure, so it is tested without AWS. */
+export function checkLinks(stack: StackModel, results: readonly RunStepResult[]): LinkCheck[] {
+  // The observations are the steps' own (see each step's observe); status reads them by step id.
+  const fn = observedOf(results, 'function') as FunctionConfiguration | undefined;
+  const role = (observedOf(results, 'role') as { role: Role | undefined } | undefined)?.role;
+  const layers = (observedOf(results, 'layer') as { versions: LayerVersionsListItem[] } | undefined)?.versions ?? [];
+  const notification = observedOf(results, 'trigger') as NotificationConfiguration | undefined;
+  const { settings } = stack;
+  const links: LinkCheck[] = [];
+
+  const functionArn = fn?.FunctionArn ?? stack.functionArn;
+  const ours = desiredTrigger({ id: stack.notificationId, functionArn, prefix: settings.prefix, suffix: settings.suffix });
+  const entry = (notification?.LambdaFunctionConfigurations ?? []).find((e) => isOurs(e, ours));
+  links.push(
+    !entry
+      ? { link: 'trigger → function', ok: false, detail: `no trigger on ${settings.sourceBucket}` }
+      : entry.LambdaFunctionArn !== functionArn
+        ? { link: 'trigger → function', ok: false, detail: `targets ${entry.LambdaFunctionArn ?? 'nothing'}` }
+        : { link: 'trigger → function', ok: fn !== undefined, detail: fn ? `${settings.sourceBucket} → ${settings.functionName}` : 'the function does not exist' },
+  );
+
+  if (!fn) {
+    links.push({ link: 'function → role', ok: false, detail: 'the function does not exist' });
+  } else {
+    const ok = role !== undefined && fn.Role === role.Arn;
+    links.push({ link: 'function → role', ok, detail: ok ? settings.roleName : role ? `uses ${fn.Role ?? 'no role'}` : `role ${settings.roleName} does not exist` });
+  }
+
+  const environment = fn?.Environment?.Variables ?? {};
+  const targets: { name: string; id: string }[] = [
+    { name: settings.destBucket, id: settings.sourceBucket === settings.destBucket ? 'source-bucket' : 'dest-bucket' },
+    { name: settings.table, id: 'table' },
+  ];
+  for (const target of targets) {
+    const variables = Object.entries(stack.environment).filter(([, value]) => value === target.name).map(([key]) => key);
+    const wrong = variables.filter((key) => environment[key] !== target.name);
+    const link = `environment → ${target.id === 'table' ? 'table' : 'destination bucket'}`;
+    if (!fn) links.push({ link, ok: false, detail: 'the function does not exist' });
+    else if (wrong.length > 0) links.push({ link, ok: false, detail: wrong.map((key) => `${key}=${environment[key] ?? '(unset)'}`).join(', ') });
+    else if (!exists(results, target.id)) links.push({ link, ok: false, detail: `${target.name} does not exist` });
+    else links.push({ link, ok: true, detail: variables.map((key) => `${key}=${target.name}`).join(', ') });
+  }
+
+  const latest = layers[0]?.LayerVersionArn;
+  const attached = (fn?.Layers ?? []).map((l) => l.Arn ?? '');
+  links.push(
+    latest === undefined
+      ? { link: 'layer attached', ok: false, detail: `no version of ${settings.layerName}` }
+      : { link: 'layer attached', ok: attached.includes(latest), detail: attached.includes(latest) ? latest : `function has ${attached.join(', ') || 'no layer'}` },
+  );
+
+  const permission = results.find((r) => r.id === 'permission');
+  links.push({
+    link: 'permission present',
+    ok: permission?.action === 'no-op' && permission.status !== 'failed',
+    detail: permission?.action === 'no-op' ? `s3.amazonaws.com from ${settings.sourceBucket}` : permissionDetail(permission),
+  });
+  return links;
+}
+
+function permissionDetail(result: RunStepResult | undefined): string {
+  if (!result) return 'unknown';
+  return result.changes.length > 0 ? result.changes.join('; ') : result.reason;
+}
+
+/** Whether nothing of the stack exists: every resource step would create its resource. */
+export function nothingDeployed(results: readonly StepResult[]): boolean {
+  const resources = results.filter((r) => r.id !== 'identity');
+  return resources.length > 0 && resources.every((r) => r.action === 'create' && r.status !== 'failed');
+}
+
+/** Checks every resource and link against the settings file; exit 3 on any drift, or when nothing is deployed. */
+export async function runStatus(context: AppContext): Promise<StatusResult> {
+  const settings = await loadStackSettings(context.settingsFile);
+  const clients = await context.clients();
+  const identity = await context.identity();
+  const region = await targetRegion(context);
+  checkRegion(settings, region, context.settingsFile);
+  const stack = stackModel(settings, identity, region);
+  const results = await runSteps({ clients, stack, artifacts: undefined }, provisionSteps(settings), { dryRun: true, continueOnError: true });
+  const links = checkLinks(stack, results);
+  const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
+  const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
+  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links };
+}

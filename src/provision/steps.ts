@@ -1,0 +1,82 @@
+/**
+ * The stack's steps, in the order init runs them and the order destroy removes them. Adding a resource is one
+ * step file (its ops union, plan, apply and removal step) plus a line in each list here, its ops in
+ * `ProvisionOp`, and its cases in src/ui/provision.ts `describeOp` (the compiler lists the missing ones).
+ */
+import type { StackSettings } from '../config/settings.js';
+import { bucketRemovalStep, bucketStep, type BucketOp, type BucketRemovalOp, type RemovalRetry } from './bucket.js';
+import { functionRemovalStep, functionStep, type FunctionOp, type FunctionRemovalOp } from './function.js';
+import { layerRemovalStep, layerStep, type LayerOp, type LayerRemovalOp } from './layer.js';
+import { permissionRemovalStep, permissionStep, type PermissionOp, type PermissionRemovalOp } from './permission.js';
+import { roleRemovalStep, roleStep, type RoleOp, type RoleRemovalOp } from './role.js';
+import { defineStep, type RunnableStep } from './runner.js';
+import { tableRemovalStep, tableStep, type TableOp, type TableRemovalOp } from './table.js';
+import { triggerRemovalStep, triggerStep, type TriggerOp, type TriggerRemovalOp } from './trigger.js';
+import { noop, type Step } from './types.js';
+
+/** Every op any step plans, init's and destroy's. */
+export type ProvisionOp =
+  | BucketOp
+  | BucketRemovalOp
+  | TableOp
+  | TableRemovalOp
+  | RoleOp
+  | RoleRemovalOp
+  | LayerOp
+  | LayerRemovalOp
+  | FunctionOp
+  | FunctionRemovalOp
+  | PermissionOp
+  | PermissionRemovalOp
+  | TriggerOp
+  | TriggerRemovalOp;
+
+/** Account and partition come from STS (the context read them); every ARN is built with the partition. */
+export const identityStep: Step<{ account: string; partition: string }, never> = {
+  id: 'identity',
+  resource: 'Account',
+  name: (context) => context.stack.account,
+  observe: (context) => Promise.resolve({ account: context.stack.account, partition: context.stack.partition }),
+  plan: (context, observed) => noop(`partition ${observed.partition}, region ${context.stack.region}`),
+  apply: () => Promise.resolve(undefined),
+};
+
+function bucketRoles(settings: StackSettings): ('source' | 'dest')[] {
+  return settings.sourceBucket === settings.destBucket ? ['source'] : ['source', 'dest'];
+}
+
+/** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
+export function provisionSteps(settings: StackSettings): RunnableStep[] {
+  return [
+    defineStep(identityStep),
+    ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
+    defineStep(tableStep),
+    defineStep(roleStep),
+    defineStep(layerStep),
+    defineStep(functionStep),
+    defineStep(permissionStep),
+    defineStep(triggerStep),
+  ];
+}
+
+export interface RemovalOptions {
+  keepBuckets: boolean;
+  /** How often a bucket that keeps filling is emptied again (tests shorten the waits). */
+  bucketRetry?: RemovalRetry | undefined;
+}
+
+/**
+ * Destroy's steps: the trigger first, so nothing starts the function while the rest goes, then what depends on
+ * the function before what it depends on; the buckets last, as they hold the data.
+ */
+export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
+  return [
+    defineStep(triggerRemovalStep),
+    defineStep(permissionRemovalStep),
+    defineStep(functionRemovalStep),
+    defineStep(layerRemovalStep),
+    defineStep(roleRemovalStep),
+    defineStep(tableRemovalStep),
+    ...bucketRoles(settings).map((which) => defineStep(bucketRemovalStep(which, { keepBuckets: options.keepBuckets, retry: options.bucketRetry }))),
+  ];
+}

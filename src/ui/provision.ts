@@ -1,0 +1,298 @@
+/**
+ * How init, status and destroy look to people: each planned op rendered as text (pure functions, so the words
+ * can change without changing what apply does), the spinner lines while steps run, and the summary tables.
+ */
+import { errorMessage } from '../errors.js';
+import type { DestroyResult } from '../operations/destroy.js';
+import type { InitEvent, InitResult } from '../operations/init.js';
+import type { StatusResult } from '../operations/status.js';
+import type { RunEvent } from '../provision/runner.js';
+import type { FunctionConfigChange } from '../provision/function.js';
+import type { ProvisionOp } from '../provision/steps.js';
+import type { StepResult } from '../provision/types.js';
+import { renderTable, type Output, type TaskReporter } from './output.js';
+
+function configChangeLine(change: FunctionConfigChange): string {
+  switch (change.field) {
+    case 'runtime':
+    case 'handler':
+    case 'role':
+      return `${change.field} ${change.from ?? 'none'} → ${change.to}`;
+    case 'memory':
+      return `memory ${change.from ?? '?'} → ${change.to} MB`;
+    case 'timeout':
+      return `timeout ${change.from ?? '?'} → ${change.to} s`;
+    case 'layers':
+      return `layers ${change.from.join(', ') || 'none'} → ${change.to.join(', ')}`;
+    case 'environment':
+      return `environment ${change.variables.map((v) => v.name).join(', ')}`;
+  }
+}
+
+/** One op as short lines for the plan and summary (most ops are one line; a configuration update, one per field). */
+export function describeOp(op: ProvisionOp): string[] {
+  switch (op.kind) {
+    // buckets
+    case 'create-bucket':
+      return [`create in ${op.region}`];
+    case 'block-public-access':
+      return ['turn on all four Block Public Access settings'];
+    case 'encrypt-by-default':
+      return ['turn on default encryption (SSE-S3)'];
+    case 'enforce-bucket-owner':
+      return [`object ownership ${op.from ?? 'unset'} → BucketOwnerEnforced`];
+    case 'tag-bucket':
+      return [`tag ${op.key}=${op.value}`];
+    case 'adopt-bucket':
+      return ['adopt: it already holds objects, so destroy will keep it'];
+    case 'empty-bucket':
+      return ['empty it: every object version and delete marker'];
+    case 'delete-bucket':
+      return ['delete the bucket'];
+    // table
+    case 'create-table':
+      return [`on-demand, hash key ${op.hashKey} (S)`];
+    case 'wait-until-active':
+      return [`status ${op.status}: wait until ACTIVE`];
+    case 'switch-to-on-demand':
+      return [`billing ${op.from} → on-demand`];
+    case 'delete-table':
+      return ['delete the table and its items'];
+    // role
+    case 'create-role':
+      return ['trust lambda.amazonaws.com only', `inline policy ${op.policyName}`];
+    case 'update-trust-policy':
+      return ['trust policy differs: lambda.amazonaws.com only'];
+    case 'put-inline-policy':
+      return [op.missing ? `inline policy ${op.policyName} missing` : `inline policy ${op.policyName}: ${op.differences.join(', ')}`];
+    case 'detach-managed-policy':
+      return [`detach managed policy ${op.policyArn}`];
+    case 'delete-inline-policy':
+      return [`delete inline policy ${op.policyName}`];
+    case 'delete-role':
+      return ['delete the role and its policies'];
+    // layer
+    case 'publish-layer-version':
+      return [op.version === undefined ? 'publish a first version' : `publish version ${op.version}`];
+    case 'delete-layer-versions':
+      return [`delete ${op.versions.length} version${op.versions.length === 1 ? '' : 's'}`];
+    // function
+    case 'create-function':
+      return [`${op.runtime}, ${op.architecture}, ${op.memory} MB, ${op.timeout} s`];
+    case 'update-code':
+      return ['code changed'];
+    case 'change-architecture':
+      return [`architecture ${op.from} → ${op.to}`];
+    case 'update-config':
+      return op.changes.map(configChangeLine);
+    case 'redeploy-failed':
+      return [`state Failed (${op.stateReason}): redeploy`];
+    case 'delete-function':
+      return ['delete the function'];
+    // permission
+    case 'add-permission':
+      return [`allow ${op.principal} from ${op.sourceArn} (account ${op.sourceAccount})`];
+    case 'replace-permission':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    case 'remove-permission':
+      return [`remove statement ${op.statementId}`];
+    // trigger
+    case 'add-trigger':
+      return [`ObjectCreated → ${op.functionArn}`];
+    case 'replace-trigger':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    case 'keep-one-trigger':
+      return [`${op.count} entries target the function; keep one`];
+    case 'remove-trigger':
+      return [`remove entry ${op.id}, keep other notifications`];
+  }
+}
+
+/** Old and new values behind an op's short line, where the line alone does not show them. */
+export function describeOpDetails(op: ProvisionOp): string[] {
+  if (op.kind === 'update-code') return [`code ${op.from ?? 'none'} → ${op.to}`];
+  if (op.kind !== 'update-config') return [];
+  return op.changes.flatMap((change) =>
+    change.field === 'environment' ? change.variables.map((v) => `environment ${v.name}: ${v.from ?? '(unset)'} → ${v.to ?? '(unset)'}`) : [],
+  );
+}
+
+/** The function's variables that decide what an image becomes: changing them leaves earlier outputs as they were. */
+const OUTPUT_SHAPING = new Set(['SIZES', 'OUTPUT_FORMAT', 'FIT']);
+
+/** Whether a plan changes the sizes, format or fit of a function that already ran. */
+export function changesOutputs(steps: readonly StepResult<ProvisionOp>[]): boolean {
+  return steps.some((step) =>
+    step.ops.some((op) => op.kind === 'update-config' && op.changes.some((c) => c.field === 'environment' && c.variables.some((v) => OUTPUT_SHAPING.has(v.name)))),
+  );
+}
+
+export const REPROCESS_NOTE =
+  'Images already processed keep their old outputs (sizes, format, fit); `img-resizer backfill --force` redoes them.';
+
+type Mode = 'deploy' | 'remove';
+
+function detailOf(result: StepResult): string {
+  if (result.action === 'no-op' || result.status === 'failed' || result.status === 'blocked') return result.reason;
+  return result.changes.length > 0 ? result.changes.join('; ') : result.reason;
+}
+
+function doneVerb(action: StepResult['action']): string {
+  return action === 'create' ? 'created' : action === 'delete' ? 'deleted' : 'updated';
+}
+
+/** One step's outcome in a line, as the spinner ends. */
+export function describeOutcome(result: StepResult, mode: Mode = 'deploy'): string {
+  switch (result.status) {
+    case 'applied':
+      if (result.action === 'delete') return result.detail ? `deleted (${result.detail})` : 'deleted';
+      return `${doneVerb(result.action)} (${detailOf(result)})`;
+    case 'planned':
+      return `will ${result.action} (${detailOf(result)})`;
+    case 'unchanged':
+      if (mode === 'remove') return result.kept ? `kept (${result.reason})` : 'already gone';
+      return `up to date (${result.reason})`;
+    case 'blocked':
+      return `blocked: ${result.reason}`;
+    case 'failed':
+      return `failed: ${result.reason}`;
+  }
+}
+
+/** The summary table at the end of a run. */
+export function summaryTable(results: readonly StepResult[], mode: Mode = 'deploy'): string {
+  const verb = (r: StepResult): string => {
+    if (r.status === 'failed' || r.status === 'blocked') return r.status;
+    if (r.action === 'no-op') return mode === 'remove' ? (r.kept ? 'kept' : 'already gone') : 'up to date';
+    if (r.status === 'planned') return `will ${r.action}`;
+    return doneVerb(r.action);
+  };
+  const detail = (r: StepResult): string => (r.status === 'applied' && r.detail ? r.detail : detailOf(r));
+  return renderTable(
+    ['Resource', 'Name', 'Action', 'Detail'],
+    results.map((r) => [r.resource, r.name, verb(r), truncate(detail(r), 100)]),
+  );
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A spinner per step, driven by the runner's events. */
+export function stepReporter(output: Output, mode: Mode = 'deploy'): (event: InitEvent | RunEvent) => void {
+  const tasks = new Map<string, TaskReporter>();
+  const applying = { create: 'creating', update: 'updating', delete: 'deleting', 'no-op': 'checking', blocked: 'checking' } as const;
+  return (event) => {
+    switch (event.type) {
+      case 'settings-written':
+        output.note(`Settings written to ${event.file}`);
+        return;
+      case 'started':
+        tasks.set(event.id, output.task(`${event.label}: checking`));
+        return;
+      case 'applying':
+        tasks.get(event.id)?.update(`${event.label}: ${applying[event.action]}`);
+        return;
+      case 'progress':
+        tasks.get(event.id)?.update(`${event.label}: ${event.text}`);
+        return;
+      case 'finished': {
+        const line = `${event.label}: ${describeOutcome(event.result, mode)}`;
+        if (event.result.status === 'applied') tasks.get(event.id)?.succeed(line);
+        else if (event.result.status === 'blocked') tasks.get(event.id)?.fail(line);
+        else tasks.get(event.id)?.skip(line);
+        return;
+      }
+      case 'failed':
+        tasks.get(event.id)?.fail(`${event.label}: ${errorMessage(event.error)}`);
+        return;
+    }
+  };
+}
+
+/** Old and new values of the plan's changes, one indented line each, under the table. */
+function printDetails(output: Output, steps: readonly StepResult<ProvisionOp>[]): void {
+  const lines = steps.flatMap((step) => step.ops.flatMap(describeOpDetails).map((line) => `  ${step.resource}: ${line}`));
+  if (lines.length === 0) return;
+  output.info('Changes in detail:');
+  for (const line of lines) output.info(line);
+  output.info('');
+}
+
+export function renderInit(output: Output, result: InitResult): void {
+  const { settings } = result;
+  if (output.json) {
+    output.result({ dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps });
+    return;
+  }
+  output.info('');
+  output.info(summaryTable(result.steps));
+  output.info('');
+  if (result.outcome !== 'up-to-date') printDetails(output, result.steps);
+  if (changesOutputs(result.steps)) output.warn(REPROCESS_NOTE);
+  switch (result.outcome) {
+    case 'up-to-date':
+      output.success('Everything is up to date; nothing changed.');
+      return;
+    case 'blocked':
+      output.warn('Dry run: nothing was changed, and a real run would stop at the blocked step above; resolve it first.');
+      return;
+    case 'planned':
+      output.info('Dry run: nothing was changed. Run without --dry-run to apply this plan.');
+      return;
+    case 'applied': {
+      const where = settings.prefix ? `s3://${settings.sourceBucket}/${settings.prefix}` : `s3://${settings.sourceBucket}/`;
+      output.success(`Stack "${settings.stackName}" is ready: images uploaded to ${where} are resized into s3://${settings.destBucket}/.`);
+      output.info('Try it: img-resizer upload <image> --wait');
+    }
+  }
+}
+
+export function renderStatus(output: Output, result: StatusResult): void {
+  const { settings, resources, links } = result;
+  if (output.json) {
+    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, resources, links });
+    return;
+  }
+  if (result.state === 'not-deployed') {
+    // Every row would say MISSING: one line says it better.
+    output.warn(`Stack "${settings.stackName}" is not deployed: none of its resources exist. \`img-resizer init\` creates it.`);
+    return;
+  }
+  const state = (r: StepResult): string =>
+    r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
+  output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)])));
+  output.info('');
+  output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail])));
+  output.info('');
+  switch (result.state) {
+    case 'ok':
+      output.success(`Stack "${settings.stackName}" is as the settings say.`);
+      return;
+    case 'drifted':
+      output.warn(`Stack "${settings.stackName}" has drifted from its settings; \`img-resizer init\` converges it.`);
+  }
+}
+
+export function renderDestroy(output: Output, result: DestroyResult): void {
+  const { settings } = result;
+  if (result.cancelled) {
+    if (output.json) output.result({ stackName: settings.stackName, cancelled: true, resources: [], steps: [], left: [] });
+    else output.info('Nothing was deleted.');
+    return;
+  }
+  if (output.json) {
+    output.result({ stackName: settings.stackName, dryRun: result.dryRun, resources: result.resources, steps: result.steps, left: result.left });
+    return;
+  }
+  const outcome = (r: DestroyResult['resources'][number]): string => (r.outcome === 'planned' ? 'will delete' : r.outcome);
+  output.info('');
+  output.info(renderTable(['Resource', 'Name', 'Result', 'Detail'], result.resources.map((r) => [r.resource, r.name, outcome(r), r.detail])));
+  output.info('');
+  for (const item of result.left) output.info(`left: ${item} (its logs stay; \`aws logs delete-log-group\` removes it)`);
+  if (result.dryRun) {
+    output.info('Dry run: nothing was deleted. Run without --dry-run to remove what is marked "will delete".');
+    return;
+  }
+  output.success(`Stack "${settings.stackName}" is gone${result.keepBuckets ? ' (buckets kept)' : ''}. The settings file stays, so \`img-resizer init\` can bring it back.`);
+}
