@@ -65,10 +65,6 @@ const CONTENT_TYPES: Record<WrittenFormat, string> = {
   tiff: 'image/tiff',
 };
 
-export function contentTypeFor(format: WrittenFormat): string {
-  return CONTENT_TYPES[format];
-}
-
 /**
  * zlib level of the PNG outputs other than the largest when there are several sizes (the largest, and a single
  * size, keep sharp's 6). PNG is lossless, so only the bytes change: measured on the corpus at 800 and 200 px,
@@ -311,7 +307,7 @@ async function render(
   if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
   pipeline = encode(pipeline, plan, options.quality, pngCompression);
-  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
+  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number | undefined; pages?: number | undefined } };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {

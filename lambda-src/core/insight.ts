@@ -241,14 +241,3 @@ function dctLowFrequencies(grey: Float64Array): number[] {
 export function insightAttributes(insight: ImageInsight): { Placeholder: string; DominantColor: string; PerceptualHash: string } {
   return { Placeholder: insight.placeholder, DominantColor: insight.dominantColor, PerceptualHash: insight.perceptualHash };
 }
-
-/** Bits that differ between two 16-hex-digit hashes. */
-export function hammingDistance(a: string, b: string): number {
-  let x = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-  let count = 0;
-  while (x > 0n) {
-    x &= x - 1n;
-    count += 1;
-  }
-  return count;
-}

@@ -2,7 +2,6 @@ import { InvalidSettingError } from './errors.js';
 import { LAMBDA_MEMORY_ENV, maxPixelsForMemory } from './pixel-limit.js';
 import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
 
-export { InvalidSettingError } from './errors.js';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp', 'avif', 'original'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

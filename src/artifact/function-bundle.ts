@@ -7,9 +7,6 @@ import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
 
 /** The file name inside the function zip; the handler setting is therefore `index.handler`. */
 export const FUNCTION_FILE = 'index.mjs';
-export const FUNCTION_HANDLER = 'index.handler';
-/** The HTTP API's handler, in the same bundle (lambda-src/index.ts exports both). */
-export const API_FUNCTION_HANDLER = 'index.apiHandler';
 /** Relative to the package root. */
 export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/index.ts';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { bucketNameProblem, loadStackSettings, validateSettings } from '../config/settings.js';
-import type { AppContext } from '../context.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../export/template.js';
-import { action, parseChoice } from './shared.js';
+import { bucketNameProblem } from '../config/validation.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../constants.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
+import type { ExportResult } from '../operations/export.js';
+import { commandAction, optionalChoice, optionalString, parseChoice, requiredString, type CommandResult } from './shared.js';
 
 /** The command's options, validated. */
 export interface ExportCommandOptions {
@@ -31,8 +31,13 @@ export function exportCommand(): Command {
     .requiredOption('--out <dir>', 'directory for template.json, function.zip and sharp-layer-<arch>.zip')
     .option('--artifact-bucket <bucket>', 'upload the zips to this existing bucket and reference them as S3 objects')
     .action(
-      action(async (context: AppContext, raw: { format: ExportFormat; out: string; artifactBucket?: string }) => {
-        const options = exportOptions(raw, context.cwd);
+      commandAction(async (context, { options: raw }): Promise<CommandResult & { result: ExportResult }> => {
+        const format = optionalChoice(raw, 'format', EXPORT_FORMATS);
+        // Commander refuses a missing --format (a mandatory option) before the action runs.
+        if (format === undefined) throw new CliError('INTERNAL', 'export ran without --format.');
+        const options = exportOptions({ format, out: requiredString(raw, 'out'), artifactBucket: optionalString(raw, 'artifactBucket') }, context.cwd);
+        const { loadStackSettings } = await import('../config/settings-file.js');
+        const { validateSettings } = await import('../config/validation.js');
         const settings = await loadStackSettings(context.settingsFile);
         validateSettings(settings);
         const s3 = options.artifactBucket === undefined ? undefined : (await context.clients()).s3;
@@ -40,7 +45,7 @@ export function exportCommand(): Command {
         const result = await exportStack({ settings, format: options.format, outDir: options.outDir, artifactBucket: options.artifactBucket, s3, output: context.output });
         const { renderExport } = await import('../ui/export.js');
         renderExport(result, context.output);
-        return ExitCode.Ok;
+        return { exitCode: ExitCode.Ok, result };
       }),
     );
 }

@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
+import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { ARCHITECTURES } from '../constants.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
 
 /** The command line's options, checked into the operation's typed options. */
-export function initOptionsFrom(raw: RawOptions): InitOptions {
+export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
   return {
     dryRun: flag(raw, 'dryRun'),
     stackName: optionalString(raw, 'stackName'),
@@ -73,10 +73,5 @@ export function initCommand(): Command {
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => {
-        const result = await executeInit(context, initOptionsFrom(raw));
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));
 }

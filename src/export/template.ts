@@ -6,15 +6,15 @@
  * (topic and dead-letter queue, CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS
  * when `init` provisions them.
  */
-import type { StackSettings } from '../config/settings.js';
-import { FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
-import { FUNCTION_ENV, functionEnvironment } from '../../lambda-src/core/settings.js';
-import { FUNCTION_HANDLER, FUNCTION_RUNTIME, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, renderFunctionPolicy } from '../provision/stack.js';
+import type { StackSettings } from '../config/stack-settings.js';
+import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
+import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
+import { INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
 
-export const EXPORT_FORMATS = ['cloudformation', 'sam'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type { ExportFormat } from '../constants.js';
+
 
 /** Where a zip is: beside the template (for `aws cloudformation package` / `sam deploy`), or already in S3. */
 export type ArtifactLocation = { kind: 'local'; file: string } | { kind: 's3'; bucket: string; key: string };

@@ -3,8 +3,8 @@ import type { Identity } from '../context.js';
 import { functionEnvironment } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
-export const FUNCTION_RUNTIME = 'nodejs22.x';
-export const FUNCTION_HANDLER = 'index.handler';
+// Defined once in src/constants.ts (architecture pass); re-exported for the steps that import them from here.
+export { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../constants.js';
 /** The table's hash key, as the metadata contract names it. */
 export const TABLE_HASH_KEY = 'ImageID';
 /** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { formatBytes } from '../artifact/build.js';
+import { formatBytes } from './bytes.js';
 import type { ExportResult } from '../operations/export.js';
 import { renderTable, type Output } from './output.js';
 

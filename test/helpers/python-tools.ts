@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { installOnce } from '../../src/local/install-once.js';
-import { findPython, MINISTACK_VERSION } from '../../src/local/ministack.js';
+import { findPython, MINISTACK_VERSION } from '../../src/local/ministack-install.js';
 import { cacheDir } from '../../src/paths.js';
 
 const execFileAsync = promisify(execFile);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctionZip, MAX_FUNCTION_ZIP_BYTES } from '../../src/artifact/build.js';
-import { API_FUNCTION_HANDLER, bundleFunction, FUNCTION_HANDLER } from '../../src/artifact/function-bundle.js';
+import { bundleFunction } from '../../src/artifact/function-bundle.js';
+import { API_FUNCTION_HANDLER, FUNCTION_HANDLER } from '../../src/constants.js';
 import { listZipEntries } from '../../src/artifact/zip.js';
 import { packageRoot } from '../../src/paths.js';
 

@@ -10,7 +10,8 @@ import { ImageRefusedError, REKOGNITION_MAX_BYTES, type ContentAnalysisPort } fr
 import { imageInsight, previewPixels } from '../../lambda-src/core/insight.js';
 import type { LabelRecord, MetadataItem, ModerationLabelRecord } from '../../lambda-src/core/metadata.js';
 import { NewerItemError, processRecord, type PutObjectRequest, type RecordPorts, type SourceObject } from '../../lambda-src/core/process-record.js';
-import { InvalidSettingError, loadFunctionSettings } from '../../lambda-src/core/settings.js';
+import { InvalidSettingError } from '../../lambda-src/core/errors.js';
+import { loadFunctionSettings } from '../../lambda-src/core/settings.js';
 import { photo, solid } from '../helpers/images.js';
 
 /** S3, DynamoDB and Rekognition in memory: every call recorded. */

@@ -49,7 +49,3 @@ export function parsePresets(spec: string | undefined, sizes: readonly SizeSpec[
   return presets;
 }
 
-/** The canonical text of the presets that are not sizes (what parsePresets reads back). */
-export function formatPresets(presets: readonly Preset[]): string {
-  return presets.map((preset) => `${preset.name}=${preset.width}x${preset.height}${preset.format === undefined ? '' : `:${preset.format}`}`).join(',');
-}
