@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { ARCHITECTURES } from '../constants.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
+import { commandAction, flag, optionalChoice, optionalFlag, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
 
 /** The command line's options, checked into the operation's typed options. */
 export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
@@ -24,6 +24,11 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    labels: optionalFlag(raw, 'labels'),
+    labelsMinConfidence: optionalNumber(raw, 'labelsMinConfidence'),
+    labelsMax: optionalNumber(raw, 'labelsMax'),
+    moderation: optionalFlag(raw, 'moderation'),
+    moderationMinConfidence: optionalNumber(raw, 'moderationMinConfidence'),
   };
 }
 
@@ -47,6 +52,15 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
   return result;
 }
 
+/** A confidence from 0 to 100, as Rekognition's MinConfidence takes it. */
+function parseConfidence(flagName: string): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new InvalidArgumentError(`${flagName}: "${raw}" is not a confidence from 0 to 100.`);
+    return value;
+  };
+}
+
 export function initCommand(): Command {
   return new Command('init')
     .description('create or converge every resource of the stack (safe to run again), then write the settings file')
@@ -65,12 +79,22 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    .option('--labels', 'label each image with Rekognition DetectLabels (stored as Labels; the role gains rekognition:DetectLabels)')
+    .addOption(new Option('--labels-min-confidence <percent>', 'drop labels Rekognition is less sure of (default 70)').argParser(parseConfidence('--labels-min-confidence')))
+    .addOption(new Option('--labels-max <n>', 'at most N labels per image (default 10)').argParser(parsePositiveInt('--labels-max', 1000)))
+    .option('--no-labels', 'switch labels off again')
+    .option('--moderation', 'reject images Rekognition DetectModerationLabels flags (FAILED, MODERATED; no outputs kept)')
+    .addOption(
+      new Option('--moderation-min-confidence <percent>', 'a moderation label this sure rejects the image (default 80)').argParser(parseConfidence('--moderation-min-confidence')),
+    )
+    .option('--no-moderation', 'switch moderation off again')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
-        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
+        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
+        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

@@ -39,6 +39,11 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  labels: 'IMG_RESIZER_LABELS',
+  labelsMinConfidence: 'IMG_RESIZER_LABELS_MIN_CONFIDENCE',
+  labelsMax: 'IMG_RESIZER_LABELS_MAX',
+  moderation: 'IMG_RESIZER_MODERATION',
+  moderationMinConfidence: 'IMG_RESIZER_MODERATION_MIN_CONFIDENCE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -173,6 +178,17 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
   };
+  // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
+  const labels = given('labels', onOff);
+  if (labels) settings.labels = true;
+  const labelsMinConfidence = given('labelsMinConfidence', confidence);
+  if (labelsMinConfidence !== undefined) settings.labelsMinConfidence = labelsMinConfidence;
+  const labelsMax = given('labelsMax', wholeNumber);
+  if (labelsMax !== undefined) settings.labelsMax = labelsMax;
+  const moderation = given('moderation', onOff);
+  if (moderation) settings.moderation = true;
+  const moderationMinConfidence = given('moderationMinConfidence', confidence);
+  if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
   sources.region = 'default';
   validateSettings(settings);
   // Canonical text, so the settings file and the function's SIZES variable always agree.
@@ -189,6 +205,19 @@ function choice<T extends string>(name: string, choices: readonly T[]) {
     if (!(choices as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${choices.join(', ')}`);
     return raw as T;
   };
+}
+
+function onOff(raw: string): boolean {
+  const lower = raw.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
+  if (['off', 'false', '0', 'no'].includes(lower)) return false;
+  throw new Error(`"${raw}" is not on or off`);
+}
+
+function confidence(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new Error(`"${raw}" is not a confidence from 0 to 100`);
+  return value;
 }
 
 function wholeNumber(raw: string): number {

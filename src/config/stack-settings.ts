@@ -30,6 +30,16 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** Rekognition DetectLabels on each image (LABELS=on); the role then gains rekognition:DetectLabels. */
+  labels?: boolean | undefined;
+  /** 0-100 (default 70): labels Rekognition is less sure of are dropped. */
+  labelsMinConfidence?: number | undefined;
+  /** At most this many labels per image (default 10). */
+  labelsMax?: number | undefined;
+  /** Rekognition DetectModerationLabels (MODERATION=on); an image at or over the threshold is FAILED/MODERATED. */
+  moderation?: boolean | undefined;
+  /** 0-100 (default 80). */
+  moderationMinConfidence?: number | undefined;
 }
 
 /** Names derived from the stack name alone. */

@@ -9,7 +9,7 @@
 import type { StackSettings } from '../config/stack-settings.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
-import { INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, renderFunctionPolicy } from '../provision/stack.js';
+import { INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
 
@@ -225,7 +225,7 @@ export function exportedFunctionPolicy(settings: StackSettings): Json {
       destBucket: `\${${destBucketParameter(settings)}}`,
       table: `\${${PARAMETER.table}}`,
       functionName: `\${${PARAMETER.functionName}}`,
-    }),
+    }, rekognitionActions(settings)),
   );
 }
 
@@ -271,6 +271,7 @@ function environmentVariables(settings: StackSettings): JsonObject {
     sizes: settings.sizes,
     format: settings.format,
     fit: settings.fit,
+    ...contentAnalysisEnvironment(settings),
   });
   const referenced: Record<string, string> = {
     [FUNCTION_ENV.destBucket]: destBucketParameter(settings),

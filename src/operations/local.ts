@@ -22,7 +22,7 @@ function describe(info: LocalStackInfo, alreadyRunning: boolean): LocalStackRepo
 export async function runLocalStart(context: AppContext, options: { port?: number | undefined }): Promise<LocalStackReport> {
   const stateDir = localStateDir(context.cwd);
   const before = await localStatus(stateDir);
-  const info = await startLocalStack({ stateDir, port: options.port, output: context.output });
+  const info = await startLocalStack({ stateDir, port: options.port, output: context.output, rekognition: true });
   return describe(info, before.running);
 }
 
