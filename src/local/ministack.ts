@@ -123,6 +123,8 @@ export interface StartOptions {
    * inherit: the one place the local target redirects Rekognition. The CLI's stack does; tests opt in.
    */
   rekognition?: boolean;
+  /** Point the functions at this Rekognition endpoint instead (a test's recorder in front of moto); starts no moto. */
+  rekognitionEndpoint?: string;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -168,7 +170,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   const log = openSync(logFile, 'a');
   const persist = options.persist ?? true;
   let moto: MotoServer | undefined;
-  if (options.rekognition) {
+  if (options.rekognition && options.rekognitionEndpoint === undefined) {
     const motoTask = output?.task('Starting moto for Rekognition');
     try {
       moto = await startMoto({ port: await freePort(), logDir: stateDir, ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }) });
@@ -198,6 +200,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     // resolve to ::1 while we listen on 127.0.0.1 only.
     AWS_ENDPOINT_URL: endpointFor(port),
     ...(moto ? { AWS_ENDPOINT_URL_REKOGNITION: moto.endpoint } : {}),
+    ...(options.rekognitionEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_REKOGNITION: options.rekognitionEndpoint }),
   };
   const task = output?.task(`Starting the local stack on ${endpointFor(port)}`);
   const child = spawn(python, ['-m', 'ministack'], { env, detached: true, stdio: ['ignore', log, log], cwd: stateDir });
