@@ -18,7 +18,7 @@ function item(sourceBucket: string, key: string, extra: Partial<MetadataItem>): 
     ProcessedAt: '2026-01-01T00:00:00.000Z',
     DurationMs: 10,
     ...extra,
-  } as MetadataItem;
+  };
 }
 
 describe('metadata duplicates and list --label over the table', () => {

@@ -58,7 +58,7 @@ describe('init --labels / --moderation', () => {
   it('rejects a bad confidence or maximum from the environment or the file before any AWS call', async () => {
     await expect(settingsWith({}, { IMG_RESIZER_LABELS_MIN_CONFIDENCE: '120' })).rejects.toThrow(UsageError);
     await expect(settingsWith({}, { IMG_RESIZER_LABELS: 'maybe' })).rejects.toThrow(/IMG_RESIZER_LABELS: "maybe" is not on or off/);
-    await expect(resolveInitSettings({ ...base, flags: {}, file: { labelsMax: 5000 } as Partial<StackSettings> })).rejects.toThrow(/Labels maximum 5000/);
+    await expect(resolveInitSettings({ ...base, flags: {}, file: { labelsMax: 5000 } })).rejects.toThrow(/Labels maximum 5000/);
   });
 
   it('reads the flags (commander\'s values) into the typed options, --no-labels turning a file\'s labels off', async () => {
@@ -68,7 +68,7 @@ describe('init --labels / --moderation', () => {
       labelsMax: 3,
       moderation: true,
     });
-    const off = await resolveInitSettings({ ...base, flags: { labels: false }, file: { labels: true } as Partial<StackSettings> });
+    const off = await resolveInitSettings({ ...base, flags: { labels: false }, file: { labels: true } });
     expect(off.settings).not.toHaveProperty('labels');
   });
 });
