@@ -25,14 +25,13 @@ import {
   type Route,
   type GetStageCommandOutput,
   type CreateApiCommandOutput,
-  type Stage,
 } from '@aws-sdk/client-apigatewayv2';
 import { awsErrorName } from '../errors.js';
 
-export type { Api, Authorizer, Cors, Integration, Route, Stage };
+export type { Api, Authorizer, Cors, Integration, Route };
 /** An API or stage as the Get/Create calls return them (their fields all optional). */
 export type ApiView = Partial<Pick<Api, 'ApiId' | 'ApiEndpoint' | 'Name' | 'Tags' | 'CorsConfiguration'>>;
-export type StageView = GetStageCommandOutput;
+export type StageView = Omit<GetStageCommandOutput, '$metadata'>;
 
 /** The HTTP API of this name (names are not unique in API Gateway: the first one tagged for the stack wins, else the first). */
 export async function findHttpApi(client: ApiGatewayV2Client, name: string, tag: { key: string; value: string }): Promise<ApiView | undefined> {

@@ -4,6 +4,7 @@ import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-s
 import type { Prompter } from './prompter.js';
 import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, type StackSettings } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
+import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
@@ -184,6 +185,13 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   };
   sources.region = 'default';
   validateSettings(settings);
+  if (settings.apiPresets !== undefined) {
+    try {
+      parsePresets(settings.apiPresets, parseSizeSpec(settings.sizes), 'presets');
+    } catch (error) {
+      throw new UsageError(`Presets "${settings.apiPresets}": ${errorMessage(error)}`, 'Give each --preset as name=WxH or name=WxH:format, e.g. card=600x400:webp.');
+    }
+  }
   // Canonical text, so the settings file and the function's SIZES variable always agree.
   settings.sizes = formatSizeSpec(parseSizeSpec(settings.sizes));
   return { settings, sources };

@@ -56,7 +56,8 @@ async function startIssuer(): Promise<{ url: string; sign: (claims: Record<strin
 
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
   const { stdout } = await execFileAsync('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', ...args], { maxBuffer: 8 * MB }).catch(
-    (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
+    // curl exits non-zero on some refusals; its output still says what happened.
+    (error: unknown) => ({ stdout: (error as { stdout?: string }).stdout ?? '' }),
   );
   const lines = stdout.trimEnd().split('\n');
   return { status: Number(lines.pop()), body: lines.join('\n') };
