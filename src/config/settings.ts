@@ -39,7 +39,7 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
-} as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
+} as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
 export type SettingsFlags = { [K in keyof typeof SETTINGS_ENV]?: StackSettings[K] | undefined };

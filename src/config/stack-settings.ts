@@ -30,7 +30,18 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** Where the stack lives, so later commands reach it without repeating --local / --endpoint-url / --profile. */
+  location?: StackLocation | undefined;
 }
+
+/**
+ * Where a stack lives. Recorded by `init`; flags given to a later command override it. Never credentials:
+ * a profile is a name, the secrets stay in the operator's AWS config.
+ */
+export type StackLocation =
+  | { kind: 'local'; port: number }
+  | { kind: 'endpoint'; endpointUrl: string }
+  | { kind: 'aws'; profile?: string };
 
 /** Names derived from the stack name alone. */
 export function derivedNames(stackName: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {

@@ -238,9 +238,10 @@ export async function resetLocalStack(endpoint: string): Promise<void> {
 }
 
 /** For --local: the running stack of this working directory, started when needed. */
-export async function ensureLocalStack(options: { cwd: string; output?: Output }): Promise<LocalStackInfo> {
+export async function ensureLocalStack(options: { cwd: string; output?: Output; port?: number | undefined }): Promise<LocalStackInfo> {
   const stateDir = localStateDir(options.cwd);
   const status = await localStatus(stateDir);
-  if (status.running) return status;
-  return startLocalStack({ stateDir, output: options.output });
+  if (status.running && (options.port === undefined || options.port === status.port)) return status;
+  // Not running, or running on another port than asked: startLocalStack starts it or says which port it holds.
+  return startLocalStack({ stateDir, output: options.output, port: options.port });
 }
