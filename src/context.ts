@@ -83,8 +83,8 @@ export class AppContext {
 
   private async findTarget(): Promise<AwsTarget> {
     if (this.presetTarget) return this.presetTarget;
-    // A broken settings file is reported by the command that needs its settings, not here.
-    const settings = await readSettingsFile(this.settingsFile).catch(() => undefined);
+    // A broken settings file stops here with its own message (file and key), before any AWS call.
+    const settings = await readSettingsFile(this.settingsFile);
     const recorded = settings?.location;
     const withRegion = (target: AwsTarget): AwsTarget =>
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
