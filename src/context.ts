@@ -126,7 +126,8 @@ export class AppContext {
   async location(env: NodeJS.ProcessEnv = process.env): Promise<StackLocation> {
     const target = await this.resolveTarget();
     if (target.kind === 'local' && this.localPort !== undefined) return { kind: 'local', port: this.localPort };
-    const endpointUrl = target.endpoint ?? (env.AWS_ENDPOINT_URL || undefined);
+    const fromEnv = env.AWS_ENDPOINT_URL === '' ? undefined : env.AWS_ENDPOINT_URL;
+    const endpointUrl = target.endpoint ?? fromEnv;
     if (endpointUrl !== undefined) return { kind: 'endpoint', endpointUrl };
     return target.profile === undefined ? { kind: 'aws' } : { kind: 'aws', profile: target.profile };
   }
