@@ -90,7 +90,7 @@ export class AppContext {
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
       target.region === undefined && settings?.region ? { ...target, region: settings.region } : target;
     const local = async (port: number | undefined): Promise<AwsTarget> => {
-      const stack = await ensureLocalStack({ cwd: this.cwd, output: this.output, port });
+      const stack = await ensureLocalStack({ output: this.output, port });
       this.localPort = stack.port;
       return withRegion(localTarget(stack.endpoint, this.globals));
     };
@@ -120,6 +120,13 @@ export class AppContext {
     const base = cliCommand(this.cwd, env);
     const isDefaultFile = this.settingsFile === path.resolve(this.cwd, DEFAULT_SETTINGS_FILE);
     return isDefaultFile ? base : `${base} --config ${shellWord(path.relative(this.cwd, this.settingsFile))}`;
+  }
+
+  /** The local stack's port for this command: --local-port, else the one init recorded, else the default. */
+  async localStackPort(): Promise<number | undefined> {
+    if (this.globals.localPort !== undefined) return this.globals.localPort;
+    const settings = await readSettingsFile(this.settingsFile);
+    return settings?.location?.kind === 'local' ? settings.location.port : undefined;
   }
 
   /** Where the resolved target is, as `init` records it in the settings file. */

@@ -11,6 +11,17 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'img-resizer');
 }
 
+/**
+ * The user's data directory for img-resizer (XDG on Linux, the platform's own elsewhere): state that must
+ * outlive a cache clean, such as the local stack's, one per user and found from any directory.
+ */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.IMG_RESIZER_DATA_DIR) return env.IMG_RESIZER_DATA_DIR;
+  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'img-resizer');
+  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? os.homedir(), 'img-resizer', 'Data');
+  return path.join(env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'img-resizer');
+}
+
 let cachedRoot: string | undefined;
 
 /**
