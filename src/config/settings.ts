@@ -162,7 +162,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     destBucket,
     table: orDefault('table', asString, names.table),
     functionName: orDefault('functionName', asString, names.functionName),
-    roleName: orDefault('roleName', asString, names.roleName),
+    roleName: orDefault('roleName', asString, derivedNames(stackName, region).roleName),
     layerName: orDefault('layerName', asString, names.layerName),
     sizes,
     format,

@@ -43,12 +43,16 @@ export type StackLocation =
   | { kind: 'endpoint'; endpointUrl: string }
   | { kind: 'aws'; profile?: string };
 
-/** Names derived from the stack name alone. */
-export function derivedNames(stackName: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
+/**
+ * Names derived from the stack name (and the region, for the role). IAM is global while everything else is
+ * regional, so the role carries the region: one stack name in two regions gives two independent stacks.
+ * Without a region (settings files written before this rule) the old name stays, so no surprise rename.
+ */
+export function derivedNames(stackName: string, region?: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
   return {
     table: `${stackName}-metadata`,
     functionName: `${stackName}-resize`,
-    roleName: `${stackName}-function-role`,
+    roleName: region === undefined || region === '' ? `${stackName}-function-role` : `${stackName}-function-role-${region}`,
     layerName: `${stackName}-sharp`,
   };
 }
