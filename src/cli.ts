@@ -71,7 +71,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'local',
     term: 'local',
-    description: 'manage the bundled local AWS stack (MiniStack) for this working directory',
+    description: 'manage the bundled local AWS stack (MiniStack): one per user and port, found from any directory',
     load: async () => (await import('./commands/local.js')).localCommand(),
   },
   {
