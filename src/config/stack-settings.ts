@@ -32,6 +32,20 @@ export interface StackSettings {
   suffix?: string | undefined;
   /** Where the stack lives, so later commands reach it without repeating --local / --endpoint-url / --profile. */
   location?: StackLocation | undefined;
+  /** Issue 14: also stand up the HTTP API (its own role and function, API Gateway v2, stage, access logs). */
+  api?: boolean | undefined;
+  /** The API's presets beyond the sizes, "name=WxH[:format]" comma-separated (the function's PRESETS). */
+  apiPresets?: string | undefined;
+  /** JWT auth instead of the default IAM auth: both issuer and audience. */
+  apiJwtIssuer?: string | undefined;
+  apiJwtAudience?: string | undefined;
+  /** GET /images/{proxy+} without auth (uploads stay authorised). */
+  apiPublicReads?: boolean | undefined;
+  /** Browser origin allowed by CORS; off when absent. */
+  apiCorsOrigin?: string | undefined;
+  /** Stage throttling: requests per second and burst. */
+  apiThrottleRate?: number | undefined;
+  apiThrottleBurst?: number | undefined;
 }
 
 /**
