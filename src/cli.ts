@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Help, Option } from 'commander';
 import { CliError } from './errors.js';
 import { packageRoot } from './paths.js';
+import { parsePositiveInt } from './commands/shared.js';
 
 /**
  * Every command of the contract: what `--help` lists, and where the command's module is. A command's module
@@ -70,7 +71,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'local',
     term: 'local',
-    description: 'manage the bundled local AWS stack (MiniStack) for this working directory',
+    description: 'manage the bundled local AWS stack (MiniStack): one per user and port, found from any directory',
     load: async () => (await import('./commands/local.js')).localCommand(),
   },
   {
@@ -134,6 +135,7 @@ export async function createProgram(argv: readonly string[] = process.argv): Pro
     .option('--region <region>', 'AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile\'s)')
     .option('--endpoint-url <url>', 'AWS-compatible endpoint for every service (S3 then uses path-style addressing)')
     .option('--local', 'use the bundled local AWS stack (MiniStack), started on demand')
+    .addOption(new Option('--local-port <port>', 'port of the local stack (implies --local; default 4566, or the one init recorded)').argParser(parsePositiveInt('--local-port', 65535)))
     .option('--config <file>', 'project settings file', 'img-resizer.config.json')
     .option('--json', 'print one JSON document on stdout; human text goes to stderr')
     .option('-y, --yes', 'never prompt; a missing required value is a usage error')

@@ -1,8 +1,11 @@
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
-import { localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
-import { readSettingsFile, settingsPath } from './config/settings.js';
+import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
+import { readSettingsFile, settingsPath, type StackLocation } from './config/settings.js';
 import { Output } from './ui/output.js';
 import { ensureLocalStack } from './local/ministack.js';
+import { cliCommand, shellWord } from './paths.js';
+import path from 'node:path';
+import { DEFAULT_SETTINGS_FILE } from './config/stack-settings.js';
 
 /** The global options of the contract, valid on every command. */
 export interface GlobalOptions {
@@ -10,6 +13,8 @@ export interface GlobalOptions {
   region?: string | undefined;
   endpointUrl?: string | undefined;
   local?: boolean | undefined;
+  /** Port of the local stack; implies --local. */
+  localPort?: number | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
   yes?: boolean | undefined;
@@ -52,6 +57,9 @@ export class AppContext {
   readonly cwd: string;
   private readonly clientOptions: ClientFactoryOptions;
   private readonly presetTarget: AwsTarget | undefined;
+  private targetPromise: Promise<AwsTarget> | undefined;
+  /** The local stack's port, once a local target is resolved. */
+  private localPort: number | undefined;
 
   get yes(): boolean {
     return Boolean(this.globals.yes);
@@ -62,19 +70,73 @@ export class AppContext {
     return !this.yes && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI;
   }
 
+  /** True when this command's flags or environment say where to act; else the settings file's record decides. */
+  private targetGiven(env: NodeJS.ProcessEnv = process.env): boolean {
+    const { local, localPort, endpointUrl, profile } = this.globals;
+    return Boolean(local) || localPort !== undefined || endpointUrl !== undefined || profile !== undefined || hasEndpointOverrideInEnv(env);
+  }
+
   async resolveTarget(): Promise<AwsTarget> {
+    this.targetPromise ??= this.findTarget();
+    return this.targetPromise;
+  }
+
+  private async findTarget(): Promise<AwsTarget> {
     if (this.presetTarget) return this.presetTarget;
-    if (this.globals.local) {
-      const stack = await ensureLocalStack({ cwd: this.cwd, output: this.output });
-      return localTarget(stack.endpoint, this.globals);
-    }
-    const target = resolveTarget(this.globals);
-    if (target.region === undefined) {
+    // A broken settings file stops here with its own message (file and key), before any AWS call.
+    const settings = await readSettingsFile(this.settingsFile);
+    const recorded = settings?.location;
+    const withRegion = (target: AwsTarget): AwsTarget =>
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
-      const settings = await readSettingsFile(this.settingsFile).catch(() => undefined);
-      if (settings?.region) return { ...target, region: settings.region };
+      target.region === undefined && settings?.region ? { ...target, region: settings.region } : target;
+    const local = async (port: number | undefined): Promise<AwsTarget> => {
+      const stack = await ensureLocalStack({ output: this.output, port });
+      this.localPort = stack.port;
+      return withRegion(localTarget(stack.endpoint, this.globals));
+    };
+    if (this.globals.local || this.globals.localPort !== undefined) {
+      return local(this.globals.localPort ?? (recorded?.kind === 'local' ? recorded.port : undefined));
     }
-    return target;
+    if (!this.targetGiven() && recorded) {
+      switch (recorded.kind) {
+        case 'local':
+          return local(recorded.port);
+        case 'endpoint':
+          return withRegion(resolveTarget({ ...this.globals, endpointUrl: recorded.endpointUrl }));
+        case 'aws': {
+          const target = resolveTarget(this.globals);
+          return withRegion(target.profile === undefined && recorded.profile !== undefined ? { ...target, profile: recorded.profile } : target);
+        }
+      }
+    }
+    return withRegion(resolveTarget(this.globals));
+  }
+
+  /**
+   * The command line that runs this CLI again on the same stack from the operator's directory, for printed
+   * next steps: no target flags (the settings file records the target), --config only when not the default.
+   */
+  commandLine(env: NodeJS.ProcessEnv = process.env): string {
+    const base = cliCommand(this.cwd, env);
+    const isDefaultFile = this.settingsFile === path.resolve(this.cwd, DEFAULT_SETTINGS_FILE);
+    return isDefaultFile ? base : `${base} --config ${shellWord(path.relative(this.cwd, this.settingsFile))}`;
+  }
+
+  /** The local stack's port for this command: --local-port, else the one init recorded, else the default. */
+  async localStackPort(): Promise<number | undefined> {
+    if (this.globals.localPort !== undefined) return this.globals.localPort;
+    const settings = await readSettingsFile(this.settingsFile);
+    return settings?.location?.kind === 'local' ? settings.location.port : undefined;
+  }
+
+  /** Where the resolved target is, as `init` records it in the settings file. */
+  async location(env: NodeJS.ProcessEnv = process.env): Promise<StackLocation> {
+    const target = await this.resolveTarget();
+    if (target.kind === 'local' && this.localPort !== undefined) return { kind: 'local', port: this.localPort };
+    const fromEnv = env.AWS_ENDPOINT_URL === '' ? undefined : env.AWS_ENDPOINT_URL;
+    const endpointUrl = target.endpoint ?? fromEnv;
+    if (endpointUrl !== undefined) return { kind: 'endpoint', endpointUrl };
+    return target.profile === undefined ? { kind: 'aws' } : { kind: 'aws', profile: target.profile };
   }
 
   /** AWS clients for the target; the first call also prints where the command acts. */

@@ -33,14 +33,15 @@ async function timeProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv):
 
 /** A local stack with one table and one item, and a settings file naming them, for `metadata get`. */
 async function metadataStack(cwd: string, log: (line: string) => void): Promise<() => Promise<void>> {
-  const { freePort, localStateDir, startLocalStack, stopLocalStack } = await import('../../src/local/ministack.js');
+  const { freePort, startLocalStack, stopLocalStack } = await import('../../src/local/ministack.js');
   const { AwsClients } = await import('../../src/aws/clients.js');
   const { localTarget } = await import('../../src/aws/target.js');
   const { createTable, waitForTableActive } = await import('../../src/aws/dynamodb.js');
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const { imageIdFor } = await import('../../lambda-src/core/image-id.js');
   log('Start-up: starting a local stack for `metadata get` …');
-  const stateDir = localStateDir(cwd);
+  // Its own state under the bench's directory, apart from the user's local stack.
+  const stateDir = path.join(cwd, '.img-resizer', 'local');
   const info = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000 });
   const clients = new AwsClients(localTarget(info.endpoint, {}));
   const settings = {

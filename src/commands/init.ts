@@ -85,7 +85,7 @@ export function initCommand(): Command {
     .option('--dest-bucket <bucket>', 'bucket resized images go to (default <stack>-dest-<account>-<region>)')
     .option('--table <table>', 'DynamoDB metadata table (default <stack>-metadata)')
     .option('--function-name <name>', 'Lambda function (default <stack>-resize)')
-    .option('--role-name <name>', 'the function\'s IAM role (default <stack>-function-role)')
+    .option('--role-name <name>', 'the function\'s IAM role (default <stack>-function-role-<region>)')
     .option('--layer-name <name>', 'the sharp layer (default <stack>-sharp)')
     .option('--sizes <spec>', 'comma-separated name=WxH (default thumbnail=200x200)')
     .addOption(new Option('--format <format>', 'output format (default png)').argParser(parseChoice('--format', OUTPUT_FORMATS)))

@@ -2,12 +2,12 @@ import { Command, Option } from 'commander';
 import { commandAction, optionalNumber, parsePositiveInt } from './shared.js';
 
 export function localCommand(): Command {
-  const local = new Command('local').description('manage the bundled local AWS stack (MiniStack) for this working directory');
+  const local = new Command('local').description('manage the bundled local AWS stack (MiniStack): one per user and port, found from any directory');
 
   local
     .command('start')
-    .description('install MiniStack on first use and start it on 127.0.0.1 (state kept under .img-resizer/local/)')
-    .addOption(new Option('--port <port>', 'port to listen on (default 4566)').argParser(parsePositiveInt('--port', 65535)))
+    .description('install MiniStack on first use and start it on 127.0.0.1 (state kept in the user data directory, img-resizer/local/<port>)')
+    .addOption(new Option('--port <port>', 'port to listen on (default: the one init recorded, else 4566)').argParser(parsePositiveInt('--port', 65535)))
     .action(
       commandAction(async (context, { options }) => {
         const port = optionalNumber(options, 'port');
@@ -21,12 +21,13 @@ export function localCommand(): Command {
 
   local
     .command('stop')
-    .description('stop the local stack started from this working directory (its state is kept)')
+    .description('stop the local stack (its state is kept)')
+    .addOption(new Option('--port <port>', 'port of the stack (default: --local-port, the one init recorded, else 4566)').argParser(parsePositiveInt('--port', 65535)))
     .action(
-      commandAction(async (context) => {
+      commandAction(async (context, { options }) => {
         const { runLocalStop } = await import('../operations/local.js');
         const { renderLocalStop } = await import('../ui/local.js');
-        const result = await runLocalStop(context);
+        const result = await runLocalStop(context, { port: optionalNumber(options, 'port') });
         renderLocalStop(context.output, result);
         return result;
       }),
@@ -35,11 +36,12 @@ export function localCommand(): Command {
   local
     .command('status')
     .description('say whether the local stack runs, and where')
+    .addOption(new Option('--port <port>', 'port of the stack (default: --local-port, the one init recorded, else 4566)').argParser(parsePositiveInt('--port', 65535)))
     .action(
-      commandAction(async (context) => {
+      commandAction(async (context, { options }) => {
         const { runLocalStatus } = await import('../operations/local.js');
         const { renderLocalStatus } = await import('../ui/local.js');
-        const report = await runLocalStatus(context);
+        const report = await runLocalStatus(context, { port: optionalNumber(options, 'port') });
         renderLocalStatus(context.output, report);
         return report;
       }),
@@ -48,11 +50,12 @@ export function localCommand(): Command {
   local
     .command('reset')
     .description('delete every resource and object in the running local stack')
+    .addOption(new Option('--port <port>', 'port of the stack (default: --local-port, the one init recorded, else 4566)').argParser(parsePositiveInt('--port', 65535)))
     .action(
-      commandAction(async (context) => {
+      commandAction(async (context, { options }) => {
         const { runLocalReset } = await import('../operations/local.js');
         const { renderLocalReset } = await import('../ui/local.js');
-        const result = await runLocalReset(context);
+        const result = await runLocalReset(context, { port: optionalNumber(options, 'port') });
         renderLocalReset(context.output, result);
         return result;
       }),

@@ -55,13 +55,14 @@ export function globalOptions(values: Readonly<Record<string, unknown>>): Global
     region: optionalString(values, 'region'),
     endpointUrl: optionalString(values, 'endpointUrl'),
     local: flag(values, 'local'),
+    localPort: optionalNumber(values, 'localPort'),
     config: optionalString(values, 'config'),
     json: flag(values, 'json'),
     yes: flag(values, 'yes'),
     debug: flag(values, 'debug'),
   };
   if (globals.endpointUrl !== undefined) validateEndpoint(globals.endpointUrl);
-  if (globals.local && globals.endpointUrl !== undefined) {
+  if ((globals.local || globals.localPort !== undefined) && globals.endpointUrl !== undefined) {
     throw new UsageError('--local and --endpoint-url are mutually exclusive.', 'Use --local for the bundled stack, or --endpoint-url for another endpoint.');
   }
   return globals;

@@ -23,9 +23,29 @@ export async function readSettingsFile(file: string): Promise<Partial<StackSetti
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('not a JSON object');
     }
+    const location = (parsed as Record<string, unknown>).location;
+    const problem = location === undefined ? undefined : locationProblem(location);
+    if (problem) throw new UsageError(`${file}: "location" ${problem}.`, 'Fix it, or delete the key and run `img-resizer init` with --local, --endpoint-url or --profile to record it again.');
     return parsed;
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`, 'Fix or delete the file, then run `img-resizer init` again.');
+  }
+}
+
+/** Why a recorded location is unusable, or undefined when it is one of the StackLocation forms. */
+export function locationProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+  const record = value as Record<string, unknown>;
+  switch (record.kind) {
+    case 'local':
+      return Number.isInteger(record.port) && (record.port as number) >= 1 && (record.port as number) <= 65535 ? undefined : 'port must be a whole number from 1 to 65535';
+    case 'endpoint':
+      return typeof record.endpointUrl === 'string' && /^https?:\/\/./.test(record.endpointUrl) ? undefined : 'endpointUrl must be an http:// or https:// URL';
+    case 'aws':
+      return record.profile === undefined || (typeof record.profile === 'string' && record.profile !== '') ? undefined : 'profile must be a non-empty string';
+    default:
+      return 'kind must be one of local, endpoint, aws';
   }
 }
 

@@ -53,7 +53,7 @@ export const SETTINGS_ENV = {
   apiCorsOrigin: 'IMG_RESIZER_API_CORS_ORIGIN',
   apiThrottleRate: 'IMG_RESIZER_API_THROTTLE_RATE',
   apiThrottleBurst: 'IMG_RESIZER_API_THROTTLE_BURST',
-} as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
+} as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
 export type SettingsFlags = { [K in keyof typeof SETTINGS_ENV]?: StackSettings[K] | undefined };
@@ -176,7 +176,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     destBucket,
     table: orDefault('table', asString, names.table),
     functionName: orDefault('functionName', asString, names.functionName),
-    roleName: orDefault('roleName', asString, names.roleName),
+    roleName: orDefault('roleName', asString, derivedNames(stackName, region).roleName),
     layerName: orDefault('layerName', asString, names.layerName),
     sizes,
     format,

@@ -40,6 +40,8 @@ export interface StackSettings {
   moderation?: boolean | undefined;
   /** 0-100 (default 80). */
   moderationMinConfidence?: number | undefined;
+  /** Where the stack lives, so later commands reach it without repeating --local / --endpoint-url / --profile. */
+  location?: StackLocation | undefined;
   /** Issue 14: also stand up the HTTP API (its own role and function, API Gateway v2, stage, access logs). */
   api?: boolean | undefined;
   /** The API's presets beyond the sizes, "name=WxH[:format]" comma-separated (the function's PRESETS). */
@@ -56,12 +58,25 @@ export interface StackSettings {
   apiThrottleBurst?: number | undefined;
 }
 
-/** Names derived from the stack name alone. */
-export function derivedNames(stackName: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
+/**
+ * Where a stack lives. Recorded by `init`; flags given to a later command override it. Never credentials:
+ * a profile is a name, the secrets stay in the operator's AWS config.
+ */
+export type StackLocation =
+  | { kind: 'local'; port: number }
+  | { kind: 'endpoint'; endpointUrl: string }
+  | { kind: 'aws'; profile?: string };
+
+/**
+ * Names derived from the stack name (and the region, for the role). IAM is global while everything else is
+ * regional, so the role carries the region: one stack name in two regions gives two independent stacks.
+ * Without a region (settings files written before this rule) the old name stays, so no surprise rename.
+ */
+export function derivedNames(stackName: string, region?: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
   return {
     table: `${stackName}-metadata`,
     functionName: `${stackName}-resize`,
-    roleName: `${stackName}-function-role`,
+    roleName: region === undefined || region === '' ? `${stackName}-function-role` : `${stackName}-function-role-${region}`,
     layerName: `${stackName}-sharp`,
   };
 }

@@ -14,6 +14,7 @@ import { startMoto, stopMoto, type MotoServer } from './moto.js';
 // cacheDir moved to src/paths.ts (shared with the artifact cache); the installer moved to ministack-install.ts.
 // Both are re-exported for existing importers.
 export { cacheDir } from '../paths.js';
+import { dataDir } from '../paths.js';
 export { findPython } from './ministack-install.js';
 
 export const DEFAULT_LOCAL_PORT = 4566;
@@ -44,8 +45,9 @@ interface ServerRecord {
   moto?: { pid: number; endpoint: string } | undefined;
 }
 
-export function localStateDir(cwd: string): string {
-  return path.join(cwd, '.img-resizer', 'local');
+/** The local stack's state: one stack per user and port, so every directory finds the same one. */
+export function localStateDir(port: number = DEFAULT_LOCAL_PORT, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(dataDir(env), 'local', String(port));
 }
 
 export function endpointFor(port: number): string {
@@ -166,6 +168,13 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   }
   const python = options.python ?? (await installMiniStack(output));
   await mkdir(stateDir, { recursive: true });
+  // A record left behind means the last server died without `local stop` (killed, reboot): say what that costs.
+  const leftover = await readRecord(stateDir);
+  if (leftover) output?.warn(uncleanStopMessage(leftover));
+  // MiniStack's function workers make temp folders and leave them when killed: a temp dir of its own, emptied here.
+  const tempDir = path.join(stateDir, 'tmp');
+  await rm(tempDir, { recursive: true, force: true });
+  await mkdir(tempDir, { recursive: true });
   const logFile = path.join(stateDir, 'ministack.log');
   const log = openSync(logFile, 'a');
   const persist = options.persist ?? true;
@@ -184,6 +193,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...(options.pathPrefix?.length ? { PATH: [...options.pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
+    TMPDIR: tempDir,
     GATEWAY_PORT: String(port),
     // MiniStack binds 0.0.0.0 by default; an emulator with dummy credentials belongs on loopback.
     BIND_HOST: '127.0.0.1',
@@ -260,6 +270,7 @@ export async function stopLocalStack(stateDir: string): Promise<{ stopped: boole
   if (record?.moto) stopMoto(record.moto);
   if (!record || !processAlive(record.pid)) {
     await rm(path.join(stateDir, 'server.json'), { force: true });
+    await rm(path.join(stateDir, 'tmp'), { recursive: true, force: true });
     return { stopped: false, pid: undefined };
   }
   // SIGTERM lets MiniStack save its state before it exits.
@@ -268,6 +279,7 @@ export async function stopLocalStack(stateDir: string): Promise<{ stopped: boole
   while (processAlive(record.pid) && Date.now() < deadline) await sleep(100);
   if (processAlive(record.pid)) killGroup(record.pid, 'SIGKILL');
   await rm(path.join(stateDir, 'server.json'), { force: true });
+  await rm(path.join(stateDir, 'tmp'), { recursive: true, force: true });
   return { stopped: true, pid: record.pid };
 }
 
@@ -277,10 +289,19 @@ export async function resetLocalStack(endpoint: string): Promise<void> {
   if (!response.ok) throw new CliError('LOCAL_RESET_FAILED', `Resetting the local stack failed: HTTP ${response.status}`);
 }
 
-/** For --local: the running stack of this working directory, started when needed. */
-export async function ensureLocalStack(options: { cwd: string; output?: Output }): Promise<LocalStackInfo> {
-  const stateDir = localStateDir(options.cwd);
+export function uncleanStopMessage(record: { pid: number; port: number; startedAt: string }): string {
+  return (
+    `The local stack on port ${record.port} (pid ${record.pid}, started ${record.startedAt}) was not stopped cleanly: ` +
+    'changes since its last saved state may be lost (resources created, objects uploaded, metadata written). ' +
+    'Run `img-resizer init` to restore the stack, then `img-resizer backfill` to process images again.'
+  );
+}
+
+/** For --local: the user's running stack on this port, started when needed. */
+export async function ensureLocalStack(options: { output?: Output; port?: number | undefined }): Promise<LocalStackInfo> {
+  const stateDir = localStateDir(options.port);
   const status = await localStatus(stateDir);
-  if (status.running) return status;
-  return startLocalStack({ stateDir, output: options.output, rekognition: true });
+  if (status.running && (options.port === undefined || options.port === status.port)) return status;
+  // Not running, or running on another port than asked: startLocalStack starts it or says which port it holds.
+  return startLocalStack({ stateDir, output: options.output, port: options.port, rekognition: true });
 }

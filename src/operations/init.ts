@@ -51,6 +51,8 @@ export interface InitResult {
   settingsFile: string;
   settingsWritten: boolean;
   sources: SettingsSources;
+  /** How to run the CLI again on this stack (for the printed next step). */
+  commandLine: string;
   steps: StepResult<ProvisionOp>[];
 }
 
@@ -94,6 +96,8 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     prompter: options.prompter ?? (context.canPrompt ? inquirerPrompter : undefined),
   });
   const { identity, region } = await locate();
+  // Recorded so later commands reach this stack without repeating --local / --endpoint-url / --profile.
+  settings.location = await context.location();
   const clients = await context.clients();
   const stack = stackModel(settings, identity, region);
   const environment = environmentProblem(stack.environment);
@@ -120,6 +124,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     settingsFile: context.settingsFile,
     settingsWritten,
     sources,
+    commandLine: context.commandLine(),
     steps: results,
   };
 }

@@ -22,24 +22,30 @@ function describe(info: LocalStackInfo, alreadyRunning: boolean): LocalStackRepo
 }
 
 export async function runLocalStart(context: AppContext, options: { port?: number | undefined }): Promise<LocalStackReport> {
-  const stateDir = localStateDir(context.cwd);
+  const port = options.port ?? (await context.localStackPort());
+  const stateDir = localStateDir(port);
   const before = await localStatus(stateDir);
-  const info = await startLocalStack({ stateDir, port: options.port, output: context.output, rekognition: true });
+  const info = await startLocalStack({ stateDir, port, output: context.output, rekognition: true });
   return describe(info, before.running);
 }
 
-export async function runLocalStatus(context: AppContext): Promise<LocalStackReport> {
-  const info = await localStatus(localStateDir(context.cwd));
+/** The stack a command means: --port, else --local-port or the one init recorded, else the default. */
+async function stateDirFor(context: AppContext, port: number | undefined): Promise<string> {
+  return localStateDir(port ?? (await context.localStackPort()));
+}
+
+export async function runLocalStatus(context: AppContext, options: { port?: number | undefined } = {}): Promise<LocalStackReport> {
+  const info = await localStatus(await stateDirFor(context, options.port));
   return describe(info, info.running);
 }
 
-export async function runLocalStop(context: AppContext): Promise<{ exitCode: ExitCode; stopped: boolean; pid: number | undefined }> {
-  const result = await stopLocalStack(localStateDir(context.cwd));
+export async function runLocalStop(context: AppContext, options: { port?: number | undefined } = {}): Promise<{ exitCode: ExitCode; stopped: boolean; pid: number | undefined }> {
+  const result = await stopLocalStack(await stateDirFor(context, options.port));
   return { exitCode: ExitCode.Ok, ...result };
 }
 
-export async function runLocalReset(context: AppContext): Promise<{ exitCode: ExitCode; reset: boolean; endpoint: string }> {
-  const info = await localStatus(localStateDir(context.cwd));
+export async function runLocalReset(context: AppContext, options: { port?: number | undefined } = {}): Promise<{ exitCode: ExitCode; reset: boolean; endpoint: string }> {
+  const info = await localStatus(await stateDirFor(context, options.port));
   if (!info.running) return { exitCode: ExitCode.Ok, reset: false, endpoint: info.endpoint };
   await resetLocalStack(info.endpoint);
   return { exitCode: ExitCode.Ok, reset: true, endpoint: info.endpoint };

@@ -266,7 +266,7 @@ export function renderInit(output: Output, result: InitResult): void {
     case 'applied': {
       const where = settings.prefix ? `s3://${settings.sourceBucket}/${settings.prefix}` : `s3://${settings.sourceBucket}/`;
       output.success(`Stack "${settings.stackName}" is ready: images uploaded to ${where} are resized into s3://${settings.destBucket}/.`);
-      output.info('Try it: img-resizer upload <image> --wait');
+      output.info(`Try it: ${result.commandLine} upload <image> --wait`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -24,33 +25,52 @@ describe('local stack', () => {
 
   describe('local start/status/stop through the CLI', () => {
     let cwd: string;
+    let port: string;
+    // The stack is one per user: this test's own data directory keeps it apart from the user's.
+    let env: NodeJS.ProcessEnv;
     afterAll(async () => {
-      await run('node', [bin, 'local', 'stop'], { cwd }).catch(() => undefined);
+      await run('node', [bin, 'local', 'stop', '--port', port], { cwd, env }).catch(() => undefined);
       await rm(cwd, { recursive: true, force: true });
     });
 
     it('starts one server however often start runs, reports it, and stops exactly it', async () => {
       cwd = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-cli-'));
-      const port = String(await freePort());
-      await run('node', [bin, 'local', 'start', '--port', port], { cwd });
-      const second = await run('node', [bin, 'local', 'start', '--port', port], { cwd });
+      env = { ...process.env, IMG_RESIZER_DATA_DIR: path.join(cwd, 'data') };
+      port = String(await freePort());
+      await run('node', [bin, 'local', 'start', '--port', port], { cwd, env });
+      // From another directory: the same stack (state under the user's data directory, keyed by port).
+      const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-cli-other-'));
+      const second = await run('node', [bin, 'local', 'start', '--port', port], { cwd: elsewhere, env });
       expect(second.stdout).toContain('already running');
-      const status = JSON.parse((await run('node', [bin, 'local', 'status', '--json'], { cwd })).stdout) as {
-        running: boolean; endpoint: string; port: number; pid: number; rekognitionEndpoint: string;
+      const status = JSON.parse((await run('node', [bin, 'local', 'status', '--port', port, '--json'], { cwd: elsewhere, env })).stdout) as {
+        running: boolean; endpoint: string; port: number; pid: number; stateDir: string; rekognitionEndpoint: string;
       };
       // moto, for Rekognition only, on loopback beside MiniStack (src/local/moto.ts).
       expect(status.rekognitionEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${status.rekognitionEndpoint}/moto-api/data.json`)).ok).toBe(true);
-      expect(status).toMatchObject({ running: true, endpoint: `http://127.0.0.1:${port}`, port: Number(port) });
+      expect(status).toMatchObject({ running: true, endpoint: `http://127.0.0.1:${port}`, port: Number(port), stateDir: path.join(cwd, 'data', 'local', port) });
       expect(status.pid).toBeGreaterThan(0);
       const listeners = (await run('ss', ['-Htlnp', `sport = :${port}`])).stdout.trim().split('\n').filter(Boolean);
       expect(listeners).toHaveLength(1);
       expect(listeners[0]).toContain('127.0.0.1:');
-      await run('node', [bin, 'local', 'stop'], { cwd });
+      await run('node', [bin, 'local', 'stop', '--port', port], { cwd, env });
       expect(() => process.kill(status.pid, 0)).toThrow();
       await expect(fetch(`${status.rekognitionEndpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
-      const after = JSON.parse((await run('node', [bin, 'local', 'status', '--json'], { cwd })).stdout) as { running: boolean };
+      const after = JSON.parse((await run('node', [bin, 'local', 'status', '--port', port, '--json'], { cwd, env })).stdout) as { running: boolean };
       expect(after.running).toBe(false);
+      // Its temp folder goes with it.
+      expect(existsSync(path.join(status.stateDir, 'tmp'))).toBe(false);
+    });
+
+    it('after the stack is killed, start says what was lost and what to run, and empties the old temp folder', async () => {
+      await run('node', [bin, 'local', 'start', '--port', port], { cwd, env });
+      const status = JSON.parse((await run('node', [bin, 'local', 'status', '--port', port, '--json'], { cwd, env })).stdout) as { pid: number; stateDir: string };
+      await writeFile(path.join(status.stateDir, 'tmp', 'left-by-a-worker'), 'x');
+      process.kill(-status.pid, 'SIGKILL');
+      const restarted = await run('node', [bin, 'local', 'start', '--port', port], { cwd, env });
+      expect(restarted.stderr).toContain(`The local stack on port ${port} (pid ${status.pid}`);
+      expect(restarted.stderr).toContain('Run `img-resizer init` to restore the stack, then `img-resizer backfill`');
+      expect(existsSync(path.join(status.stateDir, 'tmp', 'left-by-a-worker'))).toBe(false);
     });
   });
 });

@@ -42,7 +42,7 @@ const sizesChange: StepResult<ProvisionOp> = {
 };
 
 function initResult(steps: StepResult<ProvisionOp>[], outcome: InitResult['outcome']): InitResult {
-  return { exitCode: 0, outcome, dryRun: true, upToDate: false, settings, settingsFile: 'img-resizer.config.json', settingsWritten: false, sources: {}, steps };
+  return { exitCode: 0, outcome, dryRun: true, upToDate: false, settings, settingsFile: 'img-resizer.config.json', settingsWritten: false, sources: {}, commandLine: 'npx img-resizer', steps };
 }
 
 describe('init --dry-run output', () => {

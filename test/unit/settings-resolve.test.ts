@@ -17,6 +17,12 @@ const located = (region = 'eu-west-1') => () => Promise.resolve({ account: '1234
 const base = { locate: located(), env: {} };
 
 describe('settings resolution', () => {
+  it('keeps a role name a settings file recorded before names carried the region (no surprise rename)', async () => {
+    const { settings } = await resolveInitSettings({ ...base, flags: {}, file: { stackName: 'img-resizer', roleName: 'img-resizer-function-role' } });
+    expect(settings.roleName).toBe('img-resizer-function-role');
+  });
+
+
   it('derives every default from the stack name, with account and region in bucket names', async () => {
     const { settings, sources } = await resolveInitSettings({ ...base, flags: {}, file: undefined });
     expect(settings).toEqual({
@@ -26,7 +32,7 @@ describe('settings resolution', () => {
       destBucket: 'img-resizer-dest-123456789012-eu-west-1',
       table: 'img-resizer-metadata',
       functionName: 'img-resizer-resize',
-      roleName: 'img-resizer-function-role',
+      roleName: 'img-resizer-function-role-eu-west-1',
       layerName: 'img-resizer-sharp',
       sizes: 'thumbnail=200x200',
       format: 'png',
