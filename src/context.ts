@@ -1,3 +1,4 @@
+import { explainSdkError } from './aws/sdk-errors.js';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
 import { readSettingsFile, settingsPath } from './config/settings.js';
@@ -82,7 +83,10 @@ export class AppContext {
     this.clientsPromise ??= (async () => {
       const target = await this.resolveTarget();
       const clients = new AwsClients(target, this.clientOptions);
-      await this.announce(clients);
+      // Reading the region happens outside any request, so the clients' own error translation does not see it.
+      await this.announce(clients).catch(async (error: unknown) => {
+        throw await explainSdkError(error, target);
+      });
       return clients;
     })();
     return this.clientsPromise;
