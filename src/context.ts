@@ -15,6 +15,8 @@ export interface GlobalOptions {
   json?: boolean | undefined;
   yes?: boolean | undefined;
   debug?: boolean | undefined;
+  /** Tables keep every column whole, however narrow the terminal. */
+  wide?: boolean | undefined;
 }
 
 export interface Identity {
@@ -43,7 +45,7 @@ export class AppContext {
       cwd?: string;
     } = {},
   ) {
-    this.output = options.output ?? new Output({ json: Boolean(globals.json), debug: Boolean(globals.debug) });
+    this.output = options.output ?? new Output({ json: Boolean(globals.json), debug: Boolean(globals.debug), wide: Boolean(globals.wide) });
     this.settingsFile = settingsPath(globals.config, options.cwd);
     this.cwd = options.cwd ?? process.cwd();
     this.clientOptions = options.clientOptions ?? {};

@@ -59,6 +59,7 @@ export function globalOptions(values: Readonly<Record<string, unknown>>): Global
     json: flag(values, 'json'),
     yes: flag(values, 'yes'),
     debug: flag(values, 'debug'),
+    wide: flag(values, 'wide'),
   };
   if (globals.endpointUrl !== undefined) validateEndpoint(globals.endpointUrl);
   if (globals.local && globals.endpointUrl !== undefined) {
