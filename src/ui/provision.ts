@@ -220,10 +220,23 @@ function printDetails(output: Output, steps: readonly StepResult<ProvisionOp>[])
   output.info('');
 }
 
+/** Interactive init: the plan, before the question whether to apply it. */
+export function renderPlan(output: Output, steps: readonly StepResult<ProvisionOp>[]): void {
+  output.info('');
+  output.info(summaryTable(steps, 'deploy', { width: output.tableWidth }));
+  output.info('');
+  printDetails(output, steps);
+  if (changesOutputs(steps)) output.warn(REPROCESS_NOTE);
+}
+
 export function renderInit(output: Output, result: InitResult): void {
   const { settings } = result;
   if (output.json) {
     output.result({ dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps });
+    return;
+  }
+  if (result.outcome === 'cancelled') {
+    output.info('Nothing was changed.');
     return;
   }
   output.info('');
