@@ -85,6 +85,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'write the stack as a CloudFormation or SAM template, with the function and layer zips, to deploy with your own tooling',
     load: async () => (await import('./commands/export.js')).exportCommand(),
   },
+  {
+    name: 'api',
+    term: 'api',
+    description: 'the stack\'s HTTP API (init --api): its URL',
+    load: async () => (await import('./commands/api.js')).apiCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

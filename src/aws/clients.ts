@@ -5,6 +5,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { explainSdkError } from './sdk-errors.js';
 import type { AwsTarget } from './target.js';
 
@@ -22,6 +24,8 @@ interface SdkModules {
   iam: typeof import('@aws-sdk/client-iam');
   sts: typeof import('@aws-sdk/client-sts');
   http: typeof import('@smithy/node-http-handler');
+  apigateway: typeof import('@aws-sdk/client-apigatewayv2');
+  logs: typeof import('@aws-sdk/client-cloudwatch-logs');
 }
 const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   s3: '@aws-sdk/client-s3',
@@ -31,6 +35,8 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   iam: '@aws-sdk/client-iam',
   sts: '@aws-sdk/client-sts',
   http: '@smithy/node-http-handler',
+  apigateway: '@aws-sdk/client-apigatewayv2',
+  logs: '@aws-sdk/client-cloudwatch-logs',
 };
 function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
   return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
@@ -38,7 +44,7 @@ function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | ApiGatewayV2Client | CloudWatchLogsClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -116,6 +122,15 @@ export class AwsClients {
 
   get sts(): STSClient {
     return this.memo('sts', () => new (sdk('sts').STSClient)(this.baseConfig()));
+  }
+
+  /** API Gateway v2 (HTTP APIs), for `init --api`. */
+  get apigateway(): ApiGatewayV2Client {
+    return this.memo('apigateway', () => new (sdk('apigateway').ApiGatewayV2Client)(this.baseConfig()));
+  }
+
+  get logs(): CloudWatchLogsClient {
+    return this.memo('logs', () => new (sdk('logs').CloudWatchLogsClient)(this.baseConfig()));
   }
 
   destroy(): void {

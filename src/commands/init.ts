@@ -24,6 +24,22 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    ...apiOptionsFrom(raw),
+  };
+}
+
+/** The HTTP API's flags (issue 14); `--preset` repeats, and the function reads the presets comma-separated. */
+function apiOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
+  const presets = Array.isArray(raw.preset) ? raw.preset.filter((p): p is string => typeof p === 'string') : [];
+  return {
+    api: raw.api === true ? true : undefined,
+    apiPresets: presets.length > 0 ? presets.join(',') : undefined,
+    apiJwtIssuer: optionalString(raw, 'apiJwtIssuer'),
+    apiJwtAudience: optionalString(raw, 'apiJwtAudience'),
+    apiPublicReads: raw.apiPublicReads === true ? true : undefined,
+    apiCorsOrigin: optionalString(raw, 'apiCorsOrigin'),
+    apiThrottleRate: optionalNumber(raw, 'apiThrottleRate'),
+    apiThrottleBurst: optionalNumber(raw, 'apiThrottleBurst'),
   };
 }
 
@@ -75,6 +91,14 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    .option('--api', 'also stand up the HTTP API (POST /uploads, GET /images/{key}); see the README "HTTP API"')
+    .option('--preset <name=WxH[:format]>', 'an API preset besides the sizes (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--api-jwt-issuer <url>', 'JWT auth on the API instead of IAM: the token issuer (with --api-jwt-audience)')
+    .option('--api-jwt-audience <audience>', 'JWT auth: the audience tokens must name')
+    .option('--api-public-reads', 'GET /images/... without auth (uploads stay authorised)')
+    .option('--api-cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
+    .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parsePositiveInt('--api-throttle-rate', 10_000)))
+    .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parsePositiveInt('--api-throttle-burst', 5_000)))
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',

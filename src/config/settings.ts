@@ -4,6 +4,7 @@ import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-s
 import type { Prompter } from './prompter.js';
 import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, type StackSettings } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
+import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
@@ -39,6 +40,14 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  api: 'IMG_RESIZER_API',
+  apiPresets: 'IMG_RESIZER_API_PRESETS',
+  apiJwtIssuer: 'IMG_RESIZER_API_JWT_ISSUER',
+  apiJwtAudience: 'IMG_RESIZER_API_JWT_AUDIENCE',
+  apiPublicReads: 'IMG_RESIZER_API_PUBLIC_READS',
+  apiCorsOrigin: 'IMG_RESIZER_API_CORS_ORIGIN',
+  apiThrottleRate: 'IMG_RESIZER_API_THROTTLE_RATE',
+  apiThrottleBurst: 'IMG_RESIZER_API_THROTTLE_BURST',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -172,12 +181,50 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
+    ...apiSettings(given, asString),
   };
   sources.region = 'default';
   validateSettings(settings);
+  if (settings.apiPresets !== undefined) {
+    try {
+      parsePresets(settings.apiPresets, parseSizeSpec(settings.sizes), 'presets');
+    } catch (error) {
+      throw new UsageError(`Presets "${settings.apiPresets}": ${errorMessage(error)}`, 'Give each --preset as name=WxH or name=WxH:format, e.g. card=600x400:webp.');
+    }
+  }
   // Canonical text, so the settings file and the function's SIZES variable always agree.
   settings.sizes = formatSizeSpec(parseSizeSpec(settings.sizes));
   return { settings, sources };
+}
+
+/** The HTTP API's settings (issue 14); only those given are set, so settings files without an API stay as they were. */
+function apiSettings(
+  given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
+  asString: (raw: string) => string,
+): Partial<StackSettings> {
+  const out: Partial<StackSettings> = {};
+  const api = given('api', yesNo);
+  const keys = {
+    apiPresets: given('apiPresets', asString),
+    apiJwtIssuer: given('apiJwtIssuer', asString),
+    apiJwtAudience: given('apiJwtAudience', asString),
+    apiPublicReads: given('apiPublicReads', yesNo),
+    apiCorsOrigin: given('apiCorsOrigin', asString),
+    apiThrottleRate: given('apiThrottleRate', wholeNumber),
+    apiThrottleBurst: given('apiThrottleBurst', wholeNumber),
+  };
+  if (api !== undefined) out.api = api;
+  for (const [key, value] of Object.entries(keys)) if (value !== undefined && value !== '') Object.assign(out, { [key]: value });
+  if ((out.apiJwtIssuer === undefined) !== (out.apiJwtAudience === undefined)) {
+    throw new UsageError('JWT auth needs both an issuer and an audience.', 'Give --api-jwt-issuer and --api-jwt-audience together, or neither for IAM auth.');
+  }
+  return out;
+}
+
+function yesNo(raw: string): boolean {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`"${raw}" is not true or false`);
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -30,6 +30,20 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** Issue 14: also stand up the HTTP API (its own role and function, API Gateway v2, stage, access logs). */
+  api?: boolean | undefined;
+  /** The API's presets beyond the sizes, "name=WxH[:format]" comma-separated (the function's PRESETS). */
+  apiPresets?: string | undefined;
+  /** JWT auth instead of the default IAM auth: both issuer and audience. */
+  apiJwtIssuer?: string | undefined;
+  apiJwtAudience?: string | undefined;
+  /** GET /images/{proxy+} without auth (uploads stay authorised). */
+  apiPublicReads?: boolean | undefined;
+  /** Browser origin allowed by CORS; off when absent. */
+  apiCorsOrigin?: string | undefined;
+  /** Stage throttling: requests per second and burst. */
+  apiThrottleRate?: number | undefined;
+  apiThrottleBurst?: number | undefined;
 }
 
 /** Names derived from the stack name alone. */

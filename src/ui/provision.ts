@@ -33,6 +33,29 @@ function configChangeLine(change: FunctionConfigChange): string {
 /** One op as short lines for the plan and summary (most ops are one line; a configuration update, one per field). */
 export function describeOp(op: ProvisionOp): string[] {
   switch (op.kind) {
+    // HTTP API (issue 14)
+    case 'create-log-group':
+      return [`retention ${op.retentionDays} days`];
+    case 'set-log-retention':
+      return [`retention ${op.from ?? 'never expire'} → ${op.to} days`];
+    case 'delete-log-group':
+      return ['delete the log group and its access logs'];
+    case 'create-http-api':
+      return [`${op.auth === 'JWT' ? 'JWT' : 'IAM'} auth${op.publicReads ? ', public reads' : ''}`, op.cors === undefined ? 'CORS off' : `CORS for ${op.cors}`];
+    case 'set-cors':
+      return [`CORS ${op.from ?? 'off'} → ${op.to ?? 'off'}`];
+    case 'put-integration':
+      return [`${op.missing ? 'add' : 'fix'} Lambda proxy integration (payload 2.0) to ${op.functionArn}`];
+    case 'put-authorizer':
+      return [`${op.missing ? 'add' : 'fix'} JWT authorizer: issuer ${op.issuer}, audience ${op.audience}`];
+    case 'delete-authorizer':
+      return ['remove the JWT authorizer (IAM auth now)'];
+    case 'put-route':
+      return [`${op.missing ? 'add' : 'fix'} route ${op.routeKey} (auth ${op.authorization})`];
+    case 'put-stage':
+      return [op.missing ? 'add stage $default: throttling, access logs, auto-deploy' : `stage $default: ${op.changes.join(', ')}`];
+    case 'delete-http-api':
+      return ['delete the API with its routes, integration and stage'];
     // buckets
     case 'create-bucket':
       return [`create in ${op.region}`];
