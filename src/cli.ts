@@ -139,6 +139,7 @@ export async function createProgram(argv: readonly string[] = process.argv): Pro
     .option('--config <file>', 'project settings file', 'img-resizer.config.json')
     .option('--json', 'print one JSON document on stdout; human text goes to stderr')
     .option('-y, --yes', 'never prompt; a missing required value is a usage error')
+    .option('--wide', 'tables show every column whole instead of fitting the terminal width')
     .addOption(new Option('--debug', 'print stack traces and SDK details'))
     .showSuggestionAfterError()
     .configureHelp({ sortSubcommands: false, subcommandTerm: (command) => termOf(command) });

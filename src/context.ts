@@ -1,3 +1,4 @@
+import { explainSdkError } from './aws/sdk-errors.js';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
 import { readSettingsFile, settingsPath, type StackLocation } from './config/settings.js';
@@ -19,6 +20,8 @@ export interface GlobalOptions {
   json?: boolean | undefined;
   yes?: boolean | undefined;
   debug?: boolean | undefined;
+  /** Tables keep every column whole, however narrow the terminal. */
+  wide?: boolean | undefined;
 }
 
 export interface Identity {
@@ -47,7 +50,7 @@ export class AppContext {
       cwd?: string;
     } = {},
   ) {
-    this.output = options.output ?? new Output({ json: Boolean(globals.json), debug: Boolean(globals.debug) });
+    this.output = options.output ?? new Output({ json: Boolean(globals.json), debug: Boolean(globals.debug), wide: Boolean(globals.wide) });
     this.settingsFile = settingsPath(globals.config, options.cwd);
     this.cwd = options.cwd ?? process.cwd();
     this.clientOptions = options.clientOptions ?? {};
@@ -144,7 +147,10 @@ export class AppContext {
     this.clientsPromise ??= (async () => {
       const target = await this.resolveTarget();
       const clients = new AwsClients(target, this.clientOptions);
-      await this.announce(clients);
+      // Reading the region happens outside any request, so the clients' own error translation does not see it.
+      await this.announce(clients).catch(async (error: unknown) => {
+        throw await explainSdkError(error, target);
+      });
       return clients;
     })();
     return this.clientsPromise;

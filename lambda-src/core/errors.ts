@@ -20,6 +20,25 @@ export const IMAGE_ERROR_CODES = [
 export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[number];
 
 /**
+ * The codes that say something about the image itself, so processing it again gives the same answer until the
+ * object is replaced. NOT_FOUND (a deleted or not yet visible object) and ACCESS_DENIED (a grant that can be
+ * fixed) are left out: a later run may well succeed. Backfill skips images whose last item failed with one of
+ * these unless asked to retry them.
+ */
+export const PERMANENT_IMAGE_ERROR_CODES = [
+  'UNSUPPORTED_FORMAT',
+  'CORRUPT_IMAGE',
+  'TOO_MANY_PIXELS',
+  'TOO_LARGE',
+  'EMPTY_OBJECT',
+  'MODERATED',
+] as const satisfies readonly ImageErrorCode[];
+
+export function isPermanentImageError(code: string | undefined): boolean {
+  return code !== undefined && (PERMANENT_IMAGE_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/**
  * A permanent problem with one source image: retrying cannot help, so the function records a FAILED item and
  * does not throw (Lambda would otherwise retry the event twice for nothing).
  */

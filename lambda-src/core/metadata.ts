@@ -26,8 +26,10 @@ export interface MetadataItem {
   /** The source key, decoded. */
   OriginalFile: string;
   SourceBucket: string;
-  /** The destination bucket. */
+  /** The destination bucket (the contract's original name for it; kept). */
   Bucket: string;
+  /** The destination bucket again, named for what it is beside `SourceBucket`. */
+  DestBucket?: string;
   /** Key of the first output (SUCCEEDED only). */
   ResizedFile?: string;
   Outputs: OutputRecord[];
@@ -109,6 +111,7 @@ function common(source: SourceDescription, timing: Timing) {
     OriginalFile: source.key,
     SourceBucket: source.bucket,
     Bucket: source.destBucket,
+    DestBucket: source.destBucket,
     ProcessedAt: new Date(timing.finishedAt).toISOString(),
     DurationMs: Math.max(0, Math.round(timing.finishedAt - timing.startedAt)),
     ...(source.lastModified ? { SourceLastModified: source.lastModified.toISOString() } : {}),

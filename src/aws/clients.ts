@@ -7,6 +7,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { explainSdkError } from './sdk-errors.js';
 import type { AwsTarget } from './target.js';
 
 /**
@@ -91,6 +92,7 @@ export class AwsClients {
     const cached = this.cache.get(name);
     if (cached) return cached as T;
     const client = make();
+    explainFailures(client, this.target);
     for (const hook of this.options.hooks ?? []) hook(client, name);
     this.cache.set(name, client);
     return client;
@@ -137,4 +139,25 @@ export class AwsClients {
     for (const client of this.cache.values()) client.destroy();
     this.cache.clear();
   }
+}
+
+/** The one part of a client's middleware stack used here; every SDK client has it, whatever its command types. */
+interface MiddlewareHost {
+  middlewareStack: {
+    add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'initialize'; name: string; priority: 'high' }): void;
+  };
+}
+
+/** Outermost, so it sees what is left after the SDK's retries: network, region and credential failures become typed errors. */
+function explainFailures(client: AnyClient, target: AwsTarget): void {
+  (client as unknown as MiddlewareHost).middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw await explainSdkError(error, target);
+      }
+    },
+    { step: 'initialize', name: 'imgResizerExplainErrors', priority: 'high' },
+  );
 }

@@ -24,18 +24,20 @@ export function backfillCommand(): Command {
     )
     .option('--dry-run', 'list what would be processed, invoke nothing')
     .option('--force', 'reprocess every object, SUCCEEDED ones too')
+    .option('--retry-failed', 'also process objects whose last item FAILED permanently (UNSUPPORTED_FORMAT, CORRUPT_IMAGE, ...)')
     .action(
       commandAction(async (context, { options }) => {
         const prefix = optionalString(options, 'prefix');
         const concurrency = requiredNumber(options, 'concurrency');
         const dryRun = flag(options, 'dryRun');
         const force = flag(options, 'force');
+        const retryFailed = flag(options, 'retryFailed');
         // Ctrl-C stops starting new invocations; those in flight finish and the summary says what is left.
         const interrupt = new AbortController();
         const onSigint = (): void => { interrupt.abort(); };
         process.once('SIGINT', onSigint);
         try {
-          return await runBackfill(context, { prefix, concurrency, dryRun, force, signal: interrupt.signal });
+          return await runBackfill(context, { prefix, concurrency, dryRun, force, retryFailed, signal: interrupt.signal });
         } finally {
           process.off('SIGINT', onSigint);
         }

@@ -50,13 +50,23 @@ function apiOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
 
 /** Runs init with spinners for the build and each step, then prints the summary (or the --json document). */
 export async function executeInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
-  const [{ runInit }, { renderInit, stepReporter }, { buildArtifacts }] = await Promise.all([
+  const [{ runInit }, { renderInit, renderPlan, stepReporter }, { buildArtifacts }] = await Promise.all([
     import('../operations/init.js'),
     import('../ui/provision.js'),
     import('../artifact/build.js'),
   ]);
   const { output } = context;
+  // A person at a terminal sees the plan and may stop before anything changes (default yes); --yes, a pipe or
+  // CI skips the question, as `destroy` does.
+  const confirmPlan = context.canPrompt && !options.dryRun
+    ? async (steps: Parameters<typeof renderPlan>[1]): Promise<boolean> => {
+      renderPlan(output, steps);
+      const { inquirerPrompter } = await import('../config/prompter.js');
+      return inquirerPrompter.confirm('Apply this plan?', true);
+    }
+    : undefined;
   const result = await runInit(context, {
+    confirmPlan,
     build: async (arch) => {
       const { functionZip, layerZip } = await buildArtifacts({ arch, output });
       return { functionZip, layerZip };

@@ -20,9 +20,9 @@ export function resizeCommand(): Command {
     .description("resize local files with the function's own image core, no AWS involved; outputs are named as the function names them")
     .argument('<path...>', 'files, directories (every file below) or quoted globs')
     .requiredOption('--out <dir>', 'directory to write the outputs under')
-    .option('--sizes <spec>', 'comma-separated name=WIDTHxHEIGHT', DEFAULT_SIZE_SPEC)
-    .addOption(new Option('--format <format>', `output format: ${OUTPUT_FORMATS.join(', ')}`).default(DEFAULT_OUTPUT_FORMAT).argParser(parseChoice('--format', OUTPUT_FORMATS)))
-    .addOption(new Option('--fit <fit>', `how an image meets its box: ${FIT_MODES.join(', ')}`).default(DEFAULT_FIT).argParser(parseChoice('--fit', FIT_MODES)))
+    .option('--sizes <spec>', `comma-separated name=WIDTHxHEIGHT (default: the settings file's, else ${DEFAULT_SIZE_SPEC})`)
+    .addOption(new Option('--format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default: the settings file's, else ${DEFAULT_OUTPUT_FORMAT})`).argParser(parseChoice('--format', OUTPUT_FORMATS)))
+    .addOption(new Option('--fit <fit>', `how an image meets its box: ${FIT_MODES.join(', ')} (default: the settings file's, else ${DEFAULT_FIT})`).argParser(parseChoice('--fit', FIT_MODES)))
     .addOption(new Option('--quality <n>', 'encoder quality 1-100 for jpeg, webp and avif').argParser(parsePositiveInt('--quality', 100)))
     .option('--allow-upscale', 'enlarge images smaller than their box (never, by default)')
     .action(

@@ -60,6 +60,7 @@ export function globalOptions(values: Readonly<Record<string, unknown>>): Global
     json: flag(values, 'json'),
     yes: flag(values, 'yes'),
     debug: flag(values, 'debug'),
+    wide: flag(values, 'wide'),
   };
   if (globals.endpointUrl !== undefined) validateEndpoint(globals.endpointUrl);
   if ((globals.local || globals.localPort !== undefined) && globals.endpointUrl !== undefined) {

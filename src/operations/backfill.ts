@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { isPermanentImageError } from '../../lambda-src/core/errors.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { batchGetItems, getItem } from '../aws/metadata-table.js';
@@ -25,6 +26,8 @@ export interface BackfillOptions {
   dryRun?: boolean | undefined;
   /** Reprocess objects that already have a SUCCEEDED item. */
   force?: boolean | undefined;
+  /** Process again objects whose last item FAILED permanently (e.g. UNSUPPORTED_FORMAT); skipped otherwise. */
+  retryFailed?: boolean | undefined;
   /** Stops starting new invocations (Ctrl-C); the ones in flight finish. */
   signal?: AbortSignal | undefined;
   retry?: InvokeRetryOptions;
@@ -58,6 +61,11 @@ export interface BackfillReport {
   processed: number;
   succeeded: number;
   failed: BackfillFailure[];
+  /**
+   * Not invoked: their last item FAILED with a permanent code (lambda-src/core/errors.ts), so another try gives
+   * the same answer. Listed for the operator; they do not make the exit code 1. `--retry-failed` processes them.
+   */
+  skippedFailed: BackfillFailure[];
   /** Left untouched because the run was interrupted (counted on the pages listed so far); a rerun picks them up. */
   notStarted: number;
   interrupted: boolean;
@@ -83,7 +91,16 @@ function isFatal(error: unknown): boolean {
  */
 const PAGES_IN_FLIGHT = 2;
 
-type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>;
+type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt' | 'ErrorCode' | 'ErrorMessage'>;
+
+type Disposition = 'process' | 'succeeded' | 'failed-permanently';
+
+function dispositionOf(item: KnownItem | undefined, options: Pick<BackfillOptions, 'force' | 'retryFailed'>): Disposition {
+  if (options.force === true || item === undefined) return 'process';
+  if (item.Status === 'SUCCEEDED') return 'succeeded';
+  if (item.Status === 'FAILED' && options.retryFailed !== true && isPermanentImageError(item.ErrorCode)) return 'failed-permanently';
+  return 'process';
+}
 
 /**
  * Processes the source objects that have no SUCCEEDED item (all of them with `force`), streaming: lists the
@@ -127,6 +144,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
     processed: 0,
     succeeded: 0,
     failed: [],
+    skippedFailed: [],
     notStarted: 0,
     interrupted: false,
     durationMs: 0,
@@ -215,11 +233,17 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
         ? new Map<string, KnownItem>()
         : await onResource({ kind: 'table', name: settings.table }, () =>
           batchGetItems<KnownItem>(clients.documents, settings.table, candidates.map((o) => imageIdFor(bucket, o.key)), {
-            attributes: ['ImageID', 'Status', 'ProcessedAt'],
+            attributes: ['ImageID', 'Status', 'ProcessedAt', 'ErrorCode', 'ErrorMessage'],
           }),
         );
-      const todo = candidates.filter((o) => options.force === true || known.get(imageIdFor(bucket, o.key))?.Status !== 'SUCCEEDED');
-      report.skipped += candidates.length - todo.length;
+      const todo: ListedObject[] = [];
+      for (const object of candidates) {
+        const item = known.get(imageIdFor(bucket, object.key));
+        const disposition = dispositionOf(item, options);
+        if (disposition === 'process') todo.push(object);
+        else if (disposition === 'succeeded') report.skipped++;
+        else if (item !== undefined) report.skippedFailed.push({ key: object.key, errorCode: item.ErrorCode, reason: formatFailure(item) });
+      }
       report.pending += todo.length;
       progress.update(report);
       if (dryRun) {
@@ -271,7 +295,12 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   report.invokeMs = invokeStarted === undefined ? 0 : finished - invokeStarted;
   report.durationMs = finished - started;
   report.objectsPerSecond = report.invokeMs > 0 ? Math.round((report.processed / report.invokeMs) * 1000 * 10) / 10 : 0;
-  report.failed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  report.failed.sort(byKey);
+  report.skippedFailed.sort(byKey);
   const exitCode = report.interrupted ? ExitCode.Interrupted : report.failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   return { exitCode, report, functionName: settings.functionName, listingComplete: listing.complete };
+}
+
+function byKey(a: BackfillFailure, b: BackfillFailure): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }

@@ -24,6 +24,11 @@ export type InitEvent = RunEvent | { type: 'settings-written'; file: string };
 
 export interface InitOptions extends SettingsFlags {
   dryRun?: boolean | undefined;
+  /**
+   * Shown the plan before anything changes (interactive init); false cancels, and nothing is written. Not asked
+   * when there is nothing to change or the plan is blocked (the run stops there anyway).
+   */
+  confirmPlan?: ((steps: readonly StepResult<ProvisionOp>[]) => Promise<boolean>) | undefined;
   /** Environment to read IMG_RESIZER_* settings from (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
   /** Asks for missing values; default inquirer when the context may prompt. */
@@ -43,7 +48,7 @@ export interface InitResult {
    * up-to-date: nothing to change; planned: a dry run's plan; applied: changes made; blocked: a dry run found a
    * conflict (a real run fails with the conflict's error instead).
    */
-  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked';
+  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked' | 'cancelled';
   dryRun: boolean;
   /** True when nothing needed to change. */
   upToDate: boolean;
@@ -56,7 +61,7 @@ export interface InitResult {
   steps: StepResult<ProvisionOp>[];
 }
 
-const NOT_SETTINGS = new Set(['dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent']);
+const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent']);
 
 function settingsFlags(options: InitOptions): SettingsFlags {
   const flags: SettingsFlags = {};
@@ -103,14 +108,25 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   const environment = environmentProblem(stack.environment);
   if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
 
+  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
+  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
+  if (!dryRun && options.confirmPlan !== undefined) {
+    const plan = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun: true }));
+    const changes = plan.some((r) => r.action !== 'no-op');
+    const blocked = plan.some((r) => r.status === 'blocked');
+    if (changes && !blocked && !(await options.confirmPlan(plan))) {
+      return {
+        exitCode: ExitCode.Ok, outcome: 'cancelled', dryRun, upToDate: false, settings, settingsFile: context.settingsFile, settingsWritten: false, sources, steps: plan,
+      };
+    }
+  }
+
   const settingsWritten = !dryRun && JSON.stringify(file) !== JSON.stringify(settings);
   if (settingsWritten) {
     await writeSettingsFile(context.settingsFile, settings);
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
-  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
   const results = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun, onEvent: options.onEvent }));
   const upToDate = results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');

@@ -14,6 +14,7 @@ import {
   type OutputFormat,
 } from '../../lambda-src/core/settings.js';
 import { DEFAULT_SIZE_SPEC, parseSizeSpec, type SizeSpec } from '../../lambda-src/core/sizes.js';
+import { readSettingsFile } from '../config/settings-file.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
 import { expandUploadPaths, sniffEntries } from './upload-plan.js';
@@ -73,9 +74,12 @@ export interface ResizeReport {
  */
 export async function runResize(context: AppContext, paths: readonly string[], options: ResizeOptions): Promise<ResizeReport> {
   const { output } = context;
-  const sizes = parseSizes(options.sizes ?? DEFAULT_SIZE_SPEC);
-  const format = options.format ?? DEFAULT_OUTPUT_FORMAT;
-  const fit = options.fit ?? DEFAULT_FIT;
+  // The stack's own settings when a settings file is here, so the preview matches what the function makes;
+  // flags override them. An unreadable file is no reason to refuse a local preview: the defaults apply.
+  const stack = await readSettingsFile(context.settingsFile).catch(() => undefined);
+  const sizes = parseSizes(options.sizes ?? stack?.sizes ?? DEFAULT_SIZE_SPEC);
+  const format = options.format ?? stack?.format ?? DEFAULT_OUTPUT_FORMAT;
+  const fit = options.fit ?? stack?.fit ?? DEFAULT_FIT;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const outDir = path.resolve(context.cwd, options.out);
   // Earlier outputs under --out are not inputs: `resize . --out thumbs` twice must not resize the thumbnails.

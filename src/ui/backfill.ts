@@ -16,7 +16,15 @@ export function renderBackfill(output: Output, result: BackfillResult, dryRun: b
   } else {
     printSummary(output, result);
   }
+  printSkippedFailed(output, result);
   if (output.json) output.result(report);
+}
+
+/** Permanent failures left alone: shown so they are not forgotten, as a warning since they do not fail the run. */
+function printSkippedFailed(output: Output, { report }: BackfillResult): void {
+  if (report.skippedFailed.length === 0) return;
+  output.warn(`Skipped ${plural(report.skippedFailed.length, 'object')} whose last attempt failed permanently (\`--retry-failed\` tries them again):`);
+  for (const failure of report.skippedFailed) output.warn(`  ${failure.key}: ${failure.reason}`);
 }
 
 function printSummary(output: Output, { report, listingComplete }: BackfillResult): void {

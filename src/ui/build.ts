@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { BuildReport } from '../operations/build.js';
 import { formatBytes } from './bytes.js';
-import { renderTable, type Output } from './output.js';
+import type { Output } from './output.js';
+import { renderTable } from './table.js';
 
 /** `build`: the JSON report, or a table of the artifacts and where they went. */
 export function renderBuild(output: Output, report: BuildReport): void {
@@ -12,7 +13,7 @@ export function renderBuild(output: Output, report: BuildReport): void {
     return;
   }
   const rows = report.artifacts.map((a) => [a.name, formatBytes(a.size), formatBytes(a.unzippedSize), a.sha256]);
-  output.info(renderTable(['artifact', 'zipped', 'unzipped', 'sha256'], rows));
+  output.info(renderTable(['artifact', 'zipped', 'unzipped', 'sha256'], rows, { width: output.tableWidth, shrink: [3, 0] }));
   output.info('');
   output.info(`Written to ${report.outDir} (the layer is also cached in ${path.dirname(report.layerCachePath)})`);
   output.info(

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { formatBytes } from './bytes.js';
 import type { ExportResult } from '../operations/export.js';
-import { renderTable, type Output } from './output.js';
+import type { Output } from './output.js';
+import { renderTable } from './table.js';
 
 /** Prints what `export` wrote and how to deploy it. */
 export function renderExport(result: ExportResult, output: Output): void {
@@ -13,7 +14,7 @@ export function renderExport(result: ExportResult, output: Output): void {
     [path.basename(result.templatePath), '', result.templateSha256, ''],
     ...result.artifacts.map((a) => [a.name, formatBytes(a.size), a.sha256, a.s3Uri ?? '']),
   ];
-  output.info(renderTable(['file', 'size', 'sha256', 'uploaded to'], rows));
+  output.info(renderTable(['file', 'size', 'sha256', 'uploaded to'], rows, { width: output.tableWidth, shrink: [3, 2, 0] }));
   output.info('');
   output.success(`Wrote the ${result.format === 'sam' ? 'SAM' : 'CloudFormation'} template and its artifacts to ${result.outDir}`);
   const template = path.relative(process.cwd(), result.templatePath) || result.templatePath;

@@ -1,6 +1,8 @@
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 
 import { formatBytes } from './bytes.js';
+import stringWidth from 'string-width';
+import { padCells } from './table.js';
 
 export { formatBytes };
 
@@ -18,10 +20,10 @@ export function formatOutputsBrief(item: Pick<MetadataItem, 'Outputs'>): string 
 /** One line per output: size name, key, dimensions, bytes. */
 export function formatOutputLines(item: Pick<MetadataItem, 'Outputs'>, indent = '    '): string[] {
   const outputs = item.Outputs;
-  const nameWidth = Math.max(0, ...outputs.map((o) => o.Size.length));
-  const keyWidth = Math.max(0, ...outputs.map((o) => o.Key.length));
+  const nameWidth = Math.max(0, ...outputs.map((o) => stringWidth(o.Size)));
+  const keyWidth = Math.max(0, ...outputs.map((o) => stringWidth(o.Key)));
   return outputs.map(
-    (o) => `${indent}${o.Size.padEnd(nameWidth)}  ${o.Key.padEnd(keyWidth)}  ${formatDimensions(o.Width, o.Height).padEnd(9)}  ${formatBytes(o.Bytes)}`,
+    (o) => `${indent}${padCells(o.Size, nameWidth)}  ${padCells(o.Key, keyWidth)}  ${formatDimensions(o.Width, o.Height).padEnd(9)}  ${formatBytes(o.Bytes)}`,
   );
 }
 

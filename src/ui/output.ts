@@ -12,6 +12,10 @@ export interface OutputOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   interactive?: boolean;
+  /** --wide: tables keep every column whole however narrow the terminal. */
+  wide?: boolean;
+  /** Overrides the terminal's width for tests. */
+  columns?: number;
 }
 
 /**
@@ -38,6 +42,8 @@ export class Output {
   private readonly out: NodeJS.WritableStream;
   private readonly err: NodeJS.WritableStream;
   private readonly colors: ReturnType<typeof pc.createColors>;
+  /** Cells a table may use, or undefined for no limit (--wide, or not a terminal: a pipe or file gets everything). */
+  readonly tableWidth: number | undefined;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -46,6 +52,9 @@ export class Output {
     this.err = options.stderr ?? process.stderr;
     this.interactive = options.interactive ?? isInteractiveTerminal(this.err);
     this.colors = pc.createColors(this.interactive);
+    const stream = (this.json ? this.err : this.out) as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+    const terminalColumns = stream.isTTY === true && stream.columns !== undefined && stream.columns > 0 ? stream.columns : undefined;
+    this.tableWidth = options.wide === true ? undefined : options.columns ?? terminalColumns;
   }
 
   get color(): ReturnType<typeof pc.createColors> {
@@ -165,14 +174,6 @@ export interface TaskReporter {
 export interface ProgressReporter {
   tick(n?: number): void;
   stop(): void;
-}
-
-/** Renders rows as an aligned text table. */
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const format = (cells: string[]): string =>
-    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [format(headers), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)].join('\n');
 }
 
 /**

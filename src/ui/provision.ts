@@ -10,7 +10,8 @@ import type { RunEvent } from '../provision/runner.js';
 import type { FunctionConfigChange } from '../provision/function.js';
 import type { ProvisionOp } from '../provision/steps.js';
 import type { StepResult } from '../provision/types.js';
-import { renderTable, type Output, type TaskReporter } from './output.js';
+import type { Output, TaskReporter } from './output.js';
+import { renderTable, type TableOptions } from './table.js';
 
 function configChangeLine(change: FunctionConfigChange): string {
   switch (change.field) {
@@ -183,7 +184,7 @@ export function describeOutcome(result: StepResult, mode: Mode = 'deploy'): stri
 }
 
 /** The summary table at the end of a run. */
-export function summaryTable(results: readonly StepResult[], mode: Mode = 'deploy'): string {
+export function summaryTable(results: readonly StepResult[], mode: Mode = 'deploy', table: TableOptions = {}): string {
   const verb = (r: StepResult): string => {
     if (r.status === 'failed' || r.status === 'blocked') return r.status;
     if (r.action === 'no-op') return mode === 'remove' ? (r.kept ? 'kept' : 'already gone') : 'up to date';
@@ -193,13 +194,13 @@ export function summaryTable(results: readonly StepResult[], mode: Mode = 'deplo
   const detail = (r: StepResult): string => (r.status === 'applied' && r.detail ? r.detail : detailOf(r));
   return renderTable(
     ['Resource', 'Name', 'Action', 'Detail'],
-    results.map((r) => [r.resource, r.name, verb(r), truncate(detail(r), 100)]),
+    results.map((r) => [r.resource, r.name, verb(r), detail(r)]),
+    { ...table, shrink: RESOURCE_TABLE_SHRINK },
   );
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/** Narrowed first: the detail, then the name (resource and state/action are short and always read). */
+const RESOURCE_TABLE_SHRINK = [3, 1];
 
 /** A spinner per step, driven by the runner's events. */
 export function stepReporter(output: Output, mode: Mode = 'deploy'): (event: InitEvent | RunEvent) => void {
@@ -242,14 +243,27 @@ function printDetails(output: Output, steps: readonly StepResult<ProvisionOp>[])
   output.info('');
 }
 
+/** Interactive init: the plan, before the question whether to apply it. */
+export function renderPlan(output: Output, steps: readonly StepResult<ProvisionOp>[]): void {
+  output.info('');
+  output.info(summaryTable(steps, 'deploy', { width: output.tableWidth }));
+  output.info('');
+  printDetails(output, steps);
+  if (changesOutputs(steps)) output.warn(REPROCESS_NOTE);
+}
+
 export function renderInit(output: Output, result: InitResult): void {
   const { settings } = result;
   if (output.json) {
     output.result({ dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps });
     return;
   }
+  if (result.outcome === 'cancelled') {
+    output.info('Nothing was changed.');
+    return;
+  }
   output.info('');
-  output.info(summaryTable(result.steps));
+  output.info(summaryTable(result.steps, 'deploy', { width: output.tableWidth }));
   output.info('');
   if (result.outcome !== 'up-to-date') printDetails(output, result.steps);
   if (changesOutputs(result.steps)) output.warn(REPROCESS_NOTE);
@@ -284,9 +298,9 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const state = (r: StepResult): string =>
     r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
-  output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)])));
+  output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)]), { width: output.tableWidth, shrink: RESOURCE_TABLE_SHRINK }));
   output.info('');
-  output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail])));
+  output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail]), { width: output.tableWidth, shrink: [2, 0] }));
   output.info('');
   switch (result.state) {
     case 'ok':
@@ -310,7 +324,7 @@ export function renderDestroy(output: Output, result: DestroyResult): void {
   }
   const outcome = (r: DestroyResult['resources'][number]): string => (r.outcome === 'planned' ? 'will delete' : r.outcome);
   output.info('');
-  output.info(renderTable(['Resource', 'Name', 'Result', 'Detail'], result.resources.map((r) => [r.resource, r.name, outcome(r), r.detail])));
+  output.info(renderTable(['Resource', 'Name', 'Result', 'Detail'], result.resources.map((r) => [r.resource, r.name, outcome(r), r.detail]), { width: output.tableWidth, shrink: RESOURCE_TABLE_SHRINK }));
   output.info('');
   for (const item of result.left) output.info(`left: ${item} (its logs stay; \`aws logs delete-log-group\` removes it)`);
   if (result.dryRun) {

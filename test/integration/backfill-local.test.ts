@@ -186,13 +186,29 @@ describe('backfill on the local stack with the real function', () => {
     expect(items.filter((i) => i.Status === 'SUCCEEDED')).toHaveLength(COUNT);
   });
 
-  it('reprocesses FAILED objects, counts them as failed, lists them and exits 1', async () => {
+  it('skips objects whose last item FAILED permanently, lists them and exits 0', async () => {
     const clients = await stack.context.clients();
     const jpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#884422' } }).jpeg().toBuffer();
-    // Uploaded after the trigger exists: the function records them FAILED on its own, and backfill tries again.
+    // Uploaded after the trigger exists: the function records them FAILED on its own.
     await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: 'archive/zz broken.jpg', Body: jpeg.subarray(0, 300) }));
     await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: 'archive/zz notes.jpg', Body: 'plain text, not a picture' }));
+    const ids = ['archive/zz broken.jpg', 'archive/zz notes.jpg'].map((key) => imageIdFor(stack.settings.sourceBucket, key));
+    await expect.poll(async () => (await scanAll(stack)).filter((i) => ids.includes(i.ImageID) && i.Status === 'FAILED').length, { timeout: 60_000 }).toBe(2);
+    stack.recorder.clear();
     const { exitCode, report } = await runBackfill(stack.context, { prefix: 'archive/zz' });
+    expect(exitCode).toBe(ExitCode.Ok);
+    expect(report).toMatchObject({ listed: 2, processed: 0, failed: [] });
+    expect(report.skippedFailed.map((f) => [f.key, f.errorCode])).toEqual([
+      ['archive/zz broken.jpg', 'CORRUPT_IMAGE'],
+      ['archive/zz notes.jpg', 'UNSUPPORTED_FORMAT'],
+    ]);
+    expect(stack.recorder.operations()).not.toContain('lambda:Invoke');
+    expect(stack.stderr()).toContain('--retry-failed');
+    expect(stack.stderr()).toContain('archive/zz notes.jpg: UNSUPPORTED_FORMAT');
+  });
+
+  it('with --retry-failed reprocesses FAILED objects, counts them as failed, lists them and exits 1', async () => {
+    const { exitCode, report } = await runBackfill(stack.context, { prefix: 'archive/zz', retryFailed: true });
     expect(exitCode).toBe(ExitCode.Failed);
     expect(report).toMatchObject({ listed: 2, processed: 2, succeeded: 0 });
     expect(report.failed.map((f) => [f.key, f.errorCode])).toEqual([

@@ -120,6 +120,7 @@ describe('the handler over in-memory ports', () => {
       OriginalFile: 'café/写真 1.jpg',
       SourceBucket: 'uploads',
       Bucket: 'resized',
+      DestBucket: 'resized',
       ResizedFile: 'resized/thumb/café/写真 1.webp',
       Status: 'SUCCEEDED',
       OriginalFormat: 'jpeg',

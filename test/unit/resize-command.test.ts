@@ -53,6 +53,19 @@ describe('resize', () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
+  it("uses the stack's sizes, format and fit from the settings file; flags override them", async () => {
+    await writeFile(path.join(cwd, 'img-resizer.config.json'), JSON.stringify({ stackName: 'demo', sizes: 'thumb=50x50,medium=80x80', format: 'webp', fit: 'inside' }));
+    const { context } = contextIn(cwd);
+    const report = await runResize(context, ['photos/cat.jpg'], { out: 'out' });
+    // fit inside: the width meets the box, the height follows the 3:2 photo.
+    expect(report.results[0]?.outputs.map((o) => [o.size, o.format, o.width])).toEqual([
+      ['thumb', 'webp', 50],
+      ['medium', 'webp', 80],
+    ]);
+    const overridden = await runResize(context, ['photos/cat.jpg'], { out: 'out2', format: 'png', sizes: 'one=30x30' });
+    expect(overridden.results[0]?.outputs.map((o) => [o.size, o.format, o.width])).toEqual([['one', 'png', 30]]);
+  });
+
   it('writes every size of every file under --out, named as the function names them', async () => {
     const { context, stdout } = contextIn(cwd);
     const report = await runResize(context, ['photos', 'single.webp'], { out: 'out', sizes: 'thumb=100x100,tiny=20x20', format: 'jpeg', fit: 'inside' });
