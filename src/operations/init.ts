@@ -117,6 +117,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
       return {
         exitCode: ExitCode.Ok, outcome: 'cancelled', dryRun, upToDate: false, settings, settingsFile: context.settingsFile, settingsWritten: false, sources, steps: plan,
+        commandLine: context.commandLine(),
       };
     }
   }
