@@ -4,12 +4,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsTarget } from './target.js';
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | CloudWatchLogsClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -87,6 +90,18 @@ export class AwsClients {
 
   get sts(): STSClient {
     return this.memo('sts', () => new STSClient(this.baseConfig()));
+  }
+
+  get sns(): SNSClient {
+    return this.memo('sns', () => new SNSClient(this.baseConfig()));
+  }
+
+  get sqs(): SQSClient {
+    return this.memo('sqs', () => new SQSClient(this.baseConfig()));
+  }
+
+  get logs(): CloudWatchLogsClient {
+    return this.memo('logs', () => new CloudWatchLogsClient(this.baseConfig()));
   }
 
   destroy(): void {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
+import { flag, optionalBoolean, optionalChoice, optionalNumber, optionalString, parseWholeNumber, type RawOptions } from './provision-options.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
 
 /** The command line's options, checked into the operation's typed options. */
@@ -24,6 +24,11 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    notifications: optionalBoolean(raw, 'notifications'),
+    logRetentionDays: optionalNumber(raw, 'logRetention'),
+    pointInTimeRecovery: optionalBoolean(raw, 'pitr'),
+    retryAttempts: optionalNumber(raw, 'retryAttempts'),
+    maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
   };
 }
 
@@ -65,12 +70,22 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    // Each --no-X has a hidden --X, so that commander leaves the value unset (not true) when neither is given
+    // and the environment or settings file can decide.
+    .option('--no-notifications', 'leave out the SNS topic of outcomes (removes it if an earlier init made it)')
+    .addOption(new Option('--notifications').hideHelp())
+    .addOption(new Option('--log-retention <days>', 'days the function\'s log group keeps logs (default 30)').argParser(parsePositiveInt('--log-retention', 3653)))
+    .option('--no-pitr', 'turn off point-in-time recovery on the metadata table')
+    .addOption(new Option('--pitr').hideHelp())
+    .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseWholeNumber('--retry-attempts', 2)))
+    .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
-        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
+        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
+        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

@@ -2,6 +2,7 @@
  * Reads commander's parsed option values (an untyped record) into typed fields, checking each at runtime
  * rather than casting: a value of the wrong type is a bug in the command's declaration, reported as usage.
  */
+import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
 
 export type RawOptions = Readonly<Record<string, unknown>>;
@@ -16,6 +17,21 @@ export function optionalNumber(raw: RawOptions, key: string): number | undefined
   const value = raw[key];
   if (value === undefined || typeof value === 'number') return value;
   throw new UsageError(`--${kebab(key)} takes a number.`);
+}
+
+/** A --X / --no-X pair: undefined when neither was given. */
+export function optionalBoolean(raw: RawOptions, key: string): boolean | undefined {
+  const value = raw[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new UsageError(`--${kebab(key)} takes no value.`);
+}
+
+/** Commander's parser for a whole number from 0 to `max`. */
+export function parseWholeNumber(name: string, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
+    return Number(value);
+  };
 }
 
 export function flag(raw: RawOptions, key: string): boolean {

@@ -34,6 +34,16 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** The stack's SNS topic of outcomes (default on); see `operationalSettings` for the defaults of these five. */
+  notifications?: boolean | undefined;
+  /** Days the function's log group keeps its logs. */
+  logRetentionDays?: number | undefined;
+  /** Point-in-time recovery on the metadata table. */
+  pointInTimeRecovery?: boolean | undefined;
+  /** How often Lambda retries an event the function failed on (0-2) before it goes to the failed-events queue. */
+  retryAttempts?: number | undefined;
+  /** How old an event may get (60-21600 s) while retried before it goes to the failed-events queue. */
+  maxEventAgeSeconds?: number | undefined;
 }
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
@@ -119,6 +129,11 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  notifications: 'IMG_RESIZER_NOTIFICATIONS',
+  logRetentionDays: 'IMG_RESIZER_LOG_RETENTION',
+  pointInTimeRecovery: 'IMG_RESIZER_PITR',
+  retryAttempts: 'IMG_RESIZER_RETRY_ATTEMPTS',
+  maxEventAgeSeconds: 'IMG_RESIZER_MAX_EVENT_AGE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -285,6 +300,11 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
+    notifications: orDefault('notifications', onOff, OPERATIONAL_DEFAULTS.notifications),
+    logRetentionDays: orDefault('logRetentionDays', wholeNumber, OPERATIONAL_DEFAULTS.logRetentionDays),
+    pointInTimeRecovery: orDefault('pointInTimeRecovery', onOff, OPERATIONAL_DEFAULTS.pointInTimeRecovery),
+    retryAttempts: orDefault('retryAttempts', wholeNumber, OPERATIONAL_DEFAULTS.retryAttempts),
+    maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
   };
   sources.region = 'default';
   validateSettings(settings);
@@ -304,9 +324,63 @@ function choice<T extends string>(name: string, choices: readonly T[]) {
   };
 }
 
+function onOff(raw: string): boolean {
+  const value = raw.toLowerCase();
+  if (['true', '1', 'on', 'yes'].includes(value)) return true;
+  if (['false', '0', 'off', 'no'].includes(value)) return false;
+  throw new Error(`"${raw}" is not true or false`);
+}
+
 function wholeNumber(raw: string): number {
   if (!/^\d+$/.test(raw)) throw new Error(`"${raw}" is not a whole number`);
   return Number(raw);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The failure path and secure defaults (notifications, logs, PITR, async retries).
+
+/** The values CloudWatch Logs accepts as a retention. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const OPERATIONAL_DEFAULTS = {
+  notifications: true,
+  logRetentionDays: 30,
+  pointInTimeRecovery: true,
+  /** Lambda's own defaults: two retries, six hours. */
+  retryAttempts: 2,
+  maxEventAgeSeconds: 21_600,
+} as const;
+
+export interface OperationalSettings {
+  notifications: boolean;
+  logRetentionDays: number;
+  pointInTimeRecovery: boolean;
+  retryAttempts: number;
+  maxEventAgeSeconds: number;
+}
+
+/** The five settings with their defaults filled in (files written before they existed lack them). */
+export function operationalSettings(settings: StackSettings): OperationalSettings {
+  return {
+    notifications: settings.notifications ?? OPERATIONAL_DEFAULTS.notifications,
+    logRetentionDays: settings.logRetentionDays ?? OPERATIONAL_DEFAULTS.logRetentionDays,
+    pointInTimeRecovery: settings.pointInTimeRecovery ?? OPERATIONAL_DEFAULTS.pointInTimeRecovery,
+    retryAttempts: settings.retryAttempts ?? OPERATIONAL_DEFAULTS.retryAttempts,
+    maxEventAgeSeconds: settings.maxEventAgeSeconds ?? OPERATIONAL_DEFAULTS.maxEventAgeSeconds,
+  };
+}
+
+function validateOperationalSettings(settings: StackSettings): void {
+  const { logRetentionDays, retryAttempts, maxEventAgeSeconds } = operationalSettings(settings);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new UsageError(`Log retention ${logRetentionDays} days is not one CloudWatch Logs offers.`, `Give --log-retention one of ${LOG_RETENTION_DAYS.join(', ')}.`);
+  }
+  if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 2) {
+    throw new UsageError(`Retry attempts ${retryAttempts} is out of range: Lambda allows 0 to 2.`, 'Give --retry-attempts 0, 1 or 2.');
+  }
+  if (!Number.isInteger(maxEventAgeSeconds) || maxEventAgeSeconds < 60 || maxEventAgeSeconds > 21_600) {
+    throw new UsageError(`Maximum event age ${maxEventAgeSeconds} s is out of range: Lambda allows 60 to 21600 seconds.`, 'Give --max-event-age a value in that range.');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -404,4 +478,5 @@ export function validateSettings(settings: StackSettings): void {
       throw new UsageError(`Trigger ${key} "${value}" is not usable.`, 'Use at most 1024 characters, without * or ?.');
     }
   }
+  validateOperationalSettings(settings);
 }

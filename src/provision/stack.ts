@@ -1,4 +1,4 @@
-import type { StackSettings } from '../config/settings.js';
+import { operationalSettings, type StackSettings } from '../config/settings.js';
 import type { Identity } from '../context.js';
 import { functionEnvironment } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
@@ -55,11 +55,29 @@ export interface StackModel {
   functionPolicy: Json;
   environment: Record<string, string>;
   notificationId: string;
+  /** The SNS topic the function publishes each outcome to (absent with notifications off). */
+  topicName: string;
+  topicArn: string;
+  /** The SQS queue Lambda sends events to once the function failed on them through every retry. */
+  failedEventsQueueName: string;
+  failedEventsQueueArn: string;
+  /** The function's log group, made by init with a retention. */
+  logGroupName: string;
 }
+
+/** SNS topics encrypted with the account's AWS-managed key for SNS: no key to manage, no key policy to widen. */
+export const TOPIC_KMS_KEY = 'alias/aws/sns';
+/** SQS keeps a message at most 14 days: the failed events wait that long for `failures redrive`. */
+export const FAILED_EVENTS_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 export function stackModel(settings: StackSettings, identity: Pick<Identity, 'account' | 'partition'>, region: string): StackModel {
   const { account } = identity;
   const partition = identity.partition || 'aws';
+  const operational = operationalSettings(settings);
+  const topicName = `${settings.stackName}-outcomes`;
+  const topicArn = `arn:${partition}:sns:${region}:${account}:${topicName}`;
+  const failedEventsQueueName = `${settings.stackName}-failed-events`;
+  const failedEventsQueueArn = `arn:${partition}:sqs:${region}:${account}:${failedEventsQueueName}`;
   const vars = {
     partition,
     region,
@@ -70,6 +88,11 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     table: settings.table,
     functionName: settings.functionName,
     tableActions: FUNCTION_TABLE_ACTIONS,
+    // Exactly what the function publishes to and where Lambda (acting as the role) sends failed events.
+    publishOutcomesStatement: operational.notifications
+      ? { Sid: 'PublishOutcomes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topicArn] }
+      : undefined,
+    sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
   };
   return {
     settings,
@@ -92,7 +115,13 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       sizes: settings.sizes,
       format: settings.format,
       fit: settings.fit,
+      ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
     }),
     notificationId: `img-resizer-${settings.stackName}`,
+    topicName,
+    topicArn,
+    failedEventsQueueName,
+    failedEventsQueueArn,
+    logGroupName: `/aws/lambda/${settings.functionName}`,
   };
 }

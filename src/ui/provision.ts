@@ -24,6 +24,8 @@ function configChangeLine(change: FunctionConfigChange): string {
       return `timeout ${change.from ?? '?'} → ${change.to} s`;
     case 'layers':
       return `layers ${change.from.join(', ') || 'none'} → ${change.to.join(', ')}`;
+    case 'logging':
+      return `logging ${change.from} → ${change.to}`;
     case 'environment':
       return `environment ${change.variables.map((v) => v.name).join(', ')}`;
   }
@@ -105,6 +107,35 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`${op.count} entries target the function; keep one`];
     case 'remove-trigger':
       return [`remove entry ${op.id}, keep other notifications`];
+    // outcomes topic
+    case 'create-topic':
+      return [`create, encrypted with ${op.kmsKey}`];
+    case 'encrypt-topic':
+      return [`encryption ${op.from ?? 'none'} → ${op.to}`];
+    case 'delete-topic':
+      return [op.reason === 'notifications-off' ? 'delete: notifications are off' : 'delete the topic and its subscriptions'];
+    // failed-events queue
+    case 'create-queue':
+      return [`create, encrypted (SSE-SQS), keeps messages ${Math.round(op.retentionSeconds / 86_400)} days`];
+    case 'set-queue-attributes':
+      return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
+    case 'delete-queue':
+      return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
+    // log group
+    case 'create-log-group':
+      return [`create, keeps logs ${op.retentionDays} days`];
+    case 'set-log-retention':
+      return [`retention ${op.from === undefined ? 'never expire' : `${op.from} days`} → ${op.to} days`];
+    case 'delete-log-group':
+      return ['delete the log group and its logs'];
+    // async invoke
+    case 'put-async-invoke-config':
+      return [`${op.maximumRetryAttempts} retries, events up to ${op.maximumEventAgeSeconds} s old, then ${op.onFailureArn}`];
+    case 'update-async-invoke-config':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    // table recovery
+    case 'set-point-in-time-recovery':
+      return [op.enabled ? 'turn on point-in-time recovery' : 'turn off point-in-time recovery'];
   }
 }
 
