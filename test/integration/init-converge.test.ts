@@ -24,6 +24,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetPolicyCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { executeInit as runInit } from '../../src/commands/init.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { parsePolicyDocument } from '../../src/provision/policy.js';
@@ -62,9 +67,14 @@ describe('init from nothing', () => {
       'source-bucket:applied',
       'dest-bucket:applied',
       'table:applied',
+      'table-recovery:applied',
+      'log-group:applied',
+      'topic:applied',
+      'failed-events-queue:applied',
       'role:applied',
       'layer:applied',
       'function:applied',
+      'async-invoke:applied',
       'permission:applied',
       'trigger:applied',
     ]);
@@ -123,6 +133,8 @@ describe('init from nothing', () => {
         `Allow logs:CreateLogGroup arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:*`,
         `Allow logs:CreateLogStream arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
         `Allow logs:PutLogEvents arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
+        `Allow sns:Publish arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes`,
+        `Allow sqs:SendMessage arn:aws:sqs:us-east-1:${account}:${stack.settings.stackName}-failed-events`,
       ].sort(),
     );
   });
@@ -175,6 +187,38 @@ describe('init from nothing', () => {
         Events: ['s3:ObjectCreated:*'],
       }),
     ]);
+  });
+});
+
+describe('secure defaults and the failure path', () => {
+  it('creates the log group with 30 days retention, and the function logs JSON into it', async () => {
+    const logGroupName = `/aws/lambda/${stack.settings.functionName}`;
+    const { logGroups } = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
+    expect(logGroups?.find((g) => g.logGroupName === logGroupName)?.retentionInDays).toBe(30);
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: logGroupName });
+  });
+
+  it('turns on point-in-time recovery on the table', async () => {
+    const { ContinuousBackupsDescription } = await clients.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: stack.settings.table }));
+    expect(ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
+  });
+
+  it('creates the outcomes topic encrypted with alias/aws/sns and hands its ARN to the function', async () => {
+    const { account } = await stack.context.identity();
+    const topicArn = `arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes`;
+    const { Attributes } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    expect(Attributes?.KmsMasterKeyId).toBe('alias/aws/sns');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.NOTIFY_TOPIC_ARN).toBe(topicArn);
+  });
+
+  it('sends events the function failed on after 2 retries within 6 hours to an encrypted queue keeping them 14 days', async () => {
+    const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.settings.stackName}-failed-events` }));
+    const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    expect(Attributes).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' });
+    const config = await clients.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: stack.settings.functionName }));
+    expect(config).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21_600, DestinationConfig: { OnFailure: { Destination: Attributes?.QueueArn } } });
   });
 });
 
