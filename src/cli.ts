@@ -11,6 +11,7 @@ import { resizeCommand } from './commands/resize.js';
 import { buildCommand } from './commands/build.js';
 import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
+import { failuresCommand } from './commands/failures.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -43,6 +44,7 @@ export function createProgram(): Command {
     localCommand(),
     demoCommand(),
     eventsCommand(),
+    failuresCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -29,6 +29,7 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     pointInTimeRecovery: optionalBoolean(raw, 'pitr'),
     retryAttempts: optionalNumber(raw, 'retryAttempts'),
     maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
+    keepOnDelete: optionalBoolean(raw, 'keepOnDelete'),
   };
 }
 
@@ -79,13 +80,15 @@ export function initCommand(): Command {
     .addOption(new Option('--pitr').hideHelp())
     .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseWholeNumber('--retry-attempts', 2)))
     .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
+    .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
+    .addOption(new Option('--no-keep-on-delete').hideHelp())
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
-        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE).\n' +
+        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

@@ -34,7 +34,7 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
-  /** The stack's SNS topic of outcomes (default on); see `operationalSettings` for the defaults of these five. */
+  /** The stack's SNS topic of outcomes (default on); see `operationalSettings` for the defaults of these six. */
   notifications?: boolean | undefined;
   /** Days the function's log group keeps its logs. */
   logRetentionDays?: number | undefined;
@@ -44,6 +44,8 @@ export interface StackSettings {
   retryAttempts?: number | undefined;
   /** How old an event may get (60-21600 s) while retried before it goes to the failed-events queue. */
   maxEventAgeSeconds?: number | undefined;
+  /** Leave the outputs and item of a removed source (the trigger then ignores removals). */
+  keepOnDelete?: boolean | undefined;
 }
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
@@ -134,6 +136,7 @@ export const SETTINGS_ENV = {
   pointInTimeRecovery: 'IMG_RESIZER_PITR',
   retryAttempts: 'IMG_RESIZER_RETRY_ATTEMPTS',
   maxEventAgeSeconds: 'IMG_RESIZER_MAX_EVENT_AGE',
+  keepOnDelete: 'IMG_RESIZER_KEEP_ON_DELETE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -305,6 +308,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     pointInTimeRecovery: orDefault('pointInTimeRecovery', onOff, OPERATIONAL_DEFAULTS.pointInTimeRecovery),
     retryAttempts: orDefault('retryAttempts', wholeNumber, OPERATIONAL_DEFAULTS.retryAttempts),
     maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
+    keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
   };
   sources.region = 'default';
   validateSettings(settings);
@@ -349,6 +353,7 @@ export const OPERATIONAL_DEFAULTS = {
   /** Lambda's own defaults: two retries, six hours. */
   retryAttempts: 2,
   maxEventAgeSeconds: 21_600,
+  keepOnDelete: false,
 } as const;
 
 export interface OperationalSettings {
@@ -357,9 +362,10 @@ export interface OperationalSettings {
   pointInTimeRecovery: boolean;
   retryAttempts: number;
   maxEventAgeSeconds: number;
+  keepOnDelete: boolean;
 }
 
-/** The five settings with their defaults filled in (files written before they existed lack them). */
+/** The six settings with their defaults filled in (files written before they existed lack them). */
 export function operationalSettings(settings: StackSettings): OperationalSettings {
   return {
     notifications: settings.notifications ?? OPERATIONAL_DEFAULTS.notifications,
@@ -367,6 +373,7 @@ export function operationalSettings(settings: StackSettings): OperationalSetting
     pointInTimeRecovery: settings.pointInTimeRecovery ?? OPERATIONAL_DEFAULTS.pointInTimeRecovery,
     retryAttempts: settings.retryAttempts ?? OPERATIONAL_DEFAULTS.retryAttempts,
     maxEventAgeSeconds: settings.maxEventAgeSeconds ?? OPERATIONAL_DEFAULTS.maxEventAgeSeconds,
+    keepOnDelete: settings.keepOnDelete ?? OPERATIONAL_DEFAULTS.keepOnDelete,
   };
 }
 

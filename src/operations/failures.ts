@@ -35,7 +35,7 @@ export interface FailedEvent {
 export function parseFailureRecord(body: string): FailureRecord | undefined {
   try {
     const parsed = JSON.parse(body) as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as FailureRecord) : undefined;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -56,13 +56,22 @@ function s3Keys(payload: unknown): string[] {
     });
 }
 
-export function describeFailure(messageId: string, record: FailureRecord | undefined): FailedEvent {
-  if (!record) return { messageId, keys: [], error: 'not a Lambda failure record', attempts: undefined, failedAt: undefined };
+/** When the queue got the message (SQS's SentTimestamp, epoch milliseconds), as ISO 8601. */
+function sentAt(message: Message): string | undefined {
+  const millis = Number(message.Attributes?.SentTimestamp);
+  return Number.isFinite(millis) && millis > 0 ? new Date(millis).toISOString() : undefined;
+}
+
+export function describeFailure(message: Message): FailedEvent {
+  const messageId = message.MessageId ?? '';
+  const record = parseFailureRecord(message.Body ?? '');
+  if (!record) return { messageId, keys: [], error: 'not a Lambda failure record', attempts: undefined, failedAt: sentAt(message) };
   const response = record.responsePayload ?? undefined;
   const error = response?.errorType || response?.errorMessage
     ? [response.errorType, response.errorMessage].filter(Boolean).join(': ')
     : record.requestContext?.condition ?? 'unknown';
-  return { messageId, keys: s3Keys(record.requestPayload), error, attempts: record.requestContext?.approximateInvokeCount, failedAt: record.timestamp };
+  // The record's timestamp is when Lambda gave up; records without one (emulators) fall back to when it was queued.
+  return { messageId, keys: s3Keys(record.requestPayload), error, attempts: record.requestContext?.approximateInvokeCount, failedAt: record.timestamp ?? sentAt(message) };
 }
 
 async function queueUrlOf(clients: AwsClients, stack: StackModel): Promise<string> {
@@ -105,7 +114,7 @@ export async function runFailuresList(context: AppContext): Promise<FailuresList
   const queueUrl = await queueUrlOf(clients, stack);
   const messages = await readAll(clients, queueUrl, 60);
   await Promise.all(messages.map((m) => (m.ReceiptHandle ? releaseMessage(clients.sqs, queueUrl, m.ReceiptHandle) : Promise.resolve())));
-  return { exitCode: ExitCode.Ok, failures: messages.map((m) => describeFailure(m.MessageId ?? '', parseFailureRecord(m.Body ?? ''))) };
+  return { exitCode: ExitCode.Ok, failures: messages.map(describeFailure) };
 }
 
 export interface RedriveOutcome extends FailedEvent {
@@ -147,7 +156,7 @@ export async function runFailuresRedrive(context: AppContext, options: RedriveOp
   let interrupted = false;
   for (const message of messages) {
     const record = parseFailureRecord(message.Body ?? '');
-    const failure = describeFailure(message.MessageId ?? '', record);
+    const failure = describeFailure(message);
     if (options.dryRun || options.signal?.aborted) {
       interrupted ||= Boolean(options.signal?.aborted);
       await release(message);

@@ -33,7 +33,7 @@ export async function observeFailedEventsQueue(sqs: Parameters<typeof getQueueUr
   const url = await getQueueUrl(sqs, name);
   if (url === undefined) return undefined;
   const attributes = await getQueueAttributes(sqs, url);
-  return attributes ? { url, attributes: attributes as Record<string, string> } : undefined;
+  return attributes ? { url, attributes } : undefined;
 }
 
 /** How many failed events wait in the queue (visible and in flight). */

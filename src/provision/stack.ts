@@ -92,6 +92,15 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     publishOutcomesStatement: operational.notifications
       ? { Sid: 'PublishOutcomes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topicArn] }
       : undefined,
+    // Removing a removed source's outputs: the output prefixes only, and only when removals are handled.
+    removeResizedObjectsStatement: operational.keepOnDelete
+      ? undefined
+      : {
+          Sid: 'RemoveResizedObjects',
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject'],
+          Resource: [`arn:${partition}:s3:::${settings.destBucket}/resized-*`, `arn:${partition}:s3:::${settings.destBucket}/resized/*`],
+        },
     sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
   };
   return {
@@ -116,6 +125,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       format: settings.format,
       fit: settings.fit,
       ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
+      ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
     }),
     notificationId: `img-resizer-${settings.stackName}`,
     topicName,

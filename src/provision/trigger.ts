@@ -2,13 +2,22 @@ import type { Event, FilterRule, LambdaFunctionConfiguration, NotificationConfig
 import pRetry from 'p-retry';
 import { CliError, awsErrorName, errorMessage } from '../errors.js';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
+import { operationalSettings } from '../config/settings.js';
 import { loadTemplate, renderTemplate } from './templates.js';
 import { blocked, noop, opsPlan, type Blocker, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
 /** Our entry in the source bucket's notification configuration (from templates/notification-configuration.json). */
-export function desiredTrigger(input: { id: string; functionArn: string; prefix?: string | undefined; suffix?: string | undefined }): LambdaFunctionConfiguration {
+export function desiredTrigger(input: {
+  id: string;
+  functionArn: string;
+  prefix?: string | undefined;
+  suffix?: string | undefined;
+  /** Removals too, so the function removes the outputs and marks the item of a removed source (not with --keep-on-delete). */
+  includeRemovals?: boolean | undefined;
+}): LambdaFunctionConfiguration {
   const rendered = renderTemplate(loadTemplate('notification-configuration.json'), {
     id: input.id,
+    events: input.includeRemovals ? ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] : ['s3:ObjectCreated:*'],
     functionArn: input.functionArn,
     prefix: input.prefix === '' ? undefined : input.prefix,
     suffix: input.suffix === '' ? undefined : input.suffix,
@@ -152,6 +161,7 @@ export function ourTrigger(context: ProvisionContext, inputs: Readonly<StackOutp
     functionArn: inputs.functionArn ?? stack.functionArn,
     prefix: stack.settings.prefix,
     suffix: stack.settings.suffix,
+    includeRemovals: !operationalSettings(stack.settings).keepOnDelete,
   });
 }
 

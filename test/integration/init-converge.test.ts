@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import {
+  DeleteObjectCommand,
   GetBucketEncryptionCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
@@ -133,6 +134,8 @@ describe('init from nothing', () => {
         `Allow logs:CreateLogGroup arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:*`,
         `Allow logs:CreateLogStream arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
         `Allow logs:PutLogEvents arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
+        `Allow s3:DeleteObject arn:aws:s3:::${destBucket}/resized-*`,
+        `Allow s3:DeleteObject arn:aws:s3:::${destBucket}/resized/*`,
         `Allow sns:Publish arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes`,
         `Allow sqs:SendMessage arn:aws:sqs:us-east-1:${account}:${stack.settings.stackName}-failed-events`,
       ].sort(),
@@ -184,7 +187,7 @@ describe('init from nothing', () => {
       expect.objectContaining({
         Id: `img-resizer-${stack.settings.stackName}`,
         LambdaFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:${stack.settings.functionName}`,
-        Events: ['s3:ObjectCreated:*'],
+        Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
       }),
     ]);
   });
@@ -258,7 +261,7 @@ describe('running init again', () => {
       }),
     );
     const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: sourceBucket }));
-    const foreign = { Id: 'audit', LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', Events: ['s3:ObjectRemoved:*' as const] };
+    const foreign = { Id: 'audit', LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', Events: ['s3:ObjectRestore:Completed' as const] };
     await clients.s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: sourceBucket,
@@ -321,5 +324,53 @@ describe('the deployed pipeline', () => {
       return Item?.Status === 'SUCCEEDED' ? Item : undefined;
     });
     expect(item).toMatchObject({ OriginalFile: key, ResizedFile: 'resized-photos/cat.png', OriginalWidth: 640, OriginalHeight: 480 });
+  });
+});
+
+describe('removals', () => {
+  it('removing an upload removes its outputs and marks its item DELETED', async () => {
+    const key = 'photos/gone.jpg';
+    const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 20, g: 120, b: 40 } } }).jpeg().toBuffer();
+    await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key, Body: image, ContentType: 'image/jpeg' }));
+    await poll('the resized output', () => clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.destBucket, Key: 'resized-photos/gone.png' })));
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key }));
+    const item = await poll('the DELETED metadata item', async () => {
+      const { Item } = await clients.documents.send(new GetCommand({ TableName: stack.settings.table, Key: { ImageID: imageIdFor(stack.settings.sourceBucket, key) } }));
+      return Item?.Status === 'DELETED' ? Item : undefined;
+    });
+    expect(item.Status).toBe('DELETED');
+    const gone = await clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.destBucket, Key: 'resized-photos/gone.png' })).then(
+      () => false,
+      () => true,
+    );
+    expect(gone).toBe(true);
+  });
+
+  it('with --keep-on-delete the trigger ignores removals and the role loses s3:DeleteObject', async () => {
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts(), keepOnDelete: true });
+    expect(result.exitCode).toBe(0);
+    again.context.close();
+    const notification = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: stack.settings.sourceBucket }));
+    expect(notification.LambdaFunctionConfigurations?.find((c) => c.Id === `img-resizer-${stack.settings.stackName}`)?.Events).toEqual(['s3:ObjectCreated:*']);
+    const { PolicyDocument } = await clients.iam.send(new GetRolePolicyCommand({ RoleName: stack.settings.roleName, PolicyName: INLINE_POLICY_NAME }));
+    expect(JSON.stringify(parsePolicyDocument(PolicyDocument))).not.toContain('s3:DeleteObject');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.KEEP_ON_DELETE).toBe('true');
+  });
+
+  it('with --no-notifications the topic goes and the function stops publishing', async () => {
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts(), notifications: false });
+    expect(result.steps.find((s) => s.id === 'topic')).toMatchObject({ action: 'delete', status: 'applied' });
+    again.context.close();
+    const { account } = await stack.context.identity();
+    const topics = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: `arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes` })).then(
+      () => 'exists',
+      () => 'gone',
+    );
+    expect(topics).toBe('gone');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.NOTIFY_TOPIC_ARN).toBeUndefined();
   });
 });
