@@ -1,7 +1,9 @@
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
+  GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
+  SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
   UnsubscribeCommand,
@@ -79,4 +81,18 @@ export async function unsubscribe(sns: SNSClient, subscriptionArn: string): Prom
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
+}
+
+/** A confirmed subscription's attributes (FilterPolicy, RawMessageDelivery, ...); undefined when it is gone. */
+export async function getSubscriptionAttributes(sns: SNSClient, subscriptionArn: string): Promise<Record<string, string> | undefined> {
+  try {
+    return (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }))).Attributes ?? {};
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function setSubscriptionAttribute(sns: SNSClient, subscriptionArn: string, name: string, value: string): Promise<void> {
+  await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: name, AttributeValue: value }));
 }

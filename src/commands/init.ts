@@ -1,9 +1,49 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
+import { errorMessage } from '../errors.js';
 import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
 import { flag, optionalBoolean, optionalChoice, optionalNumber, optionalString, parseWholeNumber, type RawOptions } from './provision-options.js';
 import { action, parseChoice, parsePositiveInt } from './shared.js';
+
+/** `--notify` values as the parser below collected them (with their filters), or undefined when none was given. */
+function notifyTargets(raw: RawOptions): NotifyTarget[] | undefined {
+  const value = raw.notify;
+  return Array.isArray(value) && value.length > 0 ? (value as NotifyTarget[]) : undefined;
+}
+
+/**
+ * `--notify TARGET` (repeatable) and `--notify-filter key=value`, which applies to the --notify before it:
+ * the two parsers share the list, so the order on the command line pairs them.
+ */
+function notifyOptions(): [Option, Option] {
+  const targets: NotifyTarget[] = [];
+  const notify = new Option('--notify <target>', 'also deliver outcomes to an SQS queue ARN, Lambda ARN, https:// URL or e-mail address (repeatable)').argParser(
+    (value: string) => {
+      try {
+        notifyProtocol(value);
+      } catch (error) {
+        throw new InvalidArgumentError(errorMessage(error));
+      }
+      targets.push({ endpoint: value });
+      return targets;
+    },
+  );
+  const filter = new Option('--notify-filter <key=value>', 'only messages whose attribute matches (type, status, errorCode, format, sourcePrefix), for the --notify before it').argParser(
+    (value: string) => {
+      const last = targets.at(-1);
+      if (!last) throw new InvalidArgumentError('--notify-filter applies to the --notify before it; give --notify TARGET first.');
+      try {
+        targets[targets.length - 1] = addFilter(last, value);
+      } catch (error) {
+        throw new InvalidArgumentError(errorMessage(error));
+      }
+      return value;
+    },
+  );
+  return [notify, filter];
+}
 
 /** The command line's options, checked into the operation's typed options. */
 export function initOptionsFrom(raw: RawOptions): InitOptions {
@@ -30,6 +70,7 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     retryAttempts: optionalNumber(raw, 'retryAttempts'),
     maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
     keepOnDelete: optionalBoolean(raw, 'keepOnDelete'),
+    notify: notifyTargets(raw),
   };
 }
 
@@ -50,10 +91,15 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
     ...options,
   });
   renderInit(output, result);
+  // The table shortens long details: what the owner of a --notify target must allow is printed whole.
+  if (!output.json) {
+    for (const line of result.steps.find((s) => s.id === 'subscriptions')?.changes ?? []) if (line.startsWith('then ')) output.warn(line.slice('then '.length));
+  }
   return result;
 }
 
 export function initCommand(): Command {
+  const [notify, notifyFilter] = notifyOptions();
   return new Command('init')
     .description('create or converge every resource of the stack (safe to run again), then write the settings file')
     .option('--stack-name <name>', 'names every resource unless given one by one (default img-resizer)')
@@ -80,6 +126,8 @@ export function initCommand(): Command {
     .addOption(new Option('--pitr').hideHelp())
     .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseWholeNumber('--retry-attempts', 2)))
     .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
+    .addOption(notify)
+    .addOption(notifyFilter)
     .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
     .addOption(new Option('--no-keep-on-delete').hideHelp())
     .option('--dry-run', 'print the plan and change nothing')
@@ -88,7 +136,8 @@ export function initCommand(): Command {
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
-        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE).\n' +
+        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
+        'IMG_RESIZER_NOTIFY: targets separated by spaces, each TARGET or TARGET|key=value|key=value).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

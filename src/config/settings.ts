@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
+import { notifyProtocol, parseNotifyList, type NotifyTarget } from './notify-targets.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
 export { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode };
@@ -46,6 +47,8 @@ export interface StackSettings {
   maxEventAgeSeconds?: number | undefined;
   /** Leave the outputs and item of a removed source (the trigger then ignores removals). */
   keepOnDelete?: boolean | undefined;
+  /** Where the outcomes topic also delivers (`--notify`), each with an optional filter. */
+  notify?: NotifyTarget[] | undefined;
 }
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
@@ -137,6 +140,7 @@ export const SETTINGS_ENV = {
   retryAttempts: 'IMG_RESIZER_RETRY_ATTEMPTS',
   maxEventAgeSeconds: 'IMG_RESIZER_MAX_EVENT_AGE',
   keepOnDelete: 'IMG_RESIZER_KEEP_ON_DELETE',
+  notify: 'IMG_RESIZER_NOTIFY',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -309,6 +313,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     retryAttempts: orDefault('retryAttempts', wholeNumber, OPERATIONAL_DEFAULTS.retryAttempts),
     maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
     keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
+    notify: orDefault('notify', parseNotifyList, []),
   };
   sources.region = 'default';
   validateSettings(settings);
@@ -378,6 +383,13 @@ export function operationalSettings(settings: StackSettings): OperationalSetting
 }
 
 function validateOperationalSettings(settings: StackSettings): void {
+  for (const target of settings.notify ?? []) {
+    try {
+      notifyProtocol(target.endpoint);
+    } catch (error) {
+      throw new UsageError(`--notify: ${errorMessage(error)}.`, 'Give an SQS queue ARN, a Lambda function ARN, an https:// URL or an e-mail address.');
+    }
+  }
   const { logRetentionDays, retryAttempts, maxEventAgeSeconds } = operationalSettings(settings);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
     throw new UsageError(`Log retention ${logRetentionDays} days is not one CloudWatch Logs offers.`, `Give --log-retention one of ${LOG_RETENTION_DAYS.join(', ')}.`);

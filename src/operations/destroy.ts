@@ -105,8 +105,8 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
       explainStop: incomplete,
     }),
   );
-  // Lambda itself creates the function's log group on first run (the role may create it); destroy leaves it,
-  // with its logs, for whoever investigates later, and says so.
-  const left = [`log group ${functionLogGroup(settings.functionName)}`];
+  // The function's log group is init's now (made with a retention), so destroy removes it like the rest;
+  // `left` stays for anything destroy deliberately leaves.
+  const left: string[] = [];
   return { exitCode: ExitCode.Ok, cancelled: false, dryRun, settings, keepBuckets, steps, resources: steps.map(destroyedResource), left };
 }

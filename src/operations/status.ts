@@ -118,7 +118,8 @@ function permissionDetail(result: RunStepResult | undefined): string {
 
 /** Whether nothing of the stack exists: every resource step would create its resource. */
 export function nothingDeployed(results: readonly StepResult[]): boolean {
-  const resources = results.filter((r) => r.id !== 'identity');
+  // Identity and the --notify subscriptions (none to plan without targets) are not resources of their own.
+  const resources = results.filter((r) => r.id !== 'identity' && r.id !== 'subscriptions');
   return resources.length > 0 && resources.every((r) => r.action === 'create' && r.status !== 'failed');
 }
 

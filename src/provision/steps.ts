@@ -18,6 +18,7 @@ import { failedEventsQueueRemovalStep, failedEventsQueueStep, type FailedEventsQ
 import { logGroupRemovalStep, logGroupStep, type LogGroupOp, type LogGroupRemovalOp } from './log-group.js';
 import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
 import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
+import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -42,7 +43,8 @@ export type ProvisionOp =
   | TopicRemovalOp
   | FailedEventsQueueOp
   | FailedEventsQueueRemovalOp
-  | AsyncInvokeOp;
+  | AsyncInvokeOp
+  | SubscriptionOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -67,6 +69,7 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(tableRecoveryStep),
     defineStep(logGroupStep),
     defineStep(topicStep),
+    defineStep(subscriptionsStep),
     defineStep(failedEventsQueueStep),
     defineStep(roleStep),
     defineStep(layerStep),

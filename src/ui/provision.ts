@@ -114,6 +114,11 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`encryption ${op.from ?? 'none'} → ${op.to}`];
     case 'delete-topic':
       return [op.reason === 'notifications-off' ? 'delete: notifications are off' : 'delete the topic and its subscriptions'];
+    // notify targets
+    case 'subscribe':
+      return [`subscribe ${op.protocol} ${op.endpoint}${op.filterPolicy ? ` filtered ${op.filterPolicy}` : ''}`, ...(op.grantNeeded ? [`then ${op.grantNeeded}`] : [])];
+    case 'set-filter-policy':
+      return [`${op.endpoint}: filter ${op.from ?? 'none'} → ${op.to ?? 'none'}`];
     // failed-events queue
     case 'create-queue':
       return [`create, encrypted (SSE-SQS), keeps messages ${Math.round(op.retentionSeconds / 86_400)} days`];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
-import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { deleteBucket, emptyBucket } from '../../src/aws/s3.js';
@@ -9,6 +9,7 @@ import { executeEvents } from '../../src/commands/events.js';
 import { executeFailuresList, executeFailuresRedrive } from '../../src/commands/failures.js';
 import { executeInit } from '../../src/commands/init.js';
 import { executeStatus } from '../../src/commands/status.js';
+import { queuePolicyForTopic } from '../../src/operations/events.js';
 import { runFailuresList, runFailuresRedrive } from '../../src/operations/failures.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { localTestContext } from '../helpers/context.js';
@@ -67,6 +68,47 @@ describe('img-resizer events', () => {
     const { Subscriptions } = await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
     expect(Subscriptions ?? []).toEqual([]);
     watcher.context.close();
+  });
+});
+
+describe('--notify targets', () => {
+  it('subscribes a queue with its filter, prints the grant the queue needs, and converges', async () => {
+    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${stack.settings.stackName}-failures-only` }));
+    const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const queueArn = Attributes?.QueueArn ?? '';
+
+    const first = await localTestContext({}, stack.cwd);
+    const result = await executeInit(first.context, { artifacts: await testArtifacts(), notify: [{ endpoint: queueArn, filter: { status: ['FAILED'] } }] });
+    expect(result.steps.find((s) => s.id === 'subscriptions')).toMatchObject({ action: 'update', status: 'applied' });
+    const grant = result.steps.find((s) => s.id === 'subscriptions')?.changes.join('\n') ?? '';
+    expect(grant).toContain(`"aws:SourceArn":"${topicArn}"`);
+    expect(first.stderr()).toContain(`"aws:SourceArn":"${topicArn}"`);
+    first.context.close();
+    // The grant init printed (the queue is not the stack's, so init does not edit its policy).
+    await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: queuePolicyForTopic(queueArn, topicArn) } }));
+
+    const { Subscriptions } = await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+    const subscription = Subscriptions?.find((x) => x.Endpoint === queueArn);
+    const attributes = await clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription?.SubscriptionArn }));
+    expect(JSON.parse(attributes.Attributes?.FilterPolicy ?? '{}')).toEqual({ status: ['FAILED'] });
+    expect(attributes.Attributes?.RawMessageDelivery).toBe('true');
+
+    const second = await localTestContext({}, stack.cwd);
+    const again = await executeInit(second.context, { artifacts: await testArtifacts() });
+    expect(again.upToDate).toBe(true);
+    expect(second.recorder.mutating()).toEqual([]);
+    second.context.close();
+
+    // A corrupt upload fails permanently (a FAILED item, published); a good one succeeds and is filtered out.
+    await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: 'notify/corrupt.jpg', Body: Buffer.from('not an image'), ContentType: 'image/jpeg' }));
+    await upload('notify/fine.jpg');
+    await poll('the fine upload processed', async () => ((await itemStatus('notify/fine.jpg')) === 'SUCCEEDED' ? true : undefined));
+    const delivered = await poll('the FAILED outcome in the queue', async () => {
+      const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+      return Messages?.length ? Messages : undefined;
+    });
+    const bodies = delivered.map((m) => JSON.parse(m.Body ?? '{}') as { status: string; source: { key: string } });
+    expect(bodies.map((b) => `${b.status} ${b.source.key}`)).toEqual(['FAILED notify/corrupt.jpg']);
   });
 });
 
