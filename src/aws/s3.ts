@@ -6,6 +6,7 @@ import {
   GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketTaggingCommand,
+  GetBucketPolicyCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
@@ -253,4 +254,9 @@ export async function deleteBucket(s3: S3Client, bucket: string): Promise<boolea
     if (awsErrorName(error) === 'NoSuchBucket') return false;
     throw error;
   }
+}
+
+/** The bucket's policy document (JSON text), or undefined when it has none. */
+export async function getBucketPolicy(s3: S3Client, bucket: string): Promise<string | undefined> {
+  return optional(async () => (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy, ['NoSuchBucketPolicy']);
 }

@@ -71,6 +71,7 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
     keepOnDelete: optionalBoolean(raw, 'keepOnDelete'),
     notify: notifyTargets(raw),
+    allowLockPublicBucket: raw.allowLockPublicBucket === true ? true : undefined,
   };
 }
 
@@ -128,6 +129,7 @@ export function initCommand(): Command {
     .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
     .addOption(notify)
     .addOption(notifyFilter)
+    .option('--allow-lock-public-bucket', 'turn on Block Public Access on an existing bucket even though its policy lets anyone read it')
     .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
     .addOption(new Option('--no-keep-on-delete').hideHelp())
     .option('--dry-run', 'print the plan and change nothing')
@@ -137,7 +139,7 @@ export function initCommand(): Command {
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
-        'IMG_RESIZER_NOTIFY: targets separated by spaces, each TARGET or TARGET|key=value|key=value).\n' +
+        'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY: targets separated by spaces, each TARGET or TARGET|key=value|key=value).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

@@ -49,6 +49,8 @@ export interface StackSettings {
   keepOnDelete?: boolean | undefined;
   /** Where the outcomes topic also delivers (`--notify`), each with an optional filter. */
   notify?: NotifyTarget[] | undefined;
+  /** Lock (Block Public Access) an adopted bucket even though its policy grants public reads. */
+  allowLockPublicBucket?: boolean | undefined;
 }
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
@@ -141,6 +143,7 @@ export const SETTINGS_ENV = {
   maxEventAgeSeconds: 'IMG_RESIZER_MAX_EVENT_AGE',
   keepOnDelete: 'IMG_RESIZER_KEEP_ON_DELETE',
   notify: 'IMG_RESIZER_NOTIFY',
+  allowLockPublicBucket: 'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -314,6 +317,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
     keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
     notify: orDefault('notify', parseNotifyList, []),
+    allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
   };
   sources.region = 'default';
   validateSettings(settings);

@@ -8,6 +8,7 @@ import {
   emptyBucket,
   encryptByDefault,
   enforceBucketOwner,
+  getBucketPolicy,
   getBucketSettings,
   headBucket,
   putBucketTags,
@@ -15,7 +16,7 @@ import {
   type BucketSettings,
 } from '../aws/s3.js';
 import { CliError, awsErrorName } from '../errors.js';
-import { ADOPTED_TAG, STACK_TAG } from './stack.js';
+import { ADOPTED_TAG, PREVIOUS_SETTINGS_TAG, STACK_TAG } from './stack.js';
 import { blocked, noop, opsPlan, type ChangePlan, type Plan, type ProvisionContext, type Step } from './types.js';
 
 export interface DesiredBucket {
@@ -29,6 +30,41 @@ export interface ObservedBucket {
   settings?: BucketSettings | undefined;
   /** Present without our stack tag and already holding objects: the operator's bucket, adopted, never deleted. */
   adopt?: boolean | undefined;
+  /** An adopted bucket whose policy lets anyone read objects: Block Public Access would cut those readers off. */
+  publicRead?: boolean | undefined;
+}
+
+/** Whether a bucket policy allows s3:GetObject to everyone (Principal "*" or {"AWS": "*"}). */
+export function grantsPublicRead(policyText: string | undefined): boolean {
+  if (policyText === undefined) return false;
+  let policy: { Statement?: unknown };
+  try {
+    policy = JSON.parse(policyText) as { Statement?: unknown };
+  } catch {
+    return false;
+  }
+  const statements = (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]) as unknown[];
+  return statements.some((item) => {
+    if (typeof item !== 'object' || item === null) return false;
+    const statement = item as { Effect?: unknown; Principal?: unknown; Action?: unknown };
+    if (statement.Effect !== 'Allow') return false;
+    const principal = statement.Principal;
+    const everyone = principal === '*' || (typeof principal === 'object' && principal !== null && [(principal as { AWS?: unknown }).AWS].flat().includes('*'));
+    const actions = [statement.Action].flat().filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
+    return everyone && actions.some((a) => a === 's3:getobject' || a === 's3:*' || a === '*' || a === 's3:get*');
+  });
+}
+
+/** The tag value recording an adopted bucket's settings before init changed them. */
+export function previousSettingsTag(settings: BucketSettings): string {
+  const block = settings.publicAccessBlock;
+  const pab = block === undefined ? 'none' : Object.keys(BLOCK_ALL_PUBLIC_ACCESS).map((key) => (block[key as keyof typeof block] ? '1' : '0')).join('');
+  return `pab=${pab} enc=${settings.encryption ?? 'none'} own=${settings.ownership ?? 'none'}`;
+}
+
+export interface BucketPlanOptions {
+  /** --allow-lock-public-bucket: turn on Block Public Access even on a bucket whose policy grants public reads. */
+  allowLockPublicBucket?: boolean | undefined;
 }
 
 /** What init does to a bucket, one op per setting it lacks. */
@@ -91,7 +127,7 @@ export function bucketDifferences(desired: DesiredBucket, settings: BucketSettin
 
 const NO_SETTINGS: BucketSettings = { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} };
 
-export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Plan<BucketOp> {
+export function planBucket(desired: DesiredBucket, observed: ObservedBucket, options: BucketPlanOptions = {}): Plan<BucketOp> {
   const { presence } = observed;
   switch (presence.kind) {
     case 'forbidden': {
@@ -113,7 +149,18 @@ export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Pl
         const { reason, blocker } = inOtherRegion(desired, presence.region);
         return blocked(reason, blocker);
       }
-      const ops = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, observed.settings ?? NO_SETTINGS);
+      const current = observed.settings ?? NO_SETTINGS;
+      const ops = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, current);
+      if (observed.adopt && observed.publicRead && ops.some((op) => op.kind === 'block-public-access') && !options.allowLockPublicBucket) {
+        return blocked(`The bucket "${desired.name}" has a policy that lets anyone read its objects (Principal "*", s3:GetObject); init would turn on Block Public Access, which cuts those readers off.`, {
+          code: 'BUCKET_PUBLICLY_READABLE',
+          suggestion: 'Run init with --allow-lock-public-bucket to lock it anyway (its previous settings are recorded in the img-resizer:previous-settings tag), or use another bucket.',
+        });
+      }
+      // What init is about to change on someone else's bucket, recorded before the change, once.
+      if (observed.adopt && ops.some((op) => op.kind !== 'tag-bucket') && current.tags[PREVIOUS_SETTINGS_TAG] === undefined) {
+        ops.push({ kind: 'tag-bucket', key: PREVIOUS_SETTINGS_TAG, value: previousSettingsTag(current) });
+      }
       if (observed.adopt) ops.push({ kind: 'adopt-bucket' });
       return opsPlan(ops, 'exists, private, encrypted and tagged');
     }
@@ -178,9 +225,10 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
       // Not tagged as ours: an empty one is most likely our own from an interrupted run; one with objects is
       // the operator's existing bucket, which destroy must never empty.
       const adopt = settings.tags[STACK_TAG] === undefined && (await bucketHoldsObjects(s3, name));
-      return { presence, settings, adopt };
+      const publicRead = adopt && grantsPublicRead(await getBucketPolicy(s3, name));
+      return { presence, settings, adopt, publicRead };
     },
-    plan: (context, observed) => planBucket(desired(context), observed),
+    plan: (context, observed) => planBucket(desired(context), observed, { allowLockPublicBucket: context.stack.settings.allowLockPublicBucket }),
     async apply(context, observed, plan, _inputs, progress) {
       const { s3 } = context.clients;
       const want = { ...desired(context), tags: desiredBucketTags(desired(context), observed) };
@@ -198,7 +246,11 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
           ops = bucketDifferences(want, settings);
         }
       }
-      await configureBucket(context, want.name, ops, { ...current, ...want.tags });
+      const recorded: Record<string, string> = {};
+      for (const op of ops) if (op.kind === 'tag-bucket' && op.key === PREVIOUS_SETTINGS_TAG) recorded[op.key] = op.value;
+      // The record goes on first, so a run interrupted half-way still leaves it.
+      if (Object.keys(recorded).length > 0) await putBucketTags(s3, want.name, { ...current, ...want.tags, ...recorded });
+      await configureBucket(context, want.name, ops, { ...current, ...want.tags, ...recorded });
       return undefined;
     },
   };

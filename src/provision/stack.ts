@@ -14,6 +14,11 @@ export const STACK_TAG = 'img-resizer:stack';
  * used by the stack but not made by it, so destroy keeps it and its objects.
  */
 export const ADOPTED_TAG = 'img-resizer:adopted';
+/**
+ * On an adopted bucket: what init changed, as it was before (`pab=<4 flags or none> enc=<algorithm or none>
+ * own=<ownership or none>`), so the bucket's owner (and a later destroy) can put it back.
+ */
+export const PREVIOUS_SETTINGS_TAG = 'img-resizer:previous-settings';
 export const INLINE_POLICY_NAME = 'img-resizer-function';
 /** The function's resource-policy statement that lets S3 invoke it. */
 export const INVOKE_STATEMENT_ID = 'img-resizer-s3-invoke';
