@@ -42,6 +42,8 @@ describe('settings resolution', () => {
       retryAttempts: 2,
       maxEventAgeSeconds: 21_600,
       keepOnDelete: false,
+      notify: [],
+      allowLockPublicBucket: false,
     });
     expect(sources.sourceBucket).toBe('default');
     const { settings: named } = await resolveInitSettings({ ...base, flags: { stackName: 'photos' }, file: undefined });
