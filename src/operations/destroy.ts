@@ -54,6 +54,8 @@ function destroyedResource(step: StepResult<ProvisionOp>): DestroyedResource {
   const base = { resource: step.resource, name: step.name };
   if (step.action === 'no-op') return step.kept ? { ...base, outcome: 'kept', detail: step.reason } : { ...base, outcome: 'gone', detail: '' };
   if (step.status === 'planned') return { ...base, outcome: 'planned', detail: step.changes.join('; ') };
+  // An adopted bucket: kept, with what init changed put back.
+  if (step.action === 'update') return { ...base, outcome: 'kept', detail: step.detail ?? step.reason };
   return { ...base, outcome: 'deleted', detail: step.detail ?? '' };
 }
 

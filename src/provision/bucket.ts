@@ -1,3 +1,4 @@
+import type { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
 import pRetry from 'p-retry';
 import {
   BLOCK_ALL_PUBLIC_ACCESS,
@@ -12,8 +13,10 @@ import {
   getBucketSettings,
   headBucket,
   putBucketTags,
+  restoreBucketSettings,
   type BucketPresence,
   type BucketSettings,
+  type PreviousBucketSettings,
 } from '../aws/s3.js';
 import { CliError, awsErrorName } from '../errors.js';
 import { ADOPTED_TAG, PREVIOUS_SETTINGS_TAG, STACK_TAG } from './stack.js';
@@ -77,8 +80,21 @@ export type BucketOp =
   /** Informational: the bucket already holds the operator's objects, so it is marked (a tag op) and kept by destroy. */
   | { kind: 'adopt-bucket' };
 
-/** What destroy does to a bucket of the stack. */
-export type BucketRemovalOp = { kind: 'empty-bucket' } | { kind: 'delete-bucket' };
+/** What destroy does to a bucket of the stack; an adopted one only gets back what init changed. */
+export type BucketRemovalOp = { kind: 'empty-bucket' } | { kind: 'delete-bucket' } | { kind: 'restore-bucket-settings'; previous: string };
+
+/** The PREVIOUS_SETTINGS_TAG value read back; undefined when it is not one init wrote. */
+export function parsePreviousSettings(text: string): PreviousBucketSettings | undefined {
+  const match = /^pab=(none|[01]{4}) enc=(\S+) own=(\S+)$/.exec(text);
+  if (!match) return undefined;
+  const [, pab = 'none', enc = 'none', own = 'none'] = match;
+  const keys = Object.keys(BLOCK_ALL_PUBLIC_ACCESS) as (keyof typeof BLOCK_ALL_PUBLIC_ACCESS)[];
+  return {
+    publicAccessBlock: pab === 'none' ? undefined : (Object.fromEntries(keys.map((key, i) => [key, pab[i] === '1'])) as Required<PublicAccessBlockConfiguration>),
+    encryption: enc === 'none' ? undefined : enc,
+    ownership: own === 'none' ? undefined : own,
+  };
+}
 
 /** The tags the bucket should carry: the stack's, plus the adoption mark on a bucket that was not ours. */
 export function desiredBucketTags(desired: DesiredBucket, observed: Pick<ObservedBucket, 'adopt'>): Record<string, string> {
@@ -276,7 +292,13 @@ export function planBucketRemoval(stackName: string, observed: ObservedBucketFor
     return observed.presence.kind === 'absent' ? noop('already gone') : noop('not accessible to these credentials', { kept: true });
   }
   if (observed.tags[STACK_TAG] !== stackName) return noop(`not tagged ${STACK_TAG}=${stackName}, so not emptied`, { kept: true });
-  if (observed.tags[ADOPTED_TAG] === 'true') return noop('adopted bucket, kept: it held objects before init adopted it, so it stays with them', { kept: true });
+  if (observed.tags[ADOPTED_TAG] === 'true') {
+    const previous = observed.tags[PREVIOUS_SETTINGS_TAG];
+    if (previous !== undefined && parsePreviousSettings(previous)) {
+      return { action: 'update', reason: 'adopted bucket, kept with its objects: what init changed is put back', ops: [{ kind: 'restore-bucket-settings', previous }] };
+    }
+    return noop('adopted bucket, kept: it held objects before init adopted it, so it stays with them', { kept: true });
+  }
   return { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'empty-bucket' }, { kind: 'delete-bucket' }] };
 }
 
@@ -308,9 +330,17 @@ export function bucketRemovalStep(which: BucketRole, options: { keepBuckets: boo
       return { kind: 'present', tags: (await getBucketSettings(s3, name)).tags };
     },
     plan: (context, observed) => planBucketRemoval(context.stack.settings.stackName, observed),
-    async apply(context, _observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
+    async apply(context, observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
       const { s3 } = context.clients;
       const name = bucketName(context, which);
+      const restore = plan.ops.find((op) => op.kind === 'restore-bucket-settings');
+      if (restore) {
+        const previous = parsePreviousSettings(restore.previous);
+        const ours = new Set([STACK_TAG, ADOPTED_TAG, PREVIOUS_SETTINGS_TAG]);
+        const tags = Object.fromEntries(Object.entries(observed.kind === 'present' ? observed.tags : {}).filter(([key]) => !ours.has(key)));
+        if (previous) await restoreBucketSettings(s3, name, previous, tags);
+        return { detail: `kept; restored ${restore.previous}` };
+      }
       const empties = plan.ops.some((op) => op.kind === 'empty-bucket');
       let deleted = 0;
       let attempt = 0;

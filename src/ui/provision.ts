@@ -51,6 +51,8 @@ export function describeOp(op: ProvisionOp): string[] {
       return ['empty it: every object version and delete marker'];
     case 'delete-bucket':
       return ['delete the bucket'];
+    case 'restore-bucket-settings':
+      return [`keep it, put back what init changed (${op.previous}) and remove the stack's tags`];
     // table
     case 'create-table':
       return [`on-demand, hash key ${op.hashKey} (S)`];

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  HeadObjectCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { executeInit } from '../../src/commands/init.js';
+import { runDestroy } from '../../src/operations/destroy.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, hostArch, testArtifacts, uniqueStackName } from '../helpers/deploy.js';
 
@@ -31,6 +40,17 @@ describe('an existing bucket whose policy lets anyone read it', () => {
     expect(TagSet?.find((t) => t.Key === 'img-resizer:previous-settings')?.Value).toMatch(/^pab=none enc=\S+ own=\S+$/);
     expect(TagSet).toContainEqual({ Key: 'img-resizer:adopted', Value: 'true' });
     locked.context.close();
+
+    // destroy keeps the bucket and its objects, and puts back what init changed.
+    const remover = await localTestContext({}, locked.cwd);
+    const removed = await runDestroy(remover.context);
+    expect(removed.resources.find((r) => r.resource === 'Source bucket')).toMatchObject({ outcome: 'kept' });
+    remover.context.close();
+    await expect(clients.s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).rejects.toMatchObject({ name: 'NoSuchPublicAccessBlockConfiguration' });
+    const after = await clients.s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).then((r) => r.TagSet ?? [], () => []);
+    expect(after.filter((t) => t.Key?.startsWith('img-resizer:'))).toEqual([]);
+    expect(JSON.parse((await clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}')).toMatchObject({ Statement: [expect.objectContaining({ Sid: 'PublicRead' })] });
+    await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'index.jpg' }));
     owner.context.close();
   });
 });

@@ -197,7 +197,8 @@ describe('destroy and buckets that were not made by init', () => {
 
     const test = await localTestContext({}, adopted.cwd);
     const result = await runDestroy(test.context);
-    expect(result.resources.find((r) => r.resource === 'Source bucket')).toMatchObject({ outcome: 'kept', detail: expect.stringContaining('before init adopted it') as string });
+    // Kept with its objects; what init changed on it (recorded in a tag when adopted) is put back.
+    expect(result.resources.find((r) => r.resource === 'Source bucket')).toMatchObject({ outcome: 'kept', detail: expect.stringContaining('restored pab=') as string });
     expect(result.resources.find((r) => r.resource === 'Destination bucket')).toMatchObject({ outcome: 'deleted' });
     expect(result.left).toEqual([]);
     expect(result.resources.find((r) => r.resource === 'Function log group')).toMatchObject({ outcome: 'deleted' });
