@@ -71,6 +71,7 @@ describe('init from nothing', () => {
       'table-recovery:applied',
       'log-group:applied',
       'topic:applied',
+      'subscriptions:unchanged',
       'failed-events-queue:applied',
       'role:applied',
       'layer:applied',
