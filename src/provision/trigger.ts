@@ -102,7 +102,7 @@ function filterRules(entry: LambdaFunctionConfiguration): string[] {
 export type TriggerField = 'id' | 'target' | 'events' | 'filter';
 
 export type TriggerOp =
-  | { kind: 'add-trigger'; functionArn: string }
+  | { kind: 'add-trigger'; functionArn: string; events?: string[] | undefined }
   | { kind: 'replace-trigger'; changes: { field: TriggerField; from: string; to: string }[] }
   /** Several entries (older runs, a manual setup) target the function: one is kept. */
   | { kind: 'keep-one-trigger'; count: number };
@@ -127,7 +127,7 @@ export function planTrigger(desired: LambdaFunctionConfiguration, observed: Noti
   const ours = (observed?.LambdaFunctionConfigurations ?? []).filter((entry) => isOurs(entry, desired));
   const [first] = ours;
   const functionArn = desired.LambdaFunctionArn ?? '';
-  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', ops: [{ kind: 'add-trigger', functionArn }] };
+  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', ops: [{ kind: 'add-trigger', functionArn, events: desired.Events ?? [] }] };
   if (ours.length > 1) return opsPlan([{ kind: 'keep-one-trigger', count: ours.length }], '');
   const changes = triggerDifferences(desired, first);
   return opsPlan(changes.length > 0 ? [{ kind: 'replace-trigger', changes }] : [], `ObjectCreated → ${functionArn}`);

@@ -102,7 +102,7 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`remove statement ${op.statementId}`];
     // trigger
     case 'add-trigger':
-      return [`ObjectCreated → ${op.functionArn}`];
+      return [`${(op.events ?? ['s3:ObjectCreated:*']).map((e) => e.replace(/^s3:/, '').replace(/:\*$/, '')).join(' + ')} → ${op.functionArn}`];
     case 'replace-trigger':
       return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
     case 'keep-one-trigger':
