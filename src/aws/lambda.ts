@@ -3,7 +3,6 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   DeleteLayerVersionCommand,
-  DeleteFunctionEventInvokeConfigCommand,
   GetFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   PutFunctionEventInvokeConfigCommand,
@@ -286,15 +285,4 @@ export async function putEventInvokeConfig(lambda: LambdaClient, functionName: s
       DestinationConfig: { OnFailure: { Destination: settings.onFailureArn } },
     }),
   );
-}
-
-/** Removes the async invoke configuration; false when there was none. */
-export async function deleteEventInvokeConfig(lambda: LambdaClient, functionName: string): Promise<boolean> {
-  try {
-    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName }));
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { AppContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { EventsResult } from '../operations/events.js';
-import { action } from './shared.js';
+import { commandAction, type CommandResult } from './shared.js';
 
 /**
  * Prints the stack's events as they arrive until Ctrl-C (or SIGTERM), then removes its temporary queue.
@@ -42,10 +42,5 @@ export async function executeEvents(context: AppContext, signal?: AbortSignal): 
 export function eventsCommand(): Command {
   return new Command('events')
     .description('print the stack\'s notifications as they arrive (one line each; JSON lines with --json) until Ctrl-C')
-    .action(
-      action(async (context: AppContext) => {
-        const result = await executeEvents(context);
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context): Promise<CommandResult> => executeEvents(context)));
 }

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import type { AppContext } from '../context.js';
 import type { FailedEvent, FailuresListResult, FailuresRedriveResult } from '../operations/failures.js';
-import { flag, type RawOptions } from './provision-options.js';
-import { action } from './shared.js';
+import { commandAction, flag, type CommandResult } from './shared.js';
 
 function failureRow(failure: FailedEvent): string[] {
   return [failure.keys.join(', ') || '(none)', failure.error, failure.attempts === undefined ? '?' : String(failure.attempts), failure.failedAt ?? '?'];
@@ -57,15 +56,11 @@ export function failuresCommand(): Command {
   failures
     .command('list')
     .description('list the failed events: key, error, attempts, when Lambda gave up')
-    .action(
-      action(async (context: AppContext) => (await executeFailuresList(context)).exitCode),
-    );
+    .action(commandAction((context): Promise<CommandResult> => executeFailuresList(context)));
   failures
     .command('redrive')
     .description('invoke the function again with each failed event; an event leaves the queue only once it succeeded')
     .option('--dry-run', 'list what would be redriven and change nothing')
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => (await executeFailuresRedrive(context, { dryRun: flag(raw, 'dryRun') })).exitCode),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeFailuresRedrive(context, { dryRun: flag(options, 'dryRun') })));
   return failures;
 }

@@ -1,14 +1,25 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
-import { errorMessage } from '../errors.js';
-import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
+import { ARCHITECTURES } from '../constants.js';
 import type { AppContext } from '../context.js';
+import { errorMessage } from '../errors.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { flag, optionalBoolean, optionalChoice, optionalNumber, optionalString, parseWholeNumber, type RawOptions } from './provision-options.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import {
+  commandAction,
+  flag,
+  optionalChoice,
+  optionalFlag,
+  optionalNumber,
+  optionalString,
+  parseChoice,
+  parsePositiveInt,
+  parseWholeNumber,
+  type CommandResult,
+} from './shared.js';
 
 /** `--notify` values as the parser below collected them (with their filters), or undefined when none was given. */
-function notifyTargets(raw: RawOptions): NotifyTarget[] | undefined {
+function notifyTargets(raw: Readonly<Record<string, unknown>>): NotifyTarget[] | undefined {
   const value = raw.notify;
   return Array.isArray(value) && value.length > 0 ? (value as NotifyTarget[]) : undefined;
 }
@@ -46,7 +57,7 @@ function notifyOptions(): [Option, Option] {
 }
 
 /** The command line's options, checked into the operation's typed options. */
-export function initOptionsFrom(raw: RawOptions): InitOptions {
+export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
   return {
     dryRun: flag(raw, 'dryRun'),
     stackName: optionalString(raw, 'stackName'),
@@ -64,12 +75,12 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
-    notifications: optionalBoolean(raw, 'notifications'),
+    notifications: optionalFlag(raw, 'notifications'),
     logRetentionDays: optionalNumber(raw, 'logRetention'),
-    pointInTimeRecovery: optionalBoolean(raw, 'pitr'),
+    pointInTimeRecovery: optionalFlag(raw, 'pitr'),
     retryAttempts: optionalNumber(raw, 'retryAttempts'),
     maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
-    keepOnDelete: optionalBoolean(raw, 'keepOnDelete'),
+    keepOnDelete: optionalFlag(raw, 'keepOnDelete'),
     notify: notifyTargets(raw),
     allowLockPublicBucket: raw.allowLockPublicBucket === true ? true : undefined,
   };
@@ -142,10 +153,5 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY: targets separated by spaces, each TARGET or TARGET|key=value|key=value).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => {
-        const result = await executeInit(context, initOptionsFrom(raw));
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));
 }

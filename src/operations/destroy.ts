@@ -45,11 +45,6 @@ export type DestroyResult =
       left: string[];
     });
 
-/** The CloudWatch Logs group Lambda writes the function's logs to. */
-export function functionLogGroup(functionName: string): string {
-  return `/aws/lambda/${functionName}`;
-}
-
 function destroyedResource(step: StepResult<ProvisionOp>): DestroyedResource {
   const base = { resource: step.resource, name: step.name };
   if (step.action === 'no-op') return step.kept ? { ...base, outcome: 'kept', detail: step.reason } : { ...base, outcome: 'gone', detail: '' };

@@ -3,7 +3,7 @@ import { deleteMessage, getQueueUrl, receiveMessages, releaseMessage } from '../
 import type { AwsClients } from '../aws/clients.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
-import { invokeSynchronously } from '../pipeline/invoke-function.js';
+import { invokeSynchronously } from '../operations/invoke-function.js';
 import type { StackModel } from '../provision/stack.js';
 import { loadStack } from './stack-context.js';
 

@@ -3,8 +3,8 @@ import type { Identity } from '../context.js';
 import { functionEnvironment } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
-export const FUNCTION_RUNTIME = 'nodejs22.x';
-export const FUNCTION_HANDLER = 'index.handler';
+// Defined once in src/constants.ts (architecture pass); re-exported for the steps that import them from here.
+export { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../constants.js';
 /** The table's hash key, as the metadata contract names it. */
 export const TABLE_HASH_KEY = 'ImageID';
 /** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */
@@ -40,6 +40,45 @@ export function environmentProblem(environment: Record<string, string>): string 
   if (bytes <= ENVIRONMENT_LIMIT_BYTES) return undefined;
   const largest = Object.entries(environment).sort(([, a], [, b]) => b.length - a.length)[0]?.[0] ?? '';
   return `the function's environment variables take ${bytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit (largest: ${largest})`;
+}
+
+/** The values templates/function-policy.json names: concrete ones for init, CloudFormation `${...}` references for export. */
+export interface FunctionPolicyVars {
+  partition: string;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  sourcePrefix: string;
+  destBucket: string;
+  table: string;
+  functionName: string;
+  /** The outcomes topic the function publishes to; undefined with notifications off (no sns:Publish then). */
+  topicArn: string | undefined;
+  /** Where Lambda, acting as the role, sends the events the function failed on through every retry. */
+  failedEventsQueueArn: string;
+  /** With --keep-on-delete the function removes nothing, so the role gets no s3:DeleteObject. */
+  keepOnDelete: boolean;
+}
+
+/** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
+export function renderFunctionPolicy(vars: FunctionPolicyVars): Json {
+  const { topicArn, failedEventsQueueArn, keepOnDelete, ...names } = vars;
+  return renderTemplate(loadTemplate('function-policy.json'), {
+    ...names,
+    tableActions: FUNCTION_TABLE_ACTIONS,
+    // Exactly what the function publishes to and where Lambda (acting as the role) sends failed events.
+    publishOutcomesStatement: topicArn === undefined ? undefined : { Sid: 'PublishOutcomes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topicArn] },
+    // Removing a removed source's outputs: the output prefixes only, and only when removals are handled.
+    removeResizedObjectsStatement: keepOnDelete
+      ? undefined
+      : {
+          Sid: 'RemoveResizedObjects',
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject'],
+          Resource: [`arn:${names.partition}:s3:::${names.destBucket}/resized-*`, `arn:${names.partition}:s3:::${names.destBucket}/resized/*`],
+        },
+    sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
+  });
 }
 
 /** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
@@ -92,21 +131,9 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     destBucket: settings.destBucket,
     table: settings.table,
     functionName: settings.functionName,
-    tableActions: FUNCTION_TABLE_ACTIONS,
-    // Exactly what the function publishes to and where Lambda (acting as the role) sends failed events.
-    publishOutcomesStatement: operational.notifications
-      ? { Sid: 'PublishOutcomes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topicArn] }
-      : undefined,
-    // Removing a removed source's outputs: the output prefixes only, and only when removals are handled.
-    removeResizedObjectsStatement: operational.keepOnDelete
-      ? undefined
-      : {
-          Sid: 'RemoveResizedObjects',
-          Effect: 'Allow',
-          Action: ['s3:DeleteObject'],
-          Resource: [`arn:${partition}:s3:::${settings.destBucket}/resized-*`, `arn:${partition}:s3:::${settings.destBucket}/resized/*`],
-        },
-    sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
+    topicArn: operational.notifications ? topicArn : undefined,
+    failedEventsQueueArn,
+    keepOnDelete: operational.keepOnDelete,
   };
   return {
     settings,
@@ -121,7 +148,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     functionArn: `arn:${partition}:lambda:${region}:${account}:function:${settings.functionName}`,
     layerArn: `arn:${partition}:lambda:${region}:${account}:layer:${settings.layerName}`,
     trustPolicy: loadTemplate('lambda-trust-policy.json'),
-    functionPolicy: renderTemplate(loadTemplate('function-policy.json'), vars),
+    functionPolicy: renderFunctionPolicy(vars),
     environment: functionEnvironment({
       destBucket: settings.destBucket,
       table: settings.table,

@@ -1,0 +1,94 @@
+import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
+import type { Architecture } from '../constants.js';
+import type { NotifyTarget } from './notify-targets.js';
+
+/** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
+
+export const DEFAULT_SETTINGS_FILE = 'img-resizer.config.json';
+export const DEFAULT_STACK_NAME = 'img-resizer';
+export const DEFAULT_MEMORY_MB = 1024;
+export const DEFAULT_TIMEOUT_S = 60;
+
+
+/** The stack's resolved settings, written by `init` and read by every other command. Never credentials. */
+export interface StackSettings {
+  stackName: string;
+  /** Region the stack lives in (absent for "whatever the SDK resolves"). */
+  region?: string | undefined;
+  sourceBucket: string;
+  destBucket: string;
+  table: string;
+  functionName: string;
+  roleName: string;
+  layerName: string;
+  /** Size spec, e.g. "thumbnail=200x200". */
+  sizes: string;
+  format: OutputFormat;
+  fit: FitMode;
+  arch: Architecture;
+  memory: number;
+  timeout: number;
+  /** Trigger filters: only keys under this prefix / with this suffix start the function. */
+  prefix?: string | undefined;
+  suffix?: string | undefined;
+  /** The stack's SNS topic of outcomes (default on); see `operationalSettings` for the defaults of these six. */
+  notifications?: boolean | undefined;
+  /** Days the function's log group keeps its logs. */
+  logRetentionDays?: number | undefined;
+  /** Point-in-time recovery on the metadata table. */
+  pointInTimeRecovery?: boolean | undefined;
+  /** How often Lambda retries an event the function failed on (0-2) before it goes to the failed-events queue. */
+  retryAttempts?: number | undefined;
+  /** How old an event may get (60-21600 s) while retried before it goes to the failed-events queue. */
+  maxEventAgeSeconds?: number | undefined;
+  /** Leave the outputs and item of a removed source (the trigger then ignores removals). */
+  keepOnDelete?: boolean | undefined;
+  /** Where the outcomes topic also delivers (`--notify`), each with an optional filter. */
+  notify?: NotifyTarget[] | undefined;
+  /** Lock (Block Public Access) an adopted bucket even though its policy grants public reads. */
+  allowLockPublicBucket?: boolean | undefined;
+}
+
+/** Names derived from the stack name alone. */
+export function derivedNames(stackName: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
+  return {
+    table: `${stackName}-metadata`,
+    functionName: `${stackName}-resize`,
+    roleName: `${stackName}-function-role`,
+    layerName: `${stackName}-sharp`,
+  };
+}
+
+
+// The failure path and secure defaults (notifications, logs, PITR, async retries).
+
+export const OPERATIONAL_DEFAULTS = {
+  notifications: true,
+  logRetentionDays: 30,
+  pointInTimeRecovery: true,
+  /** Lambda's own defaults: two retries, six hours. */
+  retryAttempts: 2,
+  maxEventAgeSeconds: 21_600,
+  keepOnDelete: false,
+} as const;
+
+export interface OperationalSettings {
+  notifications: boolean;
+  logRetentionDays: number;
+  pointInTimeRecovery: boolean;
+  retryAttempts: number;
+  maxEventAgeSeconds: number;
+  keepOnDelete: boolean;
+}
+
+/** The six settings with their defaults filled in (files written before they existed lack them). */
+export function operationalSettings(settings: StackSettings): OperationalSettings {
+  return {
+    notifications: settings.notifications ?? OPERATIONAL_DEFAULTS.notifications,
+    logRetentionDays: settings.logRetentionDays ?? OPERATIONAL_DEFAULTS.logRetentionDays,
+    pointInTimeRecovery: settings.pointInTimeRecovery ?? OPERATIONAL_DEFAULTS.pointInTimeRecovery,
+    retryAttempts: settings.retryAttempts ?? OPERATIONAL_DEFAULTS.retryAttempts,
+    maxEventAgeSeconds: settings.maxEventAgeSeconds ?? OPERATIONAL_DEFAULTS.maxEventAgeSeconds,
+    keepOnDelete: settings.keepOnDelete ?? OPERATIONAL_DEFAULTS.keepOnDelete,
+  };
+}
