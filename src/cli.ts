@@ -97,6 +97,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'events the function failed on through every retry (the failed-events queue)',
     load: async () => (await import('./commands/failures.js')).failuresCommand(),
   },
+  {
+    name: 'api',
+    term: 'api',
+    description: 'the stack\'s HTTP API (init --api): its URL',
+    load: async () => (await import('./commands/api.js')).apiCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

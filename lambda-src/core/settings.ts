@@ -206,6 +206,8 @@ export interface FunctionEnvironmentInput {
   cacheControl?: string | undefined;
   notifyTopicArn?: string | undefined;
   keepOnDelete?: boolean | undefined;
+  labels?: { minConfidence?: number | undefined; maxLabels?: number | undefined } | undefined;
+  moderation?: { minConfidence?: number | undefined } | undefined;
 }
 
 /**
@@ -231,6 +233,15 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
   if (input.notifyTopicArn !== undefined) env[FUNCTION_ENV.notifyTopicArn] = input.notifyTopicArn;
   if (input.keepOnDelete !== undefined) env[FUNCTION_ENV.keepOnDelete] = String(input.keepOnDelete);
+  if (input.labels) {
+    env[FUNCTION_ENV.labels] = 'on';
+    if (input.labels.minConfidence !== undefined) env[FUNCTION_ENV.labelsMinConfidence] = String(input.labels.minConfidence);
+    if (input.labels.maxLabels !== undefined) env[FUNCTION_ENV.labelsMax] = String(input.labels.maxLabels);
+  }
+  if (input.moderation) {
+    env[FUNCTION_ENV.moderation] = 'on';
+    if (input.moderation.minConfidence !== undefined) env[FUNCTION_ENV.moderationMinConfidence] = String(input.moderation.minConfidence);
+  }
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
 }

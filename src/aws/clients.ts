@@ -7,6 +7,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsTarget } from './target.js';
 
@@ -27,6 +28,7 @@ interface SdkModules {
   sqs: typeof import('@aws-sdk/client-sqs');
   logs: typeof import('@aws-sdk/client-cloudwatch-logs');
   http: typeof import('@smithy/node-http-handler');
+  apigateway: typeof import('@aws-sdk/client-apigatewayv2');
 }
 const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   s3: '@aws-sdk/client-s3',
@@ -39,6 +41,7 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   sqs: '@aws-sdk/client-sqs',
   logs: '@aws-sdk/client-cloudwatch-logs',
   http: '@smithy/node-http-handler',
+  apigateway: '@aws-sdk/client-apigatewayv2',
 };
 function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
   return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
@@ -46,7 +49,7 @@ function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | CloudWatchLogsClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -131,6 +134,11 @@ export class AwsClients {
 
   get sqs(): SQSClient {
     return this.memo('sqs', () => new (sdk('sqs').SQSClient)(this.baseConfig()));
+  }
+
+  /** API Gateway v2 (HTTP APIs), for `init --api`. */
+  get apigateway(): ApiGatewayV2Client {
+    return this.memo('apigateway', () => new (sdk('apigateway').ApiGatewayV2Client)(this.baseConfig()));
   }
 
   get logs(): CloudWatchLogsClient {

@@ -1,3 +1,4 @@
+/** CloudWatch log groups with a retention: the function's log group and the HTTP API's access logs. */
 import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
@@ -23,6 +24,12 @@ export async function createLogGroup(logs: CloudWatchLogsClient, name: string, t
     if (awsErrorName(error) === 'ResourceAlreadyExistsException') return false;
     throw error;
   }
+}
+
+/** Creates the log group (or finds it already there) and sets its retention. */
+export async function ensureLogGroup(logs: CloudWatchLogsClient, name: string, retentionDays: number, tags: Record<string, string>): Promise<void> {
+  await createLogGroup(logs, name, tags);
+  await putRetentionPolicy(logs, name, retentionDays);
 }
 
 export async function putRetentionPolicy(logs: CloudWatchLogsClient, name: string, days: number): Promise<void> {

@@ -68,6 +68,8 @@ export interface ScanOptions {
   status?: MetadataStatus | undefined;
   /** Items DynamoDB evaluates per page (before the filter); its own 1 MB page limit applies too. */
   pageSize?: number | undefined;
+  /** Only these attributes of each item (say, ImageID and PerceptualHash for `metadata duplicates`). */
+  attributes?: readonly string[] | undefined;
 }
 
 /**
@@ -79,10 +81,11 @@ export async function* scanItemPages(
   table: string,
   options: ScanOptions = {},
 ): AsyncGenerator<MetadataItem[]> {
-  const input: ScanCommandInput = { TableName: table };
+  const projection = projectionOf(options.attributes);
+  const input: ScanCommandInput = { TableName: table, ...projection };
   if (options.status !== undefined) {
     input.FilterExpression = '#status = :status';
-    input.ExpressionAttributeNames = { '#status': 'Status' };
+    input.ExpressionAttributeNames = { ...projection.ExpressionAttributeNames, '#status': 'Status' };
     input.ExpressionAttributeValues = { ':status': options.status };
   }
   const pages = paginateScan({ client: documents, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) }, input);

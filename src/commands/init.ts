@@ -83,6 +83,27 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     keepOnDelete: optionalFlag(raw, 'keepOnDelete'),
     notify: notifyTargets(raw),
     allowLockPublicBucket: raw.allowLockPublicBucket === true ? true : undefined,
+    labels: optionalFlag(raw, 'labels'),
+    labelsMinConfidence: optionalNumber(raw, 'labelsMinConfidence'),
+    labelsMax: optionalNumber(raw, 'labelsMax'),
+    moderation: optionalFlag(raw, 'moderation'),
+    moderationMinConfidence: optionalNumber(raw, 'moderationMinConfidence'),
+    ...apiOptionsFrom(raw),
+  };
+}
+
+/** The HTTP API's flags (issue 14); `--preset` repeats, and the function reads the presets comma-separated. */
+function apiOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
+  const presets = Array.isArray(raw.preset) ? raw.preset.filter((p): p is string => typeof p === 'string') : [];
+  return {
+    api: raw.api === true ? true : undefined,
+    apiPresets: presets.length > 0 ? presets.join(',') : undefined,
+    apiJwtIssuer: optionalString(raw, 'apiJwtIssuer'),
+    apiJwtAudience: optionalString(raw, 'apiJwtAudience'),
+    apiPublicReads: raw.apiPublicReads === true ? true : undefined,
+    apiCorsOrigin: optionalString(raw, 'apiCorsOrigin'),
+    apiThrottleRate: optionalNumber(raw, 'apiThrottleRate'),
+    apiThrottleBurst: optionalNumber(raw, 'apiThrottleBurst'),
   };
 }
 
@@ -108,6 +129,15 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
     for (const line of result.steps.find((s) => s.id === 'subscriptions')?.changes ?? []) if (line.startsWith('then ')) output.warn(line.slice('then '.length));
   }
   return result;
+}
+
+/** A confidence from 0 to 100, as Rekognition's MinConfidence takes it. */
+function parseConfidence(flagName: string): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new InvalidArgumentError(`${flagName}: "${raw}" is not a confidence from 0 to 100.`);
+    return value;
+  };
 }
 
 export function initCommand(): Command {
@@ -143,6 +173,23 @@ export function initCommand(): Command {
     .option('--allow-lock-public-bucket', 'turn on Block Public Access on an existing bucket even though its policy lets anyone read it')
     .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
     .addOption(new Option('--no-keep-on-delete').hideHelp())
+    .option('--labels', 'label each image with Rekognition DetectLabels (stored as Labels; the role gains rekognition:DetectLabels)')
+    .addOption(new Option('--labels-min-confidence <percent>', 'drop labels Rekognition is less sure of (default 70)').argParser(parseConfidence('--labels-min-confidence')))
+    .addOption(new Option('--labels-max <n>', 'at most N labels per image (default 10)').argParser(parsePositiveInt('--labels-max', 1000)))
+    .option('--no-labels', 'switch labels off again')
+    .option('--moderation', 'reject images Rekognition DetectModerationLabels flags (FAILED, MODERATED; no outputs kept)')
+    .addOption(
+      new Option('--moderation-min-confidence <percent>', 'a moderation label this sure rejects the image (default 80)').argParser(parseConfidence('--moderation-min-confidence')),
+    )
+    .option('--no-moderation', 'switch moderation off again')
+    .option('--api', 'also stand up the HTTP API (POST /uploads, GET /images/{key}); see the README "HTTP API"')
+    .option('--preset <name=WxH[:format]>', 'an API preset besides the sizes (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--api-jwt-issuer <url>', 'JWT auth on the API instead of IAM: the token issuer (with --api-jwt-audience)')
+    .option('--api-jwt-audience <audience>', 'JWT auth: the audience tokens must name')
+    .option('--api-public-reads', 'GET /images/... without auth (uploads stay authorised)')
+    .option('--api-cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
+    .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parsePositiveInt('--api-throttle-rate', 10_000)))
+    .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parsePositiveInt('--api-throttle-burst', 5_000)))
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -150,7 +197,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
-        'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY: targets separated by spaces, each TARGET or TARGET|key=value|key=value).\n' +
+        'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
+        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

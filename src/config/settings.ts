@@ -4,6 +4,7 @@ import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-s
 import type { Prompter } from './prompter.js';
 import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, OPERATIONAL_DEFAULTS, type StackSettings } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
+import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 import { parseNotifyList } from './notify-targets.js';
 
@@ -48,6 +49,19 @@ export const SETTINGS_ENV = {
   keepOnDelete: 'IMG_RESIZER_KEEP_ON_DELETE',
   notify: 'IMG_RESIZER_NOTIFY',
   allowLockPublicBucket: 'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET',
+  labels: 'IMG_RESIZER_LABELS',
+  labelsMinConfidence: 'IMG_RESIZER_LABELS_MIN_CONFIDENCE',
+  labelsMax: 'IMG_RESIZER_LABELS_MAX',
+  moderation: 'IMG_RESIZER_MODERATION',
+  moderationMinConfidence: 'IMG_RESIZER_MODERATION_MIN_CONFIDENCE',
+  api: 'IMG_RESIZER_API',
+  apiPresets: 'IMG_RESIZER_API_PRESETS',
+  apiJwtIssuer: 'IMG_RESIZER_API_JWT_ISSUER',
+  apiJwtAudience: 'IMG_RESIZER_API_JWT_AUDIENCE',
+  apiPublicReads: 'IMG_RESIZER_API_PUBLIC_READS',
+  apiCorsOrigin: 'IMG_RESIZER_API_CORS_ORIGIN',
+  apiThrottleRate: 'IMG_RESIZER_API_THROTTLE_RATE',
+  apiThrottleBurst: 'IMG_RESIZER_API_THROTTLE_BURST',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -189,12 +203,61 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
     notify: orDefault('notify', parseNotifyList, []),
     allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
+    ...apiSettings(given, asString),
   };
+  // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
+  const labels = given('labels', onOff);
+  if (labels) settings.labels = true;
+  const labelsMinConfidence = given('labelsMinConfidence', confidence);
+  if (labelsMinConfidence !== undefined) settings.labelsMinConfidence = labelsMinConfidence;
+  const labelsMax = given('labelsMax', wholeNumber);
+  if (labelsMax !== undefined) settings.labelsMax = labelsMax;
+  const moderation = given('moderation', onOff);
+  if (moderation) settings.moderation = true;
+  const moderationMinConfidence = given('moderationMinConfidence', confidence);
+  if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
   sources.region = 'default';
   validateSettings(settings);
+  if (settings.apiPresets !== undefined) {
+    try {
+      parsePresets(settings.apiPresets, parseSizeSpec(settings.sizes), 'presets');
+    } catch (error) {
+      throw new UsageError(`Presets "${settings.apiPresets}": ${errorMessage(error)}`, 'Give each --preset as name=WxH or name=WxH:format, e.g. card=600x400:webp.');
+    }
+  }
   // Canonical text, so the settings file and the function's SIZES variable always agree.
   settings.sizes = formatSizeSpec(parseSizeSpec(settings.sizes));
   return { settings, sources };
+}
+
+/** The HTTP API's settings (issue 14); only those given are set, so settings files without an API stay as they were. */
+function apiSettings(
+  given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
+  asString: (raw: string) => string,
+): Partial<StackSettings> {
+  const out: Partial<StackSettings> = {};
+  const api = given('api', yesNo);
+  const keys = {
+    apiPresets: given('apiPresets', asString),
+    apiJwtIssuer: given('apiJwtIssuer', asString),
+    apiJwtAudience: given('apiJwtAudience', asString),
+    apiPublicReads: given('apiPublicReads', yesNo),
+    apiCorsOrigin: given('apiCorsOrigin', asString),
+    apiThrottleRate: given('apiThrottleRate', wholeNumber),
+    apiThrottleBurst: given('apiThrottleBurst', wholeNumber),
+  };
+  if (api !== undefined) out.api = api;
+  for (const [key, value] of Object.entries(keys)) if (value !== undefined && value !== '') Object.assign(out, { [key]: value });
+  if ((out.apiJwtIssuer === undefined) !== (out.apiJwtAudience === undefined)) {
+    throw new UsageError('JWT auth needs both an issuer and an audience.', 'Give --api-jwt-issuer and --api-jwt-audience together, or neither for IAM auth.');
+  }
+  return out;
+}
+
+function yesNo(raw: string): boolean {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`"${raw}" is not true or false`);
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -209,10 +272,16 @@ function choice<T extends string>(name: string, choices: readonly T[]) {
 }
 
 function onOff(raw: string): boolean {
-  const value = raw.toLowerCase();
-  if (['true', '1', 'on', 'yes'].includes(value)) return true;
-  if (['false', '0', 'off', 'no'].includes(value)) return false;
-  throw new Error(`"${raw}" is not true or false`);
+  const lower = raw.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
+  if (['off', 'false', '0', 'no'].includes(lower)) return false;
+  throw new Error(`"${raw}" is not on or off`);
+}
+
+function confidence(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new Error(`"${raw}" is not a confidence from 0 to 100`);
+  return value;
 }
 
 function wholeNumber(raw: string): number {

@@ -47,6 +47,30 @@ export interface StackSettings {
   notify?: NotifyTarget[] | undefined;
   /** Lock (Block Public Access) an adopted bucket even though its policy grants public reads. */
   allowLockPublicBucket?: boolean | undefined;
+  /** Rekognition DetectLabels on each image (LABELS=on); the role then gains rekognition:DetectLabels. */
+  labels?: boolean | undefined;
+  /** 0-100 (default 70): labels Rekognition is less sure of are dropped. */
+  labelsMinConfidence?: number | undefined;
+  /** At most this many labels per image (default 10). */
+  labelsMax?: number | undefined;
+  /** Rekognition DetectModerationLabels (MODERATION=on); an image at or over the threshold is FAILED/MODERATED. */
+  moderation?: boolean | undefined;
+  /** 0-100 (default 80). */
+  moderationMinConfidence?: number | undefined;
+  /** Issue 14: also stand up the HTTP API (its own role and function, API Gateway v2, stage, access logs). */
+  api?: boolean | undefined;
+  /** The API's presets beyond the sizes, "name=WxH[:format]" comma-separated (the function's PRESETS). */
+  apiPresets?: string | undefined;
+  /** JWT auth instead of the default IAM auth: both issuer and audience. */
+  apiJwtIssuer?: string | undefined;
+  apiJwtAudience?: string | undefined;
+  /** GET /images/{proxy+} without auth (uploads stay authorised). */
+  apiPublicReads?: boolean | undefined;
+  /** Browser origin allowed by CORS; off when absent. */
+  apiCorsOrigin?: string | undefined;
+  /** Stage throttling: requests per second and burst. */
+  apiThrottleRate?: number | undefined;
+  apiThrottleBurst?: number | undefined;
 }
 
 /** Names derived from the stack name alone. */

@@ -92,6 +92,15 @@ export function validateSettings(settings: StackSettings): void {
   if (!Number.isInteger(settings.timeout) || settings.timeout < 1 || settings.timeout > 900) {
     throw new UsageError(`Timeout ${settings.timeout} s is out of range: Lambda allows 1 to 900 seconds.`, 'Give --timeout a value in that range.');
   }
+  for (const key of ['labelsMinConfidence', 'moderationMinConfidence'] as const) {
+    const value = settings[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= 100)) {
+      throw new UsageError(`${key === 'labelsMinConfidence' ? 'Labels' : 'Moderation'} minimum confidence ${value} is out of range.`, 'Give a confidence from 0 to 100.');
+    }
+  }
+  if (settings.labelsMax !== undefined && !(Number.isInteger(settings.labelsMax) && settings.labelsMax >= 1 && settings.labelsMax <= 1000)) {
+    throw new UsageError(`Labels maximum ${settings.labelsMax} is out of range.`, 'Give --labels-max a whole number from 1 to 1000 (Rekognition returns at most 1000).');
+  }
   for (const key of ['prefix', 'suffix'] as const) {
     const value = settings[key];
     if (value !== undefined && (value.length > 1024 || /[*?]/.test(value))) {

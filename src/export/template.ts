@@ -8,7 +8,7 @@
 import { operationalSettings, type StackSettings } from '../config/stack-settings.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
-import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, renderFunctionPolicy } from '../provision/stack.js';
+import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
 
@@ -247,7 +247,7 @@ export function exportedFunctionPolicy(settings: StackSettings): Json {
       topicArn: operationalSettings(settings).notifications ? `arn:\${AWS::Partition}:sns:\${AWS::Region}:\${AWS::AccountId}:${topicName(settings)}` : undefined,
       failedEventsQueueArn: `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${failedEventsQueueName(settings)}`,
       keepOnDelete: operationalSettings(settings).keepOnDelete,
-    }),
+    }, rekognitionActions(settings)),
   );
 }
 
@@ -296,6 +296,7 @@ function environmentVariables(settings: StackSettings): JsonObject {
     fit: settings.fit,
     ...(operational.notifications ? { notifyTopicArn: 'arn:aws:sns:us-east-1:000000000000:exported' } : {}),
     ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
+    ...contentAnalysisEnvironment(settings),
   });
   const referenced: Record<string, string> = {
     [FUNCTION_ENV.destBucket]: destBucketParameter(settings),

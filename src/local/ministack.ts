@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { installMiniStack, MINISTACK_VERSION } from './ministack-install.js';
+import { startMoto, stopMoto, type MotoServer } from './moto.js';
 
 /** Supervising the local stack: start, status, stop and reset of the MiniStack of one state directory. */
 
@@ -17,7 +18,7 @@ export { findPython } from './ministack-install.js';
 
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation,apigateway';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 
@@ -29,6 +30,8 @@ export interface LocalStackInfo {
   version: string;
   stateDir: string;
   logFile: string;
+  /** moto's server answering Rekognition, when the stack runs one. */
+  rekognitionEndpoint?: string | undefined;
 }
 
 interface ServerRecord {
@@ -37,6 +40,8 @@ interface ServerRecord {
   endpoint: string;
   version: string;
   startedAt: string;
+  /** moto's server (Rekognition only), started and stopped with MiniStack. */
+  moto?: { pid: number; endpoint: string } | undefined;
 }
 
 export function localStateDir(cwd: string): string {
@@ -112,6 +117,14 @@ export interface StartOptions {
   pathPrefix?: readonly string[];
   /** A Python with MiniStack installed (tests: one with the `full` extra); default the CLI's own install. */
   python?: string;
+  /**
+   * Also run moto's server for Rekognition (MiniStack has none), on a free loopback port, and point the
+   * functions at it through AWS_ENDPOINT_URL_REKOGNITION in MiniStack's environment, which its functions
+   * inherit: the one place the local target redirects Rekognition. The CLI's stack does; tests opt in.
+   */
+  rekognition?: boolean;
+  /** Point the functions at this Rekognition endpoint instead (a test's recorder in front of moto); starts no moto. */
+  rekognitionEndpoint?: string;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -127,6 +140,7 @@ export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
     version: MINISTACK_VERSION,
     stateDir,
     logFile: path.join(stateDir, 'ministack.log'),
+    ...(running && record.moto ? { rekognitionEndpoint: record.moto.endpoint } : {}),
   };
 }
 
@@ -155,6 +169,18 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   const logFile = path.join(stateDir, 'ministack.log');
   const log = openSync(logFile, 'a');
   const persist = options.persist ?? true;
+  let moto: MotoServer | undefined;
+  if (options.rekognition && options.rekognitionEndpoint === undefined) {
+    const motoTask = output?.task('Starting moto for Rekognition');
+    try {
+      moto = await startMoto({ port: await freePort(), logDir: stateDir, ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }) });
+    } catch (error) {
+      closeSync(log);
+      motoTask?.fail('moto did not start');
+      throw error;
+    }
+    motoTask?.succeed(`moto answering Rekognition on ${moto.endpoint}`);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...(options.pathPrefix?.length ? { PATH: [...options.pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
@@ -173,12 +199,17 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     // Functions it runs inherit this as their SDK endpoint; without it they get "localhost", which may
     // resolve to ::1 while we listen on 127.0.0.1 only.
     AWS_ENDPOINT_URL: endpointFor(port),
+    ...(moto ? { AWS_ENDPOINT_URL_REKOGNITION: moto.endpoint } : {}),
+    ...(options.rekognitionEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_REKOGNITION: options.rekognitionEndpoint }),
   };
   const task = output?.task(`Starting the local stack on ${endpointFor(port)}`);
   const child = spawn(python, ['-m', 'ministack'], { env, detached: true, stdio: ['ignore', log, log], cwd: stateDir });
   closeSync(log);
   const pid = child.pid;
-  if (pid === undefined) throw new CliError('LOCAL_START_FAILED', 'Could not start MiniStack.');
+  if (pid === undefined) {
+    if (moto) stopMoto(moto);
+    throw new CliError('LOCAL_START_FAILED', 'Could not start MiniStack.');
+  }
   const child_ = { exited: false };
   child.once('exit', () => { child_.exited = true; });
   child.unref();
@@ -188,6 +219,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     if (child_.exited || Date.now() > deadline) {
       task?.fail('The local stack did not start');
       if (!child_.exited) killGroup(pid, 'SIGKILL');
+      if (moto) stopMoto(moto);
       const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
       throw new CliError('LOCAL_START_FAILED', `MiniStack did not become healthy on ${endpoint}.\n${tail}`, {
         suggestion: `See ${logFile}.`,
@@ -195,12 +227,19 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     }
     await sleep(150);
   }
-  const record: ServerRecord = { pid, port, endpoint, version: MINISTACK_VERSION, startedAt: new Date().toISOString() };
+  const record: ServerRecord = {
+    pid,
+    port,
+    endpoint,
+    version: MINISTACK_VERSION,
+    startedAt: new Date().toISOString(),
+    ...(moto ? { moto: { pid: moto.pid, endpoint: moto.endpoint } } : {}),
+  };
   const recordFile = path.join(stateDir, 'server.json');
   await writeFile(`${recordFile}.tmp`, JSON.stringify(record, null, 2));
   await rename(`${recordFile}.tmp`, recordFile);
   task?.succeed(`Local stack running on ${endpoint} (pid ${pid})`);
-  return { running: true, endpoint, port, pid, version: MINISTACK_VERSION, stateDir, logFile };
+  return { running: true, endpoint, port, pid, version: MINISTACK_VERSION, stateDir, logFile, ...(moto ? { rekognitionEndpoint: moto.endpoint } : {}) };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -218,6 +257,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 /** Stops exactly the recorded server (its process group: MiniStack spawns function workers). */
 export async function stopLocalStack(stateDir: string): Promise<{ stopped: boolean; pid: number | undefined }> {
   const record = await readRecord(stateDir);
+  if (record?.moto) stopMoto(record.moto);
   if (!record || !processAlive(record.pid)) {
     await rm(path.join(stateDir, 'server.json'), { force: true });
     return { stopped: false, pid: undefined };
@@ -242,5 +282,5 @@ export async function ensureLocalStack(options: { cwd: string; output?: Output }
   const stateDir = localStateDir(options.cwd);
   const status = await localStatus(stateDir);
   if (status.running) return status;
-  return startLocalStack({ stateDir, output: options.output });
+  return startLocalStack({ stateDir, output: options.output, rekognition: true });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CliError } from '../errors.js';
 import { cacheDir } from '../paths.js';
-import { findPython } from './ministack.js';
+import { findPython } from './ministack-install.js';
 
 /**
  * moto's server, for Rekognition only: MiniStack has none. moto answers DetectLabels with canned labels

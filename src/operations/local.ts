@@ -11,18 +11,20 @@ export interface LocalStackReport {
   pid: number | null;
   version: string;
   stateDir: string;
+  /** moto's server answering Rekognition for the stack's functions; null when the stack runs none. */
+  rekognitionEndpoint: string | null;
   /** For start: it was running before the command. */
   alreadyRunning: boolean;
 }
 
 function describe(info: LocalStackInfo, alreadyRunning: boolean): LocalStackReport {
-  return { exitCode: ExitCode.Ok, running: info.running, endpoint: info.endpoint, port: info.port, pid: info.pid ?? null, version: info.version, stateDir: info.stateDir, alreadyRunning };
+  return { exitCode: ExitCode.Ok, running: info.running, endpoint: info.endpoint, port: info.port, pid: info.pid ?? null, version: info.version, stateDir: info.stateDir, rekognitionEndpoint: info.rekognitionEndpoint ?? null, alreadyRunning };
 }
 
 export async function runLocalStart(context: AppContext, options: { port?: number | undefined }): Promise<LocalStackReport> {
   const stateDir = localStateDir(context.cwd);
   const before = await localStatus(stateDir);
-  const info = await startLocalStack({ stateDir, port: options.port, output: context.output });
+  const info = await startLocalStack({ stateDir, port: options.port, output: context.output, rekognition: true });
   return describe(info, before.running);
 }
 

@@ -1,6 +1,6 @@
 import { operationalSettings, type StackSettings } from '../config/settings.js';
 import type { Identity } from '../context.js';
-import { functionEnvironment } from '../../lambda-src/core/settings.js';
+import { functionEnvironment, type FunctionEnvironmentInput } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
 // Defined once in src/constants.ts (architecture pass); re-exported for the steps that import them from here.
@@ -60,10 +60,27 @@ export interface FunctionPolicyVars {
   keepOnDelete: boolean;
 }
 
+/**
+ * The Rekognition actions the settings switch on, none by default: the role gains only what the function calls.
+ * Neither action takes a resource ARN (the image travels in the request), so their statement's resource is "*"
+ * (templates/rekognition-policy-statement.json says so in its Sid).
+ */
+export function rekognitionActions(settings: Pick<StackSettings, 'labels' | 'moderation'>): string[] {
+  return [...(settings.labels ? ['rekognition:DetectLabels'] : []), ...(settings.moderation ? ['rekognition:DetectModerationLabels'] : [])];
+}
+
+/** The function environment's labels and moderation part, from the settings (absent when off). */
+export function contentAnalysisEnvironment(settings: StackSettings): Pick<FunctionEnvironmentInput, 'labels' | 'moderation'> {
+  const input: Pick<FunctionEnvironmentInput, 'labels' | 'moderation'> = {};
+  if (settings.labels) input.labels = { minConfidence: settings.labelsMinConfidence, maxLabels: settings.labelsMax };
+  if (settings.moderation) input.moderation = { minConfidence: settings.moderationMinConfidence };
+  return input;
+}
+
 /** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
-export function renderFunctionPolicy(vars: FunctionPolicyVars): Json {
+export function renderFunctionPolicy(vars: FunctionPolicyVars, actions: readonly string[] = []): Json {
   const { topicArn, failedEventsQueueArn, keepOnDelete, ...names } = vars;
-  return renderTemplate(loadTemplate('function-policy.json'), {
+  const policy = renderTemplate(loadTemplate('function-policy.json'), {
     ...names,
     tableActions: FUNCTION_TABLE_ACTIONS,
     // Exactly what the function publishes to and where Lambda (acting as the role) sends failed events.
@@ -79,6 +96,14 @@ export function renderFunctionPolicy(vars: FunctionPolicyVars): Json {
         },
     sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
   });
+  if (actions.length === 0) return policy;
+  const statement = renderTemplate(loadTemplate('rekognition-policy-statement.json'), { rekognitionActions: [...actions] });
+  const document = policy as { Statement: Json[] };
+  const statements = [...document.Statement, statement];
+  // A moderated image's outputs from an earlier version of the object are deleted, so none is left showing
+  // (also with --keep-on-delete, which only drops the removal of a removed source's outputs).
+  if (actions.includes('rekognition:DetectModerationLabels')) statements.push(renderTemplate(loadTemplate('moderation-policy-statement.json'), { ...names }));
+  return { ...document, Statement: statements };
 }
 
 /** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
@@ -148,7 +173,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     functionArn: `arn:${partition}:lambda:${region}:${account}:function:${settings.functionName}`,
     layerArn: `arn:${partition}:lambda:${region}:${account}:layer:${settings.layerName}`,
     trustPolicy: loadTemplate('lambda-trust-policy.json'),
-    functionPolicy: renderFunctionPolicy(vars),
+    functionPolicy: renderFunctionPolicy(vars, rekognitionActions(settings)),
     environment: functionEnvironment({
       destBucket: settings.destBucket,
       table: settings.table,
@@ -158,6 +183,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       fit: settings.fit,
       ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
       ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
+      ...contentAnalysisEnvironment(settings),
     }),
     notificationId: `img-resizer-${settings.stackName}`,
     topicName,

@@ -4,6 +4,22 @@
  * `ProvisionOp`, and its cases in src/ui/provision.ts `describeOp` (the compiler lists the missing ones).
  */
 import type { StackSettings } from '../config/settings.js';
+import {
+  apiFunctionRemovalStep,
+  apiFunctionStep,
+  apiLogGroupRemovalStep,
+  apiLogGroupStep,
+  apiPermissionRemovalStep,
+  apiPermissionStep,
+  apiRoleRemovalStep,
+  apiRoleStep,
+  httpApiRemovalStep,
+  httpApiStep,
+  type ApiLogGroupOp,
+  type ApiLogGroupRemovalOp,
+  type HttpApiOp,
+  type HttpApiRemovalOp,
+} from './api.js';
 import { bucketRemovalStep, bucketStep, type BucketOp, type BucketRemovalOp, type RemovalRetry } from './bucket.js';
 import { functionRemovalStep, functionStep, type FunctionOp, type FunctionRemovalOp } from './function.js';
 import { layerRemovalStep, layerStep, type LayerOp, type LayerRemovalOp } from './layer.js';
@@ -44,7 +60,11 @@ export type ProvisionOp =
   | FailedEventsQueueOp
   | FailedEventsQueueRemovalOp
   | AsyncInvokeOp
-  | SubscriptionOp;
+  | SubscriptionOp
+  | ApiLogGroupOp
+  | ApiLogGroupRemovalOp
+  | HttpApiOp
+  | HttpApiRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -77,7 +97,14 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(asyncInvokeStep),
     defineStep(permissionStep),
     defineStep(triggerStep),
+    ...apiSteps(settings),
   ];
+}
+
+/** The HTTP API's steps (`init --api`), after the pipeline: its function shares the layer. */
+function apiSteps(settings: StackSettings): RunnableStep[] {
+  if (settings.api !== true) return [];
+  return [defineStep(apiRoleStep), defineStep(apiFunctionStep), defineStep(apiLogGroupStep), defineStep(httpApiStep), defineStep(apiPermissionStep)];
 }
 
 export interface RemovalOptions {
@@ -92,6 +119,10 @@ export interface RemovalOptions {
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
   return [
+    // The API first: nothing new arrives through it while the rest goes.
+    ...(settings.api === true
+      ? [defineStep(httpApiRemovalStep), defineStep(apiPermissionRemovalStep), defineStep(apiFunctionRemovalStep), defineStep(apiLogGroupRemovalStep), defineStep(apiRoleRemovalStep)]
+      : []),
     defineStep(triggerRemovalStep),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),

@@ -52,6 +52,13 @@ export interface StackOutputs {
   functionArn?: string;
   /** Whether the function exists (or will, after this run): the permission step looks it up only then. */
   functionExists?: boolean;
+  /** The HTTP API's (issue 14): its function's ARN and existence, and the API's id and endpoint. */
+  apiRoleArn?: string;
+  apiFunctionArn?: string;
+  apiFunctionExists?: boolean;
+  apiId?: string;
+  apiEndpoint?: string;
+  apiLogGroupArn?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */

@@ -1,20 +1,30 @@
 import type { LocalStackReport } from '../operations/local.js';
 import type { Output } from './output.js';
 
-function document({ running, endpoint, port, pid, version, stateDir }: LocalStackReport) {
-  return { running, endpoint, port, pid, version, stateDir };
+function document({ running, endpoint, port, pid, version, stateDir, rekognitionEndpoint }: LocalStackReport) {
+  return { running, endpoint, port, pid, version, stateDir, rekognitionEndpoint };
+}
+
+/** Where moto answers Rekognition for the functions, when it does. */
+function rekognitionLine(output: Output, report: LocalStackReport): void {
+  if (report.rekognitionEndpoint !== null) output.info(`Rekognition: ${report.rekognitionEndpoint} (moto, canned labels)`);
 }
 
 export function renderLocalStart(output: Output, report: LocalStackReport): void {
   if (output.json) output.result(document(report));
   else if (report.alreadyRunning) output.success(`Local stack already running on ${report.endpoint} (pid ${report.pid ?? '?'})`);
-  else output.info(`Endpoint: ${report.endpoint}`);
+  else {
+    output.info(`Endpoint: ${report.endpoint}`);
+    rekognitionLine(output, report);
+  }
 }
 
 export function renderLocalStatus(output: Output, report: LocalStackReport): void {
   if (output.json) output.result(document(report));
-  else if (report.running) output.info(`running on ${report.endpoint} (pid ${report.pid ?? '?'}, MiniStack ${report.version})`);
-  else output.info('not running (start it with `img-resizer local start`)');
+  else if (report.running) {
+    output.info(`running on ${report.endpoint} (pid ${report.pid ?? '?'}, MiniStack ${report.version})`);
+    rekognitionLine(output, report);
+  } else output.info('not running (start it with `img-resizer local start`)');
 }
 
 export function renderLocalStop(output: Output, result: { stopped: boolean; pid: number | undefined }): void {

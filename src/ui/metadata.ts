@@ -1,5 +1,5 @@
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import type { MetadataListResult, MetadataListSink } from '../operations/metadata.js';
+import type { DuplicatesResult, MetadataListResult, MetadataListSink } from '../operations/metadata.js';
 import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from './format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
 import type { Output } from './output.js';
@@ -18,11 +18,46 @@ export function describeItem(item: MetadataItem): string[] {
     `  Processed   ${item.ProcessedAt} in ${item.DurationMs} ms`,
   ];
   if (item.Status === 'FAILED') lines.push(`  Error       ${formatFailure(item)}`);
+  if (item.ModerationLabels?.length) lines.push(`  Moderation  ${item.ModerationLabels.map((label) => `${label.Name} ${label.Confidence.toFixed(1)}%`).join(', ')}`);
   if (item.Outputs.length > 0) {
     lines.push(`  Outputs     in s3://${item.Bucket}/`);
     lines.push(...formatOutputLines(item, '    '));
   }
+  if (item.Placeholder !== undefined) lines.push(`  Placeholder ${item.Placeholder} (ThumbHash)`);
+  if (item.DominantColor !== undefined) lines.push(`  Colour      ${item.DominantColor}`);
+  if (item.PerceptualHash !== undefined) lines.push(`  pHash       ${item.PerceptualHash}`);
+  if (item.Labels?.length) lines.push(`  Labels      ${item.Labels.map((label) => `${label.Name} ${label.Confidence.toFixed(1)}%`).join(', ')}`);
+  if (item.LabelsUnavailable !== undefined) lines.push(`  Labels      unavailable: ${item.LabelsUnavailable}`);
+  if (item.Warnings?.length) {
+    lines.push('  Warnings');
+    for (const warning of item.Warnings) lines.push(`    ${warning}`);
+  }
   return lines;
+}
+
+/** `metadata duplicates`: each group of near-duplicates, or the report as JSON. */
+export function renderDuplicates(output: Output, result: DuplicatesResult): void {
+  if (output.json) {
+    output.result({
+      table: result.table,
+      distance: result.distance,
+      scanned: result.scanned,
+      unhashed: result.unhashed,
+      groups: result.groups.map((group) => group.members.map((member) => ({ ...member, source: result.sources[member.imageId] ?? null }))),
+    });
+    return;
+  }
+  if (result.groups.length === 0) {
+    output.info(`No near-duplicates within ${plural(result.distance, 'bit')} among ${plural(result.scanned - result.unhashed, 'hashed item')} of ${result.table}.`);
+  }
+  for (const [index, group] of result.groups.entries()) {
+    output.info(`Group ${index + 1} (${plural(group.members.length, 'image')})`);
+    for (const member of group.members) {
+      const distance = member.distance === 0 ? 'first' : `${member.distance} bits`;
+      output.info(`  ${member.perceptualHash}  ${distance.padEnd(8)}  ${result.sources[member.imageId] ?? member.imageId}`);
+    }
+  }
+  if (result.unhashed > 0) output.info(`${plural(result.unhashed, 'item')} without a perceptual hash (FAILED, or processed before hashes) left out.`);
 }
 
 /** ISO time as "2024-05-01 12:00:00" (UTC), short enough for a table. */

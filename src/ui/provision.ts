@@ -34,6 +34,23 @@ function configChangeLine(change: FunctionConfigChange): string {
 /** One op as short lines for the plan and summary (most ops are one line; a configuration update, one per field). */
 export function describeOp(op: ProvisionOp): string[] {
   switch (op.kind) {
+    // HTTP API (issue 14); its access-log group shares the log-group ops below
+    case 'create-http-api':
+      return [`${op.auth === 'JWT' ? 'JWT' : 'IAM'} auth${op.publicReads ? ', public reads' : ''}`, op.cors === undefined ? 'CORS off' : `CORS for ${op.cors}`];
+    case 'set-cors':
+      return [`CORS ${op.from ?? 'off'} → ${op.to ?? 'off'}`];
+    case 'put-integration':
+      return [`${op.missing ? 'add' : 'fix'} Lambda proxy integration (payload 2.0) to ${op.functionArn}`];
+    case 'put-authorizer':
+      return [`${op.missing ? 'add' : 'fix'} JWT authorizer: issuer ${op.issuer}, audience ${op.audience}`];
+    case 'delete-authorizer':
+      return ['remove the JWT authorizer (IAM auth now)'];
+    case 'put-route':
+      return [`${op.missing ? 'add' : 'fix'} route ${op.routeKey} (auth ${op.authorization})`];
+    case 'put-stage':
+      return [op.missing ? 'add stage $default: throttling, access logs, auto-deploy' : `stage $default: ${op.changes.join(', ')}`];
+    case 'delete-http-api':
+      return ['delete the API with its routes, integration and stage'];
     // buckets
     case 'create-bucket':
       return [`create in ${op.region}`];
@@ -128,7 +145,7 @@ export function describeOp(op: ProvisionOp): string[] {
       return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
     case 'delete-queue':
       return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
-    // log group
+    // log groups (the function's, and the HTTP API's access logs)
     case 'create-log-group':
       return [`create, keeps logs ${op.retentionDays} days`];
     case 'set-log-retention':

@@ -36,8 +36,11 @@ describe('local stack', () => {
       const second = await run('node', [bin, 'local', 'start', '--port', port], { cwd });
       expect(second.stdout).toContain('already running');
       const status = JSON.parse((await run('node', [bin, 'local', 'status', '--json'], { cwd })).stdout) as {
-        running: boolean; endpoint: string; port: number; pid: number;
+        running: boolean; endpoint: string; port: number; pid: number; rekognitionEndpoint: string;
       };
+      // moto, for Rekognition only, on loopback beside MiniStack (src/local/moto.ts).
+      expect(status.rekognitionEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${status.rekognitionEndpoint}/moto-api/data.json`)).ok).toBe(true);
       expect(status).toMatchObject({ running: true, endpoint: `http://127.0.0.1:${port}`, port: Number(port) });
       expect(status.pid).toBeGreaterThan(0);
       const listeners = (await run('ss', ['-Htlnp', `sport = :${port}`])).stdout.trim().split('\n').filter(Boolean);
@@ -45,6 +48,7 @@ describe('local stack', () => {
       expect(listeners[0]).toContain('127.0.0.1:');
       await run('node', [bin, 'local', 'stop'], { cwd });
       expect(() => process.kill(status.pid, 0)).toThrow();
+      await expect(fetch(`${status.rekognitionEndpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
       const after = JSON.parse((await run('node', [bin, 'local', 'status', '--json'], { cwd })).stdout) as { running: boolean };
       expect(after.running).toBe(false);
     });

@@ -1,0 +1,583 @@
+/**
+ * Issue 14, the HTTP API's provisioning (`init --api`): its own role (least privilege, templates/api-function-
+ * policy.json), its own function (the same zip and layer, handler index.apiHandler), a log group for access logs,
+ * the HTTP API (Lambda proxy integration with payload 2.0, the two routes, IAM or JWT auth, CORS, the `$default`
+ * stage with throttling and access logs) and the permission letting that API, and only it, invoke the function.
+ * Each has its removal step; steps.ts lists them only when the settings say `api`.
+ */
+import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
+import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
+import { apiEnvironment, DEFAULT_UPLOAD_PREFIX } from '../../lambda-src/core/api/settings.js';
+import type { StackSettings } from '../config/settings.js';
+import {
+  createHttpApi,
+  deleteAuthorizer,
+  deleteHttpApi,
+  findHttpApi,
+  getHttpApiParts,
+  putJwtAuthorizer,
+  putLambdaIntegration,
+  putRoute,
+  putStage,
+  updateCors,
+  type ApiView,
+  type Cors,
+  type HttpApiParts,
+  type RouteAuthorization,
+} from '../aws/apigateway.js';
+import { createRole, deleteRoleCompletely, getRole, getRolePolicy, listRolePermissions, putRolePolicy, updateTrustPolicy, deleteInlinePolicy, detachManagedPolicy } from '../aws/iam.js';
+import {
+  addInvokePermission,
+  createFunction,
+  deleteFunction,
+  getFunction,
+  getPolicyStatements,
+  removePermission,
+  updateFunctionCode,
+  updateFunctionConfiguration,
+  waitForFunctionActive,
+  waitForFunctionUpdated,
+  type InvokePermission,
+  type PolicyStatement,
+} from '../aws/lambda.js';
+import { deleteLogGroup, describeLogGroup, ensureLogGroup, putRetentionPolicy } from '../aws/logs.js';
+import { FUNCTION_RUNTIME } from '../constants.js';
+import { planFunction, type DesiredFunction, type FunctionOp, type FunctionRemovalOp } from './function.js';
+import { planPermission, type PermissionOp, type PermissionRemovalOp } from './permission.js';
+import { planRole, type DesiredRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
+import { STACK_TAG, type StackModel } from './stack.js';
+import { loadTemplate, renderTemplate, type Json } from './templates.js';
+import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
+
+export const API_HANDLER = 'index.apiHandler';
+export const API_POLICY_NAME = 'img-resizer-api-function';
+export const API_INVOKE_STATEMENT_ID = 'img-resizer-apigateway-invoke';
+export const API_STAGE = '$default';
+export const API_ROUTES = { upload: 'POST /uploads', read: 'GET /images/{proxy+}' } as const;
+/** Sensible for one team's uploads; raise with --api-throttle-rate / --api-throttle-burst. */
+export const DEFAULT_API_THROTTLE = { rate: 50, burst: 100 };
+export const API_LOG_RETENTION_DAYS = 30;
+/** API Gateway gives up on an integration after 30 s; the function stops before it does. */
+export const API_FUNCTION_TIMEOUT_S = 29;
+/** One JSON line per request: who, what, how it ended, and the integration's own error when there was one. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  caller: '$context.identity.caller',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+});
+
+/** The API's resources' names, derived from the stack name (the API is one more part of the stack). */
+export function apiNames(stackName: string): { apiName: string; functionName: string; roleName: string; logGroupName: string; authorizerName: string } {
+  return {
+    apiName: `${stackName}-api`,
+    functionName: `${stackName}-api`,
+    roleName: `${stackName}-api-role`,
+    logGroupName: `/aws/apigateway/${stackName}-api`,
+    authorizerName: `${stackName}-jwt`,
+  };
+}
+
+/** Where the API hands out uploads: under the trigger prefix when there is one, so uploads start the pipeline. */
+export function apiUploadPrefix(settings: StackSettings): string {
+  const prefix = settings.prefix ?? DEFAULT_UPLOAD_PREFIX;
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+export type ApiAuth = { type: 'AWS_IAM' } | { type: 'JWT'; issuer: string; audience: string };
+
+export function apiAuth(settings: StackSettings): ApiAuth {
+  return settings.apiJwtIssuer !== undefined && settings.apiJwtAudience !== undefined
+    ? { type: 'JWT', issuer: settings.apiJwtIssuer, audience: settings.apiJwtAudience }
+    : { type: 'AWS_IAM' };
+}
+
+/** The API function role's inline policy, from templates/api-function-policy.json. */
+export function renderApiFunctionPolicy(stack: StackModel): Json {
+  const { settings } = stack;
+  return renderTemplate(loadTemplate('api-function-policy.json'), {
+    partition: stack.partition,
+    region: stack.region,
+    account: stack.account,
+    sourceBucket: settings.sourceBucket,
+    destBucket: settings.destBucket,
+    table: settings.table,
+    functionName: apiNames(settings.stackName).functionName,
+    uploadResources: [`arn:${stack.partition}:s3:::${settings.sourceBucket}/${apiUploadPrefix(settings)}*`],
+  });
+}
+
+/** The API function's environment: the pipeline function's plus the API's own, validated as the handler reads it. */
+export function apiFunctionEnvironment(stack: StackModel): Record<string, string> {
+  return apiEnvironment(stack.environment, { presets: stack.settings.apiPresets, uploadPrefix: apiUploadPrefix(stack.settings) });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Role
+
+function desiredApiRole(stack: StackModel): DesiredRole {
+  return {
+    roleName: apiNames(stack.settings.stackName).roleName,
+    trustPolicy: stack.trustPolicy,
+    policyName: API_POLICY_NAME,
+    policy: renderApiFunctionPolicy(stack),
+  };
+}
+
+export const apiRoleStep: Step<ObservedRole, RoleOp> = {
+  id: 'api-role',
+  resource: 'API function role',
+  name: (context) => apiNames(context.stack.settings.stackName).roleName,
+  async observe(context) {
+    const { iam } = context.clients;
+    const { roleName } = apiNames(context.stack.settings.stackName);
+    const role = await getRole(iam, roleName);
+    if (!role) return { role, policyDocument: undefined };
+    const [policyDocument, others] = await Promise.all([getRolePolicy(iam, roleName, API_POLICY_NAME), listRolePermissions(iam, roleName)]);
+    return { role, policyDocument, otherInlinePolicies: others.inline, managedPolicies: others.managed };
+  },
+  plan: (context, observed) => planRole(desiredApiRole(context.stack), observed),
+  async apply(context, observed, plan, _inputs, progress) {
+    const { iam } = context.clients;
+    const desired = desiredApiRole(context.stack);
+    const policy = JSON.stringify(desired.policy);
+    const trust = JSON.stringify(desired.trustPolicy);
+    let roleArn = observed.role?.Arn ?? apiRoleArn(context.stack);
+    for (const op of plan.ops) {
+      switch (op.kind) {
+        case 'create-role': {
+          progress('creating');
+          const role = await createRole(iam, {
+            roleName: desired.roleName,
+            trustPolicy: trust,
+            description: `img-resizer stack ${context.stack.settings.stackName}: the HTTP API function's execution role`,
+            tags: context.stack.tags,
+          });
+          roleArn = role?.Arn ?? roleArn;
+          await putRolePolicy(iam, desired.roleName, op.policyName, policy);
+          break;
+        }
+        case 'update-trust-policy':
+          await updateTrustPolicy(iam, desired.roleName, trust);
+          break;
+        case 'put-inline-policy':
+          await putRolePolicy(iam, desired.roleName, op.policyName, policy);
+          break;
+        case 'detach-managed-policy':
+          await detachManagedPolicy(iam, desired.roleName, op.policyArn);
+          break;
+        case 'delete-inline-policy':
+          await deleteInlinePolicy(iam, desired.roleName, op.policyName);
+          break;
+      }
+    }
+    return { outputs: { apiRoleArn: roleArn } };
+  },
+  outputs: (context, observed) => ({ apiRoleArn: observed.role?.Arn ?? apiRoleArn(context.stack) }),
+};
+
+function apiRoleArn(stack: StackModel): string {
+  return `arn:${stack.partition}:iam::${stack.account}:role/${apiNames(stack.settings.stackName).roleName}`;
+}
+
+export const apiRoleRemovalStep: Step<ObservedRole['role'], RoleRemovalOp> = {
+  id: 'api-role',
+  resource: 'API function role',
+  name: (context) => apiNames(context.stack.settings.stackName).roleName,
+  observe: (context) => getRole(context.clients.iam, apiNames(context.stack.settings.stackName).roleName),
+  plan: (_context, observed): Plan<RoleRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-role' }] } : noop('already gone')),
+  async apply(context) {
+    await deleteRoleCompletely(context.clients.iam, apiNames(context.stack.settings.stackName).roleName);
+    return undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Function
+
+export function desiredApiFunction(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredFunction {
+  const { stack, artifacts } = context;
+  const { settings } = stack;
+  return {
+    functionName: apiNames(settings.stackName).functionName,
+    roleArn: inputs.apiRoleArn ?? apiRoleArn(stack),
+    runtime: FUNCTION_RUNTIME,
+    handler: API_HANDLER,
+    memory: settings.memory,
+    timeout: API_FUNCTION_TIMEOUT_S,
+    architecture: settings.arch,
+    layers: inputs.layerVersionArn ? [inputs.layerVersionArn] : [],
+    environment: apiFunctionEnvironment(stack),
+    description: `img-resizer stack ${settings.stackName}: the HTTP API (uploads and image reads)`,
+    codeSha256: artifacts?.functionZip.codeSha256,
+  };
+}
+
+function apiFunctionArn(stack: StackModel): string {
+  return `arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function:${apiNames(stack.settings.stackName).functionName}`;
+}
+
+export const apiFunctionStep: Step<FunctionConfiguration | undefined, FunctionOp> = {
+  id: 'api-function',
+  resource: 'API function',
+  name: (context) => apiNames(context.stack.settings.stackName).functionName,
+  observe: (context) => getFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName),
+  plan: (context, observed, inputs) => planFunction(desiredApiFunction(context, inputs), observed),
+  async apply(context, observed, plan, inputs, progress) {
+    const { lambda } = context.clients;
+    const desired = desiredApiFunction(context, inputs);
+    const zip = context.artifacts?.functionZip.bytes;
+    if (!zip) throw new Error('the API function step needs the built function zip');
+    const name = desired.functionName;
+    if (plan.ops.some((op) => op.kind === 'create-function')) {
+      progress('creating');
+      const created = await createFunction(lambda, desired, zip, context.stack.tags, context.propagationRetry, (attempt) => {
+        progress(`waiting for the new role to reach Lambda (attempt ${attempt})`);
+      });
+      await waitForFunctionActive(lambda, name);
+      return { outputs: { apiFunctionArn: created.FunctionArn ?? apiFunctionArn(context.stack), apiFunctionExists: true } };
+    }
+    if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
+    if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
+    const kinds = new Set(plan.ops.map((op) => op.kind));
+    if (kinds.has('update-code') || kinds.has('change-architecture') || kinds.has('redeploy-failed')) {
+      progress('updating code');
+      await updateFunctionCode(lambda, name, zip, desired.architecture);
+      await waitForFunctionUpdated(lambda, name);
+    }
+    if (kinds.has('update-config') || kinds.has('redeploy-failed')) {
+      progress('updating configuration');
+      await updateFunctionConfiguration(lambda, desired);
+      await waitForFunctionUpdated(lambda, name);
+    }
+    return undefined;
+  },
+  outputs: (context, observed) => ({ apiFunctionArn: observed?.FunctionArn ?? apiFunctionArn(context.stack), apiFunctionExists: observed !== undefined }),
+};
+
+export const apiFunctionRemovalStep: Step<FunctionConfiguration | undefined, FunctionRemovalOp> = {
+  id: 'api-function',
+  resource: 'API function',
+  name: (context) => apiNames(context.stack.settings.stackName).functionName,
+  observe: (context) => getFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName),
+  plan: (_context, observed): Plan<FunctionRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-function' }] } : noop('already gone')),
+  async apply(context) {
+    await deleteFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName);
+    return undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Access-log group
+
+export type ApiLogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
+export interface ApiLogGroupRemovalOp { kind: 'delete-log-group' }
+
+export function planApiLogGroup(observed: LogGroup | undefined): Plan<ApiLogGroupOp> {
+  if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: API_LOG_RETENTION_DAYS }] };
+  const ops: ApiLogGroupOp[] =
+    observed.retentionInDays === API_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: API_LOG_RETENTION_DAYS }];
+  return opsPlan(ops, `keeps access logs ${API_LOG_RETENTION_DAYS} days`);
+}
+
+function logGroupArn(stack: StackModel): string {
+  return `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${apiNames(stack.settings.stackName).logGroupName}`;
+}
+
+export const apiLogGroupStep: Step<LogGroup | undefined, ApiLogGroupOp> = {
+  id: 'api-log-group',
+  resource: 'API access-log group',
+  name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
+  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
+  plan: (_context, observed) => planApiLogGroup(observed),
+  async apply(context, _observed, plan) {
+    const name = apiNames(context.stack.settings.stackName).logGroupName;
+    for (const op of plan.ops) {
+      if (op.kind === 'create-log-group') await ensureLogGroup(context.clients.logs, name, op.retentionDays, context.stack.tags);
+      else await putRetentionPolicy(context.clients.logs, name, op.to);
+    }
+    return { outputs: { apiLogGroupArn: logGroupArn(context.stack) } };
+  },
+  outputs: (context) => ({ apiLogGroupArn: logGroupArn(context.stack) }),
+};
+
+export const apiLogGroupRemovalStep: Step<LogGroup | undefined, ApiLogGroupRemovalOp> = {
+  id: 'api-log-group',
+  resource: 'API access-log group',
+  name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
+  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
+  plan: (_context, observed): Plan<ApiLogGroupRemovalOp> =>
+    observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone'),
+  async apply(context) {
+    await deleteLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName);
+    return undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The HTTP API: integration, authorizer, routes, stage
+
+export interface DesiredHttpApi {
+  name: string;
+  functionArn: string;
+  auth: ApiAuth;
+  publicReads: boolean;
+  cors: Cors | undefined;
+  throttle: { rate: number; burst: number };
+  logGroupArn: string;
+  authorizerName: string;
+}
+
+export interface ObservedHttpApi {
+  api: ApiView | undefined;
+  parts: HttpApiParts | undefined;
+}
+
+export type HttpApiOp =
+  | { kind: 'create-http-api'; auth: ApiAuth['type']; publicReads: boolean; cors: string | undefined }
+  | { kind: 'set-cors'; from: string | undefined; to: string | undefined }
+  | { kind: 'put-integration'; missing: boolean; functionArn: string }
+  | { kind: 'put-authorizer'; missing: boolean; issuer: string; audience: string }
+  | { kind: 'delete-authorizer'; authorizerId: string }
+  | { kind: 'put-route'; routeKey: string; missing: boolean; authorization: string }
+  | { kind: 'put-stage'; missing: boolean; changes: string[] };
+export interface HttpApiRemovalOp { kind: 'delete-http-api'; apiId: string }
+
+export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredHttpApi {
+  const { stack } = context;
+  const { settings } = stack;
+  const names = apiNames(settings.stackName);
+  return {
+    name: names.apiName,
+    functionArn: inputs.apiFunctionArn ?? apiFunctionArn(stack),
+    auth: apiAuth(settings),
+    publicReads: settings.apiPublicReads === true,
+    cors:
+      settings.apiCorsOrigin === undefined
+        ? undefined
+        : {
+            AllowOrigins: [settings.apiCorsOrigin],
+            AllowMethods: ['GET', 'POST'],
+            // Authorization carries the JWT; the x-amz-* headers the SigV4 signature.
+            AllowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+            MaxAge: 600,
+          },
+    throttle: { rate: settings.apiThrottleRate ?? DEFAULT_API_THROTTLE.rate, burst: settings.apiThrottleBurst ?? DEFAULT_API_THROTTLE.burst },
+    logGroupArn: inputs.apiLogGroupArn ?? logGroupArn(stack),
+    authorizerName: names.authorizerName,
+  };
+}
+
+function routeAuthorization(desired: DesiredHttpApi, routeKey: string): string {
+  if (routeKey === API_ROUTES.read && desired.publicReads) return 'NONE';
+  return desired.auth.type;
+}
+
+function corsText(cors: Cors | undefined): string | undefined {
+  const origins = cors?.AllowOrigins ?? [];
+  return origins.length === 0 ? undefined : origins.join(',');
+}
+
+export function planHttpApi(desired: DesiredHttpApi, observed: ObservedHttpApi): Plan<HttpApiOp> {
+  if (!observed.api || !observed.parts) {
+    return {
+      action: 'create',
+      reason: 'does not exist',
+      ops: [
+        { kind: 'create-http-api', auth: desired.auth.type, publicReads: desired.publicReads, cors: corsText(desired.cors) },
+        { kind: 'put-integration', missing: true, functionArn: desired.functionArn },
+        ...(desired.auth.type === 'JWT' ? [{ kind: 'put-authorizer' as const, missing: true, issuer: desired.auth.issuer, audience: desired.auth.audience }] : []),
+        ...Object.values(API_ROUTES).map((routeKey) => ({ kind: 'put-route' as const, routeKey, missing: true, authorization: routeAuthorization(desired, routeKey) })),
+        { kind: 'put-stage', missing: true, changes: [] },
+      ],
+    };
+  }
+  const { api, parts } = observed;
+  const ops: HttpApiOp[] = [];
+  if (corsText(api.CorsConfiguration) !== corsText(desired.cors)) ops.push({ kind: 'set-cors', from: corsText(api.CorsConfiguration), to: corsText(desired.cors) });
+  const integration = parts.integrations[0];
+  if (integration?.IntegrationType !== 'AWS_PROXY' || integration.IntegrationUri !== desired.functionArn || integration.PayloadFormatVersion !== '2.0') {
+    ops.push({ kind: 'put-integration', missing: integration === undefined, functionArn: desired.functionArn });
+  }
+  const authorizer = parts.authorizers.find((a) => a.Name === desired.authorizerName);
+  let authorizerChanges = false;
+  if (desired.auth.type === 'JWT') {
+    const { issuer, audience } = desired.auth;
+    const config = authorizer?.JwtConfiguration;
+    if (authorizer?.AuthorizerType !== 'JWT' || config?.Issuer !== issuer || (config.Audience ?? []).join(',') !== audience) {
+      authorizerChanges = authorizer === undefined;
+      ops.push({ kind: 'put-authorizer', missing: authorizer === undefined, issuer, audience });
+    }
+  } else if (authorizer?.AuthorizerId !== undefined) ops.push({ kind: 'delete-authorizer', authorizerId: authorizer.AuthorizerId });
+  const target = integration?.IntegrationId === undefined ? undefined : `integrations/${integration.IntegrationId}`;
+  for (const routeKey of Object.values(API_ROUTES)) {
+    const route = parts.routes.find((r) => r.RouteKey === routeKey);
+    const authorization = routeAuthorization(desired, routeKey);
+    const stale =
+      route?.AuthorizationType !== authorization ||
+      route.Target !== target ||
+      (authorization === 'JWT' && (authorizerChanges || route.AuthorizerId !== authorizer?.AuthorizerId));
+    if (stale) ops.push({ kind: 'put-route', routeKey, missing: route === undefined, authorization });
+  }
+  const stage = parts.stage;
+  const changes: string[] = [];
+  if (stage) {
+    const settings = stage.DefaultRouteSettings;
+    if (settings?.ThrottlingRateLimit !== desired.throttle.rate) changes.push(`rate ${settings?.ThrottlingRateLimit ?? 'none'} → ${desired.throttle.rate}/s`);
+    if (settings?.ThrottlingBurstLimit !== desired.throttle.burst) changes.push(`burst ${settings?.ThrottlingBurstLimit ?? 'none'} → ${desired.throttle.burst}`);
+    if (stage.AccessLogSettings?.DestinationArn !== desired.logGroupArn) changes.push('access logs to the stack\'s log group');
+    if (stage.AutoDeploy !== true) changes.push('auto-deploy on');
+  }
+  if (!stage || changes.length > 0) ops.push({ kind: 'put-stage', missing: stage === undefined, changes });
+  return opsPlan(ops, `${desired.auth.type === 'JWT' ? 'JWT' : 'IAM'} auth${desired.publicReads ? ' (public reads)' : ''}, routes and stage as required`);
+}
+
+async function observeHttpApi(context: ProvisionContext): Promise<ObservedHttpApi> {
+  const { stack } = context;
+  const api = await findHttpApi(context.clients.apigateway, apiNames(stack.settings.stackName).apiName, { key: STACK_TAG, value: stack.settings.stackName });
+  if (api?.ApiId === undefined) return { api: undefined, parts: undefined };
+  return { api, parts: await getHttpApiParts(context.clients.apigateway, api.ApiId, API_STAGE) };
+}
+
+export const httpApiStep: Step<ObservedHttpApi, HttpApiOp> = {
+  id: 'http-api',
+  resource: 'HTTP API',
+  name: (context) => apiNames(context.stack.settings.stackName).apiName,
+  observe: (context) => observeHttpApi(context),
+  plan: (context, observed, inputs) => planHttpApi(desiredHttpApi(context, inputs), observed),
+  async apply(context, observed, plan, inputs, progress) {
+    const client = context.clients.apigateway;
+    const { stack } = context;
+    const desired = desiredHttpApi(context, inputs);
+    let api: ApiView | undefined = observed.api;
+    if (plan.ops.some((op) => op.kind === 'create-http-api')) {
+      progress('creating');
+      api = await createHttpApi(client, {
+        name: desired.name,
+        description: `img-resizer stack ${stack.settings.stackName}: uploads and image reads`,
+        cors: desired.cors,
+        tags: stack.tags,
+      });
+    }
+    const apiId = api?.ApiId;
+    if (apiId === undefined) throw new Error('API Gateway returned no API id');
+    const parts = observed.parts ?? { integrations: [], routes: [], authorizers: [], stage: undefined };
+    let integrationId = parts.integrations[0]?.IntegrationId;
+    let authorizerId = parts.authorizers.find((a) => a.Name === desired.authorizerName)?.AuthorizerId;
+    for (const op of plan.ops) {
+      switch (op.kind) {
+        case 'create-http-api':
+          break;
+        case 'set-cors':
+          await updateCors(client, apiId, desired.cors);
+          break;
+        case 'put-integration':
+          integrationId = await putLambdaIntegration(client, apiId, integrationId, { functionArn: desired.functionArn });
+          break;
+        case 'put-authorizer':
+          if (desired.auth.type === 'JWT') authorizerId = await putJwtAuthorizer(client, apiId, authorizerId, { name: desired.authorizerName, ...desired.auth });
+          break;
+        case 'put-route': {
+          if (integrationId === undefined) throw new Error('the API has no integration to route to');
+          const authorization: RouteAuthorization =
+            op.authorization === 'JWT' ? { type: 'JWT', authorizerId: authorizerId ?? '' } : op.authorization === 'NONE' ? { type: 'NONE' } : { type: 'AWS_IAM' };
+          const routeId = parts.routes.find((r) => r.RouteKey === op.routeKey)?.RouteId;
+          await putRoute(client, apiId, routeId, { routeKey: op.routeKey, integrationId, authorization });
+          break;
+        }
+        case 'put-stage':
+          await putStage(client, apiId, !op.missing, {
+            stageName: API_STAGE,
+            throttle: desired.throttle,
+            accessLog: { destinationArn: desired.logGroupArn, format: ACCESS_LOG_FORMAT },
+            tags: stack.tags,
+          });
+          break;
+        case 'delete-authorizer':
+          break;
+      }
+    }
+    // Routes first left the authorizer; only then can it go.
+    for (const op of plan.ops) if (op.kind === 'delete-authorizer') await deleteAuthorizer(client, apiId, op.authorizerId);
+    return { outputs: { apiId, ...(api?.ApiEndpoint === undefined ? {} : { apiEndpoint: api.ApiEndpoint }) } };
+  },
+  outputs: (_context, observed) => ({
+    ...(observed.api?.ApiId === undefined ? {} : { apiId: observed.api.ApiId }),
+    ...(observed.api?.ApiEndpoint === undefined ? {} : { apiEndpoint: observed.api.ApiEndpoint }),
+  }),
+};
+
+export const httpApiRemovalStep: Step<ApiView | undefined, HttpApiRemovalOp> = {
+  id: 'http-api',
+  resource: 'HTTP API',
+  name: (context) => apiNames(context.stack.settings.stackName).apiName,
+  observe: (context) =>
+    findHttpApi(context.clients.apigateway, apiNames(context.stack.settings.stackName).apiName, { key: STACK_TAG, value: context.stack.settings.stackName }),
+  plan: (context, observed): Plan<HttpApiRemovalOp> =>
+    // Only an API tagged for this stack: one of the same name made by someone else stays.
+    observed?.ApiId !== undefined && observed.Tags?.[STACK_TAG] === context.stack.settings.stackName
+      ? { action: 'delete', reason: 'made by this stack (routes, integration, authorizer and stage go with it)', ops: [{ kind: 'delete-http-api', apiId: observed.ApiId }] }
+      : noop('already gone'),
+  async apply(context, _observed, plan) {
+    for (const op of plan.ops) await deleteHttpApi(context.clients.apigateway, op.apiId);
+    return undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Invoke permission: this API, any stage and route, and nothing else
+
+export function desiredApiPermission(context: ProvisionContext, inputs: Readonly<StackOutputs>): InvokePermission | undefined {
+  const { stack } = context;
+  if (inputs.apiId === undefined) return undefined;
+  return {
+    functionName: apiNames(stack.settings.stackName).functionName,
+    statementId: API_INVOKE_STATEMENT_ID,
+    principal: 'apigateway.amazonaws.com',
+    sourceArn: `arn:${stack.partition}:execute-api:${stack.region}:${stack.account}:${inputs.apiId}/*`,
+    sourceAccount: stack.account,
+  };
+}
+
+export const apiPermissionStep: Step<PolicyStatement[] | undefined, PermissionOp> = {
+  id: 'api-permission',
+  resource: 'API invoke permission',
+  name: () => API_INVOKE_STATEMENT_ID,
+  async observe(context, inputs) {
+    if (inputs.apiFunctionExists === false) return undefined;
+    return getPolicyStatements(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName);
+  },
+  plan(context, observed, inputs) {
+    const desired = desiredApiPermission(context, inputs);
+    // A dry run before the API exists: its ARN, and so the permission's source, is not known yet.
+    if (!desired) return { action: 'create', reason: 'the API does not exist yet', ops: [{ kind: 'add-permission', principal: 'apigateway.amazonaws.com', sourceArn: '(the new API)', sourceAccount: context.stack.account }] };
+    return planPermission(desired, observed);
+  },
+  async apply(context, _observed, plan, inputs) {
+    const desired = desiredApiPermission(context, inputs);
+    if (!desired) throw new Error('the API permission step needs the API id');
+    if (plan.ops.some((op) => op.kind === 'replace-permission')) await removePermission(context.clients.lambda, desired.functionName, desired.statementId);
+    await addInvokePermission(context.clients.lambda, desired);
+    return undefined;
+  },
+};
+
+export const apiPermissionRemovalStep: Step<PolicyStatement[] | undefined, PermissionRemovalOp> = {
+  id: 'api-permission',
+  resource: 'API invoke permission',
+  name: () => API_INVOKE_STATEMENT_ID,
+  observe: (context) => getPolicyStatements(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName),
+  plan: (_context, observed): Plan<PermissionRemovalOp> =>
+    observed?.some((s) => s.Sid === API_INVOKE_STATEMENT_ID)
+      ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'remove-permission', statementId: API_INVOKE_STATEMENT_ID }] }
+      : noop('already gone'),
+  async apply(context, _observed, plan) {
+    for (const op of plan.ops) await removePermission(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName, op.statementId);
+    return undefined;
+  },
+};
