@@ -87,6 +87,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/export.js')).exportCommand(),
   },
   {
+    name: 'events',
+    term: 'events',
+    description: "print the stack's notifications as they arrive (one line each; JSON lines with --json) until Ctrl-C",
+    load: async () => (await import('./commands/events.js')).eventsCommand(),
+  },
+  {
+    name: 'failures',
+    term: 'failures',
+    description: 'events the function failed on through every retry (the failed-events queue)',
+    load: async () => (await import('./commands/failures.js')).failuresCommand(),
+  },
+  {
     name: 'api',
     term: 'api',
     description: 'the stack\'s HTTP API (init --api): its URL',

@@ -5,6 +5,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { explainSdkError } from './sdk-errors.js';
@@ -23,9 +25,11 @@ interface SdkModules {
   documents: typeof import('@aws-sdk/lib-dynamodb');
   iam: typeof import('@aws-sdk/client-iam');
   sts: typeof import('@aws-sdk/client-sts');
+  sns: typeof import('@aws-sdk/client-sns');
+  sqs: typeof import('@aws-sdk/client-sqs');
+  logs: typeof import('@aws-sdk/client-cloudwatch-logs');
   http: typeof import('@smithy/node-http-handler');
   apigateway: typeof import('@aws-sdk/client-apigatewayv2');
-  logs: typeof import('@aws-sdk/client-cloudwatch-logs');
 }
 const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   s3: '@aws-sdk/client-s3',
@@ -34,9 +38,11 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   documents: '@aws-sdk/lib-dynamodb',
   iam: '@aws-sdk/client-iam',
   sts: '@aws-sdk/client-sts',
+  sns: '@aws-sdk/client-sns',
+  sqs: '@aws-sdk/client-sqs',
+  logs: '@aws-sdk/client-cloudwatch-logs',
   http: '@smithy/node-http-handler',
   apigateway: '@aws-sdk/client-apigatewayv2',
-  logs: '@aws-sdk/client-cloudwatch-logs',
 };
 function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
   return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
@@ -44,7 +50,7 @@ function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | ApiGatewayV2Client | CloudWatchLogsClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -122,6 +128,14 @@ export class AwsClients {
 
   get sts(): STSClient {
     return this.memo('sts', () => new (sdk('sts').STSClient)(this.baseConfig()));
+  }
+
+  get sns(): SNSClient {
+    return this.memo('sns', () => new (sdk('sns').SNSClient)(this.baseConfig()));
+  }
+
+  get sqs(): SQSClient {
+    return this.memo('sqs', () => new (sdk('sqs').SQSClient)(this.baseConfig()));
   }
 
   /** API Gateway v2 (HTTP APIs), for `init --api`. */

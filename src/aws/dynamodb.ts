@@ -1,7 +1,9 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeContinuousBackupsCommand,
   DescribeTableCommand,
+  UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   waitUntilTableExists,
   waitUntilTableNotExists,
@@ -65,4 +67,19 @@ export async function deleteTable(dynamodb: DynamoDBClient, table: string, maxWa
   }
   await waitUntilTableNotExists({ client: dynamodb, maxWaitTime, minDelay: 1, maxDelay: 10 }, { TableName: table });
   return true;
+}
+
+/** Whether point-in-time recovery is on; undefined when the table is gone. */
+export async function pointInTimeRecoveryEnabled(dynamodb: DynamoDBClient, table: string): Promise<boolean | undefined> {
+  try {
+    const response = await dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: table }));
+    return response.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
+  } catch (error) {
+    if (awsErrorName(error) === 'TableNotFoundException' || awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+export async function setPointInTimeRecovery(dynamodb: DynamoDBClient, table: string, enabled: boolean): Promise<void> {
+  await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled } }));
 }

@@ -4,6 +4,8 @@ import {
   DeleteFunctionCommand,
   DeleteLayerVersionCommand,
   GetFunctionCommand,
+  GetFunctionEventInvokeConfigCommand,
+  PutFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
   PublishLayerVersionCommand,
   RemovePermissionCommand,
@@ -14,6 +16,7 @@ import {
   waitUntilFunctionUpdatedV2,
   type Architecture,
   type FunctionConfiguration,
+  type FunctionEventInvokeConfig,
   type LambdaClient,
   type LayerVersionsListItem,
   type Runtime,
@@ -47,6 +50,8 @@ export interface FunctionSpec {
   layers: string[];
   environment: Record<string, string>;
   description: string;
+  /** Set: the function logs JSON lines into this log group (made by init, with a retention). */
+  logGroup?: string | undefined;
 }
 
 /** The fields CreateFunction and UpdateFunctionConfiguration share (architecture goes with the code). */
@@ -61,6 +66,7 @@ function configurationFields(spec: FunctionSpec) {
     Layers: spec.layers,
     Environment: { Variables: spec.environment },
     Description: spec.description,
+    ...(spec.logGroup === undefined ? {} : { LoggingConfig: { LogFormat: 'JSON' as const, LogGroup: spec.logGroup } }),
   };
 }
 
@@ -250,4 +256,33 @@ export async function deleteLayerVersion(lambda: LambdaClient, layerName: string
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
+}
+
+/** What happens to an event the function failed on when invoked asynchronously (by S3). */
+export interface AsyncInvokeSettings {
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  /** Where events go once retries or age run out. */
+  onFailureArn: string;
+}
+
+/** The function's async invoke configuration, or undefined when it has none (or no function). */
+export async function getEventInvokeConfig(lambda: LambdaClient, functionName: string): Promise<FunctionEventInvokeConfig | undefined> {
+  try {
+    return await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName }));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function putEventInvokeConfig(lambda: LambdaClient, functionName: string, settings: AsyncInvokeSettings): Promise<void> {
+  await lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: functionName,
+      MaximumRetryAttempts: settings.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: settings.maximumEventAgeSeconds,
+      DestinationConfig: { OnFailure: { Destination: settings.onFailureArn } },
+    }),
+  );
 }

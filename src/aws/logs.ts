@@ -1,4 +1,4 @@
-/** Log groups with a retention, for the HTTP API's access logs. */
+/** CloudWatch log groups with a retention: the function's log group and the HTTP API's access logs. */
 import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
@@ -9,25 +9,34 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { awsErrorName } from '../errors.js';
 
-export async function getLogGroup(logs: CloudWatchLogsClient, name: string): Promise<LogGroup | undefined> {
-  const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
-  return page.logGroups?.find((group) => group.logGroupName === name);
+/** The log group of exactly this name, or undefined. */
+export async function describeLogGroup(logs: CloudWatchLogsClient, name: string): Promise<LogGroup | undefined> {
+  const response = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  return (response.logGroups ?? []).find((group) => group.logGroupName === name);
 }
 
-export async function createLogGroup(logs: CloudWatchLogsClient, name: string, retentionDays: number, tags: Record<string, string>): Promise<void> {
+/** Creates the log group; false when it already existed. */
+export async function createLogGroup(logs: CloudWatchLogsClient, name: string, tags: Record<string, string>): Promise<boolean> {
   try {
     await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags }));
+    return true;
   } catch (error) {
-    if (awsErrorName(error) !== 'ResourceAlreadyExistsException') throw error;
+    if (awsErrorName(error) === 'ResourceAlreadyExistsException') return false;
+    throw error;
   }
-  await setRetention(logs, name, retentionDays);
 }
 
-export async function setRetention(logs: CloudWatchLogsClient, name: string, retentionDays: number): Promise<void> {
-  await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: retentionDays }));
+/** Creates the log group (or finds it already there) and sets its retention. */
+export async function ensureLogGroup(logs: CloudWatchLogsClient, name: string, retentionDays: number, tags: Record<string, string>): Promise<void> {
+  await createLogGroup(logs, name, tags);
+  await putRetentionPolicy(logs, name, retentionDays);
 }
 
-/** False when it was already gone. */
+export async function putRetentionPolicy(logs: CloudWatchLogsClient, name: string, days: number): Promise<void> {
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));
+}
+
+/** Deletes the log group; false when it was already gone. */
 export async function deleteLogGroup(logs: CloudWatchLogsClient, name: string): Promise<boolean> {
   try {
     await logs.send(new DeleteLogGroupCommand({ logGroupName: name }));

@@ -1,11 +1,16 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketEncryptionCommand,
+  DeleteBucketOwnershipControlsCommand,
+  DeleteBucketTaggingCommand,
+  DeletePublicAccessBlockCommand,
   DeleteObjectsCommand,
   GetBucketEncryptionCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketTaggingCommand,
+  GetBucketPolicyCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
@@ -253,4 +258,30 @@ export async function deleteBucket(s3: S3Client, bucket: string): Promise<boolea
     if (awsErrorName(error) === 'NoSuchBucket') return false;
     throw error;
   }
+}
+
+/** The bucket's policy document (JSON text), or undefined when it has none. */
+export async function getBucketPolicy(s3: S3Client, bucket: string): Promise<string | undefined> {
+  return optional(async () => (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy, ['NoSuchBucketPolicy']);
+}
+
+/** What an adopted bucket had before init changed it (see PREVIOUS_SETTINGS_TAG); undefined: it had none. */
+export interface PreviousBucketSettings {
+  publicAccessBlock: Required<PublicAccessBlockConfiguration> | undefined;
+  /** Only "none" matters: init sets encryption only where there was none. */
+  encryption: string | undefined;
+  ownership: string | undefined;
+}
+
+/** Puts back what init changed on an adopted bucket, and its tags without the stack's. */
+export async function restoreBucketSettings(s3: S3Client, bucket: string, previous: PreviousBucketSettings, tags: Record<string, string>): Promise<void> {
+  if (previous.publicAccessBlock === undefined) await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+  else await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: previous.publicAccessBlock }));
+  if (previous.encryption === undefined) await s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket }));
+  if (previous.ownership === undefined) await s3.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
+  else if (previous.ownership !== 'BucketOwnerEnforced') {
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: { Rules: [{ ObjectOwnership: previous.ownership as 'ObjectWriter' | 'BucketOwnerPreferred' }] } }));
+  }
+  if (Object.keys(tags).length === 0) await s3.send(new DeleteBucketTaggingCommand({ Bucket: bucket }));
+  else await putBucketTags(s3, bucket, tags);
 }

@@ -1,9 +1,60 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
 import { ARCHITECTURES } from '../constants.js';
 import type { AppContext } from '../context.js';
+import { errorMessage } from '../errors.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { commandAction, flag, optionalChoice, optionalFlag, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
+import {
+  commandAction,
+  flag,
+  optionalChoice,
+  optionalFlag,
+  optionalNumber,
+  optionalString,
+  parseChoice,
+  parsePositiveInt,
+  parseWholeNumber,
+  type CommandResult,
+} from './shared.js';
+
+/** `--notify` values as the parser below collected them (with their filters), or undefined when none was given. */
+function notifyTargets(raw: Readonly<Record<string, unknown>>): NotifyTarget[] | undefined {
+  const value = raw.notify;
+  return Array.isArray(value) && value.length > 0 ? (value as NotifyTarget[]) : undefined;
+}
+
+/**
+ * `--notify TARGET` (repeatable) and `--notify-filter key=value`, which applies to the --notify before it:
+ * the two parsers share the list, so the order on the command line pairs them.
+ */
+function notifyOptions(): [Option, Option] {
+  const targets: NotifyTarget[] = [];
+  const notify = new Option('--notify <target>', 'also deliver outcomes to an SQS queue ARN, Lambda ARN, https:// URL or e-mail address (repeatable)').argParser(
+    (value: string) => {
+      try {
+        notifyProtocol(value);
+      } catch (error) {
+        throw new InvalidArgumentError(errorMessage(error));
+      }
+      targets.push({ endpoint: value });
+      return targets;
+    },
+  );
+  const filter = new Option('--notify-filter <key=value>', 'only messages whose attribute matches (type, status, errorCode, format, sourcePrefix), for the --notify before it').argParser(
+    (value: string) => {
+      const last = targets.at(-1);
+      if (!last) throw new InvalidArgumentError('--notify-filter applies to the --notify before it; give --notify TARGET first.');
+      try {
+        targets[targets.length - 1] = addFilter(last, value);
+      } catch (error) {
+        throw new InvalidArgumentError(errorMessage(error));
+      }
+      return value;
+    },
+  );
+  return [notify, filter];
+}
 
 /** The command line's options, checked into the operation's typed options. */
 export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
@@ -24,6 +75,14 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    notifications: optionalFlag(raw, 'notifications'),
+    logRetentionDays: optionalNumber(raw, 'logRetention'),
+    pointInTimeRecovery: optionalFlag(raw, 'pitr'),
+    retryAttempts: optionalNumber(raw, 'retryAttempts'),
+    maxEventAgeSeconds: optionalNumber(raw, 'maxEventAge'),
+    keepOnDelete: optionalFlag(raw, 'keepOnDelete'),
+    notify: notifyTargets(raw),
+    allowLockPublicBucket: raw.allowLockPublicBucket === true ? true : undefined,
     labels: optionalFlag(raw, 'labels'),
     labelsMinConfidence: optionalNumber(raw, 'labelsMinConfidence'),
     labelsMax: optionalNumber(raw, 'labelsMax'),
@@ -75,6 +134,10 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
     ...options,
   });
   renderInit(output, result);
+  // The table shortens long details: what the owner of a --notify target must allow is printed whole.
+  if (!output.json) {
+    for (const line of result.steps.find((s) => s.id === 'subscriptions')?.changes ?? []) if (line.startsWith('then ')) output.warn(line.slice('then '.length));
+  }
   return result;
 }
 
@@ -88,6 +151,7 @@ function parseConfidence(flagName: string): (raw: string) => number {
 }
 
 export function initCommand(): Command {
+  const [notify, notifyFilter] = notifyOptions();
   return new Command('init')
     .description('create or converge every resource of the stack (safe to run again), then write the settings file')
     .option('--stack-name <name>', 'names every resource unless given one by one (default img-resizer)')
@@ -105,6 +169,20 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    // Each --no-X has a hidden --X, so that commander leaves the value unset (not true) when neither is given
+    // and the environment or settings file can decide.
+    .option('--no-notifications', 'leave out the SNS topic of outcomes (removes it if an earlier init made it)')
+    .addOption(new Option('--notifications').hideHelp())
+    .addOption(new Option('--log-retention <days>', 'days the function\'s log group keeps logs (default 30)').argParser(parsePositiveInt('--log-retention', 3653)))
+    .option('--no-pitr', 'turn off point-in-time recovery on the metadata table')
+    .addOption(new Option('--pitr').hideHelp())
+    .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseWholeNumber('--retry-attempts', 2)))
+    .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
+    .addOption(notify)
+    .addOption(notifyFilter)
+    .option('--allow-lock-public-bucket', 'turn on Block Public Access on an existing bucket even though its policy lets anyone read it')
+    .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
+    .addOption(new Option('--no-keep-on-delete').hideHelp())
     .option('--labels', 'label each image with Rekognition DetectLabels (stored as Labels; the role gains rekognition:DetectLabels)')
     .addOption(new Option('--labels-min-confidence <percent>', 'drop labels Rekognition is less sure of (default 70)').argParser(parseConfidence('--labels-min-confidence')))
     .addOption(new Option('--labels-max <n>', 'at most N labels per image (default 10)').argParser(parsePositiveInt('--labels-max', 1000)))
@@ -128,6 +206,8 @@ export function initCommand(): Command {
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
+        'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
+        'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )

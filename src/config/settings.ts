@@ -2,10 +2,11 @@ import { ARCHITECTURES } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import type { Prompter } from './prompter.js';
-import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, type StackSettings } from './stack-settings.js';
+import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, OPERATIONAL_DEFAULTS, type StackSettings } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
+import { parseNotifyList } from './notify-targets.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
 export { OUTPUT_FORMATS, FIT_MODES };
@@ -40,6 +41,14 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  notifications: 'IMG_RESIZER_NOTIFICATIONS',
+  logRetentionDays: 'IMG_RESIZER_LOG_RETENTION',
+  pointInTimeRecovery: 'IMG_RESIZER_PITR',
+  retryAttempts: 'IMG_RESIZER_RETRY_ATTEMPTS',
+  maxEventAgeSeconds: 'IMG_RESIZER_MAX_EVENT_AGE',
+  keepOnDelete: 'IMG_RESIZER_KEEP_ON_DELETE',
+  notify: 'IMG_RESIZER_NOTIFY',
+  allowLockPublicBucket: 'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET',
   labels: 'IMG_RESIZER_LABELS',
   labelsMinConfidence: 'IMG_RESIZER_LABELS_MIN_CONFIDENCE',
   labelsMax: 'IMG_RESIZER_LABELS_MAX',
@@ -186,6 +195,14 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
+    notifications: orDefault('notifications', onOff, OPERATIONAL_DEFAULTS.notifications),
+    logRetentionDays: orDefault('logRetentionDays', wholeNumber, OPERATIONAL_DEFAULTS.logRetentionDays),
+    pointInTimeRecovery: orDefault('pointInTimeRecovery', onOff, OPERATIONAL_DEFAULTS.pointInTimeRecovery),
+    retryAttempts: orDefault('retryAttempts', wholeNumber, OPERATIONAL_DEFAULTS.retryAttempts),
+    maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
+    keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
+    notify: orDefault('notify', parseNotifyList, []),
+    allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
     ...apiSettings(given, asString),
   };
   // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.

@@ -1,5 +1,6 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
 import type { Architecture } from '../constants.js';
+import type { NotifyTarget } from './notify-targets.js';
 
 /** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
 
@@ -30,6 +31,22 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** The stack's SNS topic of outcomes (default on); see `operationalSettings` for the defaults of these six. */
+  notifications?: boolean | undefined;
+  /** Days the function's log group keeps its logs. */
+  logRetentionDays?: number | undefined;
+  /** Point-in-time recovery on the metadata table. */
+  pointInTimeRecovery?: boolean | undefined;
+  /** How often Lambda retries an event the function failed on (0-2) before it goes to the failed-events queue. */
+  retryAttempts?: number | undefined;
+  /** How old an event may get (60-21600 s) while retried before it goes to the failed-events queue. */
+  maxEventAgeSeconds?: number | undefined;
+  /** Leave the outputs and item of a removed source (the trigger then ignores removals). */
+  keepOnDelete?: boolean | undefined;
+  /** Where the outcomes topic also delivers (`--notify`), each with an optional filter. */
+  notify?: NotifyTarget[] | undefined;
+  /** Lock (Block Public Access) an adopted bucket even though its policy grants public reads. */
+  allowLockPublicBucket?: boolean | undefined;
   /** Rekognition DetectLabels on each image (LABELS=on); the role then gains rekognition:DetectLabels. */
   labels?: boolean | undefined;
   /** 0-100 (default 70): labels Rekognition is less sure of are dropped. */
@@ -81,3 +98,36 @@ export function derivedNames(stackName: string, region?: string): Pick<StackSett
   };
 }
 
+
+// The failure path and secure defaults (notifications, logs, PITR, async retries).
+
+export const OPERATIONAL_DEFAULTS = {
+  notifications: true,
+  logRetentionDays: 30,
+  pointInTimeRecovery: true,
+  /** Lambda's own defaults: two retries, six hours. */
+  retryAttempts: 2,
+  maxEventAgeSeconds: 21_600,
+  keepOnDelete: false,
+} as const;
+
+export interface OperationalSettings {
+  notifications: boolean;
+  logRetentionDays: number;
+  pointInTimeRecovery: boolean;
+  retryAttempts: number;
+  maxEventAgeSeconds: number;
+  keepOnDelete: boolean;
+}
+
+/** The six settings with their defaults filled in (files written before they existed lack them). */
+export function operationalSettings(settings: StackSettings): OperationalSettings {
+  return {
+    notifications: settings.notifications ?? OPERATIONAL_DEFAULTS.notifications,
+    logRetentionDays: settings.logRetentionDays ?? OPERATIONAL_DEFAULTS.logRetentionDays,
+    pointInTimeRecovery: settings.pointInTimeRecovery ?? OPERATIONAL_DEFAULTS.pointInTimeRecovery,
+    retryAttempts: settings.retryAttempts ?? OPERATIONAL_DEFAULTS.retryAttempts,
+    maxEventAgeSeconds: settings.maxEventAgeSeconds ?? OPERATIONAL_DEFAULTS.maxEventAgeSeconds,
+    keepOnDelete: settings.keepOnDelete ?? OPERATIONAL_DEFAULTS.keepOnDelete,
+  };
+}

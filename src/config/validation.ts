@@ -2,7 +2,8 @@ import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { ARCHITECTURES } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
-import type { StackSettings } from './stack-settings.js';
+import { notifyProtocol } from './notify-targets.js';
+import { operationalSettings, type StackSettings } from './stack-settings.js';
 
 /** Validation of settings, before any AWS call. */
 
@@ -106,5 +107,28 @@ export function validateSettings(settings: StackSettings): void {
       // * and ? are wildcards in the IAM policy's resource ARN, which embeds the prefix.
       throw new UsageError(`Trigger ${key} "${value}" is not usable.`, 'Use at most 1024 characters, without * or ?.');
     }
+  }  validateOperationalSettings(settings);
+}
+
+/** The values CloudWatch Logs accepts as a retention. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+function validateOperationalSettings(settings: StackSettings): void {
+  for (const target of settings.notify ?? []) {
+    try {
+      notifyProtocol(target.endpoint);
+    } catch (error) {
+      throw new UsageError(`--notify: ${errorMessage(error)}.`, 'Give an SQS queue ARN, a Lambda function ARN, an https:// URL or an e-mail address.');
+    }
+  }
+  const { logRetentionDays, retryAttempts, maxEventAgeSeconds } = operationalSettings(settings);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new UsageError(`Log retention ${logRetentionDays} days is not one CloudWatch Logs offers.`, `Give --log-retention one of ${LOG_RETENTION_DAYS.join(', ')}.`);
+  }
+  if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 2) {
+    throw new UsageError(`Retry attempts ${retryAttempts} is out of range: Lambda allows 0 to 2.`, 'Give --retry-attempts 0, 1 or 2.');
+  }
+  if (!Number.isInteger(maxEventAgeSeconds) || maxEventAgeSeconds < 60 || maxEventAgeSeconds > 21_600) {
+    throw new UsageError(`Maximum event age ${maxEventAgeSeconds} s is out of range: Lambda allows 60 to 21600 seconds.`, 'Give --max-event-age a value in that range.');
   }
 }

@@ -3,13 +3,12 @@
  * so it is tested without AWS and rendered byte-identically for the same input.
  *
  * Each part of the stack is one function returning its Parameters, Resources and Outputs; the optional parts
- * (topic and dead-letter queue, CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS
- * when `init` provisions them.
+ * (CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS when `init` provisions them.
  */
-import type { StackSettings } from '../config/stack-settings.js';
+import { operationalSettings, type StackSettings } from '../config/stack-settings.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
-import { INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
+import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
 
@@ -48,7 +47,19 @@ export const LOGICAL_ID = {
   layer: 'SharpLayer',
   function: 'ResizeFunction',
   permission: 'SourceBucketInvokePermission',
+  topic: 'OutcomesTopic',
+  failedEventsQueue: 'FailedEventsQueue',
+  logGroup: 'FunctionLogGroup',
+  asyncInvoke: 'FunctionEventInvokeConfig',
 } as const;
+
+/** The names `init` gives the topic and the failed-events queue (src/provision/stack.ts), from the stack name. */
+function topicName(settings: StackSettings): string {
+  return `${settings.stackName}-outcomes`;
+}
+function failedEventsQueueName(settings: StackSettings): string {
+  return `${settings.stackName}-failed-events`;
+}
 
 /** Parameter names; their defaults are the current settings. */
 export const PARAMETER = {
@@ -144,7 +155,13 @@ function tlsOnlyPolicy(bucketLogicalId: string): Json {
  * configuration (templates/notification-configuration.json).
  */
 function lambdaConfigurations(settings: StackSettings): Json {
-  const trigger = desiredTrigger({ id: 'export', functionArn: 'export', prefix: settings.prefix, suffix: settings.suffix });
+  const trigger = desiredTrigger({
+    id: 'export',
+    functionArn: 'export',
+    prefix: settings.prefix,
+    suffix: settings.suffix,
+    includeRemovals: !operationalSettings(settings).keepOnDelete,
+  });
   const rules = (trigger.Filter?.Key?.FilterRules ?? []).map((rule) => ({ Name: String(rule.Name), Value: rule.Value ?? '' }));
   return (trigger.Events ?? []).map((event) => ({
     Event: event,
@@ -191,6 +208,7 @@ export function tablePart(input: TemplateInput): TemplatePart {
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [{ AttributeName: TABLE_HASH_KEY, AttributeType: 'S' }],
           KeySchema: [{ AttributeName: TABLE_HASH_KEY, KeyType: 'HASH' }],
+          ...(operationalSettings(input.settings).pointInTimeRecovery ? { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } } : {}),
           Tags: tagList(input.settings),
         },
       },
@@ -225,6 +243,10 @@ export function exportedFunctionPolicy(settings: StackSettings): Json {
       destBucket: `\${${destBucketParameter(settings)}}`,
       table: `\${${PARAMETER.table}}`,
       functionName: `\${${PARAMETER.functionName}}`,
+      // Built from names, like the rest, so the role depends on neither resource.
+      topicArn: operationalSettings(settings).notifications ? `arn:\${AWS::Partition}:sns:\${AWS::Region}:\${AWS::AccountId}:${topicName(settings)}` : undefined,
+      failedEventsQueueArn: `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${failedEventsQueueName(settings)}`,
+      keepOnDelete: operationalSettings(settings).keepOnDelete,
     }, rekognitionActions(settings)),
   );
 }
@@ -264,6 +286,7 @@ function artifactReference(location: ArtifactLocation, shape: 'cloudformation' |
 
 /** The function's environment as `init` sets it, with the parameterised settings as references. */
 function environmentVariables(settings: StackSettings): JsonObject {
+  const operational = operationalSettings(settings);
   const concrete = functionEnvironment({
     destBucket: settings.destBucket,
     table: settings.table,
@@ -271,6 +294,8 @@ function environmentVariables(settings: StackSettings): JsonObject {
     sizes: settings.sizes,
     format: settings.format,
     fit: settings.fit,
+    ...(operational.notifications ? { notifyTopicArn: 'arn:aws:sns:us-east-1:000000000000:exported' } : {}),
+    ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
     ...contentAnalysisEnvironment(settings),
   });
   const referenced: Record<string, string> = {
@@ -286,6 +311,8 @@ function environmentVariables(settings: StackSettings): JsonObject {
     const parameter = referenced[name];
     out[name] = parameter === undefined ? value : ref(parameter);
   }
+  // The topic's Ref is its ARN.
+  if (Object.hasOwn(out, FUNCTION_ENV.notifyTopicArn)) out[FUNCTION_ENV.notifyTopicArn] = ref(LOGICAL_ID.topic);
   return out;
 }
 
@@ -329,6 +356,8 @@ export function functionPart(input: TemplateInput): TemplatePart {
     Architectures: [settings.arch],
     Layers: [ref(LOGICAL_ID.layer)],
     Environment: { Variables: environmentVariables(settings) },
+    // JSON logs into the log group the stack makes (with its retention), as `init` configures them.
+    LoggingConfig: { LogFormat: 'JSON', LogGroup: ref(LOGICAL_ID.logGroup) },
   };
   const fn: Json =
     format === 'sam'
@@ -363,8 +392,52 @@ export function functionPart(input: TemplateInput): TemplatePart {
   };
 }
 
-/** The stack's parts, in template order. Optional parts (topic/DLQ, CDN, API, state machine) add theirs here. */
-export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[] = [bucketsPart, tablePart, rolePart, functionPart];
+/**
+ * The failure path, as `init` provisions it: the outcomes topic (unless notifications are off), the failed-events
+ * queue Lambda sends an event to once the function failed on it through every retry, the retries themselves, and
+ * the function's log group with its retention. (`--notify` subscriptions are not exported: see README.)
+ */
+export function failurePathPart(input: TemplateInput): TemplatePart {
+  const { settings } = input;
+  const operational = operationalSettings(settings);
+  const resources: JsonObject = {};
+  const outputs: JsonObject = {};
+  if (operational.notifications) {
+    resources[LOGICAL_ID.topic] = {
+      Type: 'AWS::SNS::Topic',
+      Properties: { TopicName: topicName(settings), KmsMasterKeyId: TOPIC_KMS_KEY, Tags: tagList(settings) },
+    };
+    outputs.OutcomesTopicArn = { Description: 'The function publishes each outcome here', Value: ref(LOGICAL_ID.topic) };
+  }
+  resources[LOGICAL_ID.failedEventsQueue] = {
+    Type: 'AWS::SQS::Queue',
+    Properties: {
+      QueueName: failedEventsQueueName(settings),
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: FAILED_EVENTS_RETENTION_SECONDS,
+      Tags: tagList(settings),
+    },
+  };
+  resources[LOGICAL_ID.logGroup] = {
+    Type: 'AWS::Logs::LogGroup',
+    Properties: { LogGroupName: sub(`/aws/lambda/\${${PARAMETER.functionName}}`), RetentionInDays: operational.logRetentionDays, Tags: tagList(settings) },
+  };
+  resources[LOGICAL_ID.asyncInvoke] = {
+    Type: 'AWS::Lambda::EventInvokeConfig',
+    Properties: {
+      FunctionName: ref(LOGICAL_ID.function),
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: operational.retryAttempts,
+      MaximumEventAgeInSeconds: operational.maxEventAgeSeconds,
+      DestinationConfig: { OnFailure: { Destination: getAtt(LOGICAL_ID.failedEventsQueue, 'Arn') } },
+    },
+  };
+  outputs.FailedEventsQueueUrl = { Description: 'Events the function failed on through every retry (img-resizer failures)', Value: ref(LOGICAL_ID.failedEventsQueue) };
+  return { resources, outputs };
+}
+
+/** The stack's parts, in template order. Optional parts (CDN, API, state machine) add theirs here. */
+export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[] = [bucketsPart, tablePart, rolePart, functionPart, failurePathPart];
 
 /** The whole template as a JSON value. */
 export function stackTemplate(input: TemplateInput): JsonObject {

@@ -45,15 +45,12 @@ export type DestroyResult =
       left: string[];
     });
 
-/** The CloudWatch Logs group Lambda writes the function's logs to. */
-export function functionLogGroup(functionName: string): string {
-  return `/aws/lambda/${functionName}`;
-}
-
 function destroyedResource(step: StepResult<ProvisionOp>): DestroyedResource {
   const base = { resource: step.resource, name: step.name };
   if (step.action === 'no-op') return step.kept ? { ...base, outcome: 'kept', detail: step.reason } : { ...base, outcome: 'gone', detail: '' };
   if (step.status === 'planned') return { ...base, outcome: 'planned', detail: step.changes.join('; ') };
+  // An adopted bucket: kept, with what init changed put back.
+  if (step.action === 'update') return { ...base, outcome: 'kept', detail: step.detail ?? step.reason };
   return { ...base, outcome: 'deleted', detail: step.detail ?? '' };
 }
 
@@ -105,8 +102,8 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
       explainStop: incomplete,
     }),
   );
-  // Lambda itself creates the function's log group on first run (the role may create it); destroy leaves it,
-  // with its logs, for whoever investigates later, and says so.
-  const left = [`log group ${functionLogGroup(settings.functionName)}`];
+  // The function's log group is init's now (made with a retention), so destroy removes it like the rest;
+  // `left` stays for anything destroy deliberately leaves.
+  const left: string[] = [];
   return { exitCode: ExitCode.Ok, cancelled: false, dryRun, settings, keepBuckets, steps, resources: steps.map(destroyedResource), left };
 }

@@ -8,6 +8,7 @@ import { publicResults, runSteps, type RunStepResult } from '../provision/runner
 import { stackModel, type StackModel } from '../provision/stack.js';
 import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import { desiredTrigger, isOurs } from '../provision/trigger.js';
+import { queueDepth, type ObservedQueue } from '../provision/failed-events-queue.js';
 import type { StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 
@@ -28,6 +29,8 @@ export interface StatusResult {
   settings: StackSettings;
   resources: StepResult<ProvisionOp>[];
   links: LinkCheck[];
+  /** Messages in the failed-events queue (exit 3 when any). */
+  failedEvents: number;
 }
 
 function observedOf(results: readonly RunStepResult[], id: string): unknown {
@@ -90,6 +93,15 @@ export function checkLinks(stack: StackModel, results: readonly RunStepResult[])
       : { link: 'layer attached', ok: attached.includes(latest), detail: attached.includes(latest) ? latest : `function has ${attached.join(', ') || 'no layer'}` },
   );
 
+  // Events the function failed on through every retry wait here: the stack is not healthy until they are handled.
+  const queue = observedOf(results, 'failed-events-queue') as ObservedQueue | undefined;
+  const depth = queueDepth(queue);
+  links.push({
+    link: 'failed events',
+    ok: queue !== undefined && depth === 0,
+    detail: queue === undefined ? `queue ${stack.failedEventsQueueName} does not exist` : depth === 0 ? 'none' : `${depth} waiting: see \`img-resizer failures list\``,
+  });
+
   const permission = results.find((r) => r.id === 'permission');
   links.push({
     link: 'permission present',
@@ -106,7 +118,8 @@ function permissionDetail(result: RunStepResult | undefined): string {
 
 /** Whether nothing of the stack exists: every resource step would create its resource. */
 export function nothingDeployed(results: readonly StepResult[]): boolean {
-  const resources = results.filter((r) => r.id !== 'identity');
+  // Identity and the --notify subscriptions (none to plan without targets) are not resources of their own.
+  const resources = results.filter((r) => r.id !== 'identity' && r.id !== 'subscriptions');
   return resources.length > 0 && resources.every((r) => r.action === 'create' && r.status !== 'failed');
 }
 
@@ -122,5 +135,6 @@ export async function runStatus(context: AppContext): Promise<StatusResult> {
   const links = checkLinks(stack, results);
   const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
-  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links };
+  const failedEvents = queueDepth(observedOf(results, 'failed-events-queue') as ObservedQueue | undefined);
+  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents };
 }

@@ -40,7 +40,7 @@ import {
   type InvokePermission,
   type PolicyStatement,
 } from '../aws/lambda.js';
-import { createLogGroup, deleteLogGroup, getLogGroup, setRetention } from '../aws/logs.js';
+import { deleteLogGroup, describeLogGroup, ensureLogGroup, putRetentionPolicy } from '../aws/logs.js';
 import { FUNCTION_RUNTIME } from '../constants.js';
 import { planFunction, type DesiredFunction, type FunctionOp, type FunctionRemovalOp } from './function.js';
 import { planPermission, type PermissionOp, type PermissionRemovalOp } from './permission.js';
@@ -293,13 +293,13 @@ export const apiLogGroupStep: Step<LogGroup | undefined, ApiLogGroupOp> = {
   id: 'api-log-group',
   resource: 'API access-log group',
   name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
-  observe: (context) => getLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
+  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
   plan: (_context, observed) => planApiLogGroup(observed),
   async apply(context, _observed, plan) {
     const name = apiNames(context.stack.settings.stackName).logGroupName;
     for (const op of plan.ops) {
-      if (op.kind === 'create-log-group') await createLogGroup(context.clients.logs, name, op.retentionDays, context.stack.tags);
-      else await setRetention(context.clients.logs, name, op.to);
+      if (op.kind === 'create-log-group') await ensureLogGroup(context.clients.logs, name, op.retentionDays, context.stack.tags);
+      else await putRetentionPolicy(context.clients.logs, name, op.to);
     }
     return { outputs: { apiLogGroupArn: logGroupArn(context.stack) } };
   },
@@ -310,7 +310,7 @@ export const apiLogGroupRemovalStep: Step<LogGroup | undefined, ApiLogGroupRemov
   id: 'api-log-group',
   resource: 'API access-log group',
   name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
-  observe: (context) => getLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
+  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
   plan: (_context, observed): Plan<ApiLogGroupRemovalOp> =>
     observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone'),
   async apply(context) {

@@ -1,3 +1,4 @@
+import type { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
 import pRetry from 'p-retry';
 import {
   BLOCK_ALL_PUBLIC_ACCESS,
@@ -8,14 +9,17 @@ import {
   emptyBucket,
   encryptByDefault,
   enforceBucketOwner,
+  getBucketPolicy,
   getBucketSettings,
   headBucket,
   putBucketTags,
+  restoreBucketSettings,
   type BucketPresence,
   type BucketSettings,
+  type PreviousBucketSettings,
 } from '../aws/s3.js';
 import { CliError, awsErrorName } from '../errors.js';
-import { ADOPTED_TAG, STACK_TAG } from './stack.js';
+import { ADOPTED_TAG, PREVIOUS_SETTINGS_TAG, STACK_TAG } from './stack.js';
 import { blocked, noop, opsPlan, type ChangePlan, type Plan, type ProvisionContext, type Step } from './types.js';
 
 export interface DesiredBucket {
@@ -29,6 +33,41 @@ export interface ObservedBucket {
   settings?: BucketSettings | undefined;
   /** Present without our stack tag and already holding objects: the operator's bucket, adopted, never deleted. */
   adopt?: boolean | undefined;
+  /** An adopted bucket whose policy lets anyone read objects: Block Public Access would cut those readers off. */
+  publicRead?: boolean | undefined;
+}
+
+/** Whether a bucket policy allows s3:GetObject to everyone (Principal "*" or {"AWS": "*"}). */
+export function grantsPublicRead(policyText: string | undefined): boolean {
+  if (policyText === undefined) return false;
+  let policy: { Statement?: unknown };
+  try {
+    policy = JSON.parse(policyText) as { Statement?: unknown };
+  } catch {
+    return false;
+  }
+  const statements = (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]) as unknown[];
+  return statements.some((item) => {
+    if (typeof item !== 'object' || item === null) return false;
+    const statement = item as { Effect?: unknown; Principal?: unknown; Action?: unknown };
+    if (statement.Effect !== 'Allow') return false;
+    const principal = statement.Principal;
+    const everyone = principal === '*' || (typeof principal === 'object' && principal !== null && [(principal as { AWS?: unknown }).AWS].flat().includes('*'));
+    const actions = [statement.Action].flat().filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
+    return everyone && actions.some((a) => a === 's3:getobject' || a === 's3:*' || a === '*' || a === 's3:get*');
+  });
+}
+
+/** The tag value recording an adopted bucket's settings before init changed them. */
+export function previousSettingsTag(settings: BucketSettings): string {
+  const block = settings.publicAccessBlock;
+  const pab = block === undefined ? 'none' : Object.keys(BLOCK_ALL_PUBLIC_ACCESS).map((key) => (block[key as keyof typeof block] ? '1' : '0')).join('');
+  return `pab=${pab} enc=${settings.encryption ?? 'none'} own=${settings.ownership ?? 'none'}`;
+}
+
+export interface BucketPlanOptions {
+  /** --allow-lock-public-bucket: turn on Block Public Access even on a bucket whose policy grants public reads. */
+  allowLockPublicBucket?: boolean | undefined;
 }
 
 /** What init does to a bucket, one op per setting it lacks. */
@@ -41,8 +80,21 @@ export type BucketOp =
   /** Informational: the bucket already holds the operator's objects, so it is marked (a tag op) and kept by destroy. */
   | { kind: 'adopt-bucket' };
 
-/** What destroy does to a bucket of the stack. */
-export type BucketRemovalOp = { kind: 'empty-bucket' } | { kind: 'delete-bucket' };
+/** What destroy does to a bucket of the stack; an adopted one only gets back what init changed. */
+export type BucketRemovalOp = { kind: 'empty-bucket' } | { kind: 'delete-bucket' } | { kind: 'restore-bucket-settings'; previous: string };
+
+/** The PREVIOUS_SETTINGS_TAG value read back; undefined when it is not one init wrote. */
+export function parsePreviousSettings(text: string): PreviousBucketSettings | undefined {
+  const match = /^pab=(none|[01]{4}) enc=(\S+) own=(\S+)$/.exec(text);
+  if (!match) return undefined;
+  const [, pab = 'none', enc = 'none', own = 'none'] = match;
+  const keys = Object.keys(BLOCK_ALL_PUBLIC_ACCESS) as (keyof typeof BLOCK_ALL_PUBLIC_ACCESS)[];
+  return {
+    publicAccessBlock: pab === 'none' ? undefined : (Object.fromEntries(keys.map((key, i) => [key, pab[i] === '1'])) as Required<PublicAccessBlockConfiguration>),
+    encryption: enc === 'none' ? undefined : enc,
+    ownership: own === 'none' ? undefined : own,
+  };
+}
 
 /** The tags the bucket should carry: the stack's, plus the adoption mark on a bucket that was not ours. */
 export function desiredBucketTags(desired: DesiredBucket, observed: Pick<ObservedBucket, 'adopt'>): Record<string, string> {
@@ -91,7 +143,7 @@ export function bucketDifferences(desired: DesiredBucket, settings: BucketSettin
 
 const NO_SETTINGS: BucketSettings = { publicAccessBlock: undefined, encryption: undefined, ownership: undefined, tags: {} };
 
-export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Plan<BucketOp> {
+export function planBucket(desired: DesiredBucket, observed: ObservedBucket, options: BucketPlanOptions = {}): Plan<BucketOp> {
   const { presence } = observed;
   switch (presence.kind) {
     case 'forbidden': {
@@ -113,7 +165,18 @@ export function planBucket(desired: DesiredBucket, observed: ObservedBucket): Pl
         const { reason, blocker } = inOtherRegion(desired, presence.region);
         return blocked(reason, blocker);
       }
-      const ops = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, observed.settings ?? NO_SETTINGS);
+      const current = observed.settings ?? NO_SETTINGS;
+      const ops = bucketDifferences({ ...desired, tags: desiredBucketTags(desired, observed) }, current);
+      if (observed.adopt && observed.publicRead && ops.some((op) => op.kind === 'block-public-access') && !options.allowLockPublicBucket) {
+        return blocked(`The bucket "${desired.name}" has a policy that lets anyone read its objects (Principal "*", s3:GetObject); init would turn on Block Public Access, which cuts those readers off.`, {
+          code: 'BUCKET_PUBLICLY_READABLE',
+          suggestion: 'Run init with --allow-lock-public-bucket to lock it anyway (its previous settings are recorded in the img-resizer:previous-settings tag), or use another bucket.',
+        });
+      }
+      // What init is about to change on someone else's bucket, recorded before the change, once.
+      if (observed.adopt && ops.some((op) => op.kind !== 'tag-bucket') && current.tags[PREVIOUS_SETTINGS_TAG] === undefined) {
+        ops.push({ kind: 'tag-bucket', key: PREVIOUS_SETTINGS_TAG, value: previousSettingsTag(current) });
+      }
       if (observed.adopt) ops.push({ kind: 'adopt-bucket' });
       return opsPlan(ops, 'exists, private, encrypted and tagged');
     }
@@ -178,9 +241,10 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
       // Not tagged as ours: an empty one is most likely our own from an interrupted run; one with objects is
       // the operator's existing bucket, which destroy must never empty.
       const adopt = settings.tags[STACK_TAG] === undefined && (await bucketHoldsObjects(s3, name));
-      return { presence, settings, adopt };
+      const publicRead = adopt && grantsPublicRead(await getBucketPolicy(s3, name));
+      return { presence, settings, adopt, publicRead };
     },
-    plan: (context, observed) => planBucket(desired(context), observed),
+    plan: (context, observed) => planBucket(desired(context), observed, { allowLockPublicBucket: context.stack.settings.allowLockPublicBucket }),
     async apply(context, observed, plan, _inputs, progress) {
       const { s3 } = context.clients;
       const want = { ...desired(context), tags: desiredBucketTags(desired(context), observed) };
@@ -198,7 +262,11 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
           ops = bucketDifferences(want, settings);
         }
       }
-      await configureBucket(context, want.name, ops, { ...current, ...want.tags });
+      const recorded: Record<string, string> = {};
+      for (const op of ops) if (op.kind === 'tag-bucket' && op.key === PREVIOUS_SETTINGS_TAG) recorded[op.key] = op.value;
+      // The record goes on first, so a run interrupted half-way still leaves it.
+      if (Object.keys(recorded).length > 0) await putBucketTags(s3, want.name, { ...current, ...want.tags, ...recorded });
+      await configureBucket(context, want.name, ops, { ...current, ...want.tags, ...recorded });
       return undefined;
     },
   };
@@ -224,7 +292,13 @@ export function planBucketRemoval(stackName: string, observed: ObservedBucketFor
     return observed.presence.kind === 'absent' ? noop('already gone') : noop('not accessible to these credentials', { kept: true });
   }
   if (observed.tags[STACK_TAG] !== stackName) return noop(`not tagged ${STACK_TAG}=${stackName}, so not emptied`, { kept: true });
-  if (observed.tags[ADOPTED_TAG] === 'true') return noop('adopted bucket, kept: it held objects before init adopted it, so it stays with them', { kept: true });
+  if (observed.tags[ADOPTED_TAG] === 'true') {
+    const previous = observed.tags[PREVIOUS_SETTINGS_TAG];
+    if (previous !== undefined && parsePreviousSettings(previous)) {
+      return { action: 'update', reason: 'adopted bucket, kept with its objects: what init changed is put back', ops: [{ kind: 'restore-bucket-settings', previous }] };
+    }
+    return noop('adopted bucket, kept: it held objects before init adopted it, so it stays with them', { kept: true });
+  }
   return { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'empty-bucket' }, { kind: 'delete-bucket' }] };
 }
 
@@ -256,9 +330,17 @@ export function bucketRemovalStep(which: BucketRole, options: { keepBuckets: boo
       return { kind: 'present', tags: (await getBucketSettings(s3, name)).tags };
     },
     plan: (context, observed) => planBucketRemoval(context.stack.settings.stackName, observed),
-    async apply(context, _observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
+    async apply(context, observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
       const { s3 } = context.clients;
       const name = bucketName(context, which);
+      const restore = plan.ops.find((op) => op.kind === 'restore-bucket-settings');
+      if (restore) {
+        const previous = parsePreviousSettings(restore.previous);
+        const ours = new Set([STACK_TAG, ADOPTED_TAG, PREVIOUS_SETTINGS_TAG]);
+        const tags = Object.fromEntries(Object.entries(observed.kind === 'present' ? observed.tags : {}).filter(([key]) => !ours.has(key)));
+        if (previous) await restoreBucketSettings(s3, name, previous, tags);
+        return { detail: `kept; restored ${restore.previous}` };
+      }
       const empties = plan.ops.some((op) => op.kind === 'empty-bucket');
       let deleted = 0;
       let attempt = 0;

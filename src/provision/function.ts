@@ -22,6 +22,8 @@ export type FunctionConfigChange =
   | { field: 'runtime' | 'handler' | 'role'; from: string | undefined; to: string }
   | { field: 'memory' | 'timeout'; from: number | undefined; to: number }
   | { field: 'layers'; from: string[]; to: string[] }
+  /** Log format and group, as "JSON /aws/lambda/name". */
+  | { field: 'logging'; from: string; to: string }
   | { field: 'environment'; variables: { name: string; from: string | undefined; to: string | undefined }[] };
 
 export type FunctionOp =
@@ -48,6 +50,11 @@ export function functionDifferences(desired: DesiredFunction, observed: Function
   if (observed.Role !== desired.roleArn) changes.push({ field: 'role', from: observed.Role, to: desired.roleArn });
   const layers = (observed.Layers ?? []).map((l) => l.Arn ?? '');
   if (!sameList(layers, desired.layers)) changes.push({ field: 'layers', from: layers, to: [...desired.layers] });
+  if (desired.logGroup !== undefined) {
+    const logging = `${observed.LoggingConfig?.LogFormat ?? 'Text'} ${observed.LoggingConfig?.LogGroup ?? `/aws/lambda/${desired.functionName}`}`;
+    const wanted = `JSON ${desired.logGroup}`;
+    if (logging !== wanted) changes.push({ field: 'logging', from: logging, to: wanted });
+  }
   const environment = observed.Environment?.Variables ?? {};
   const names = new Set([...Object.keys(environment), ...Object.keys(desired.environment)]);
   const variables = [...names]
@@ -92,6 +99,7 @@ export function desiredFunction(context: ProvisionContext, inputs: Readonly<Stac
     environment: stack.environment,
     description: `img-resizer stack ${settings.stackName}: resizes images uploaded to ${settings.sourceBucket}`,
     codeSha256: artifacts?.functionZip.codeSha256,
+    logGroup: stack.logGroupName,
   };
 }
 

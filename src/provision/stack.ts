@@ -1,4 +1,4 @@
-import type { StackSettings } from '../config/settings.js';
+import { operationalSettings, type StackSettings } from '../config/settings.js';
 import type { Identity } from '../context.js';
 import { functionEnvironment, type FunctionEnvironmentInput } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
@@ -14,6 +14,11 @@ export const STACK_TAG = 'img-resizer:stack';
  * used by the stack but not made by it, so destroy keeps it and its objects.
  */
 export const ADOPTED_TAG = 'img-resizer:adopted';
+/**
+ * On an adopted bucket: what init changed, as it was before (`pab=<4 flags or none> enc=<algorithm or none>
+ * own=<ownership or none>`), so the bucket's owner (and a later destroy) can put it back.
+ */
+export const PREVIOUS_SETTINGS_TAG = 'img-resizer:previous-settings';
 export const INLINE_POLICY_NAME = 'img-resizer-function';
 /** The function's resource-policy statement that lets S3 invoke it. */
 export const INVOKE_STATEMENT_ID = 'img-resizer-s3-invoke';
@@ -47,6 +52,12 @@ export interface FunctionPolicyVars {
   destBucket: string;
   table: string;
   functionName: string;
+  /** The outcomes topic the function publishes to; undefined with notifications off (no sns:Publish then). */
+  topicArn: string | undefined;
+  /** Where Lambda, acting as the role, sends the events the function failed on through every retry. */
+  failedEventsQueueArn: string;
+  /** With --keep-on-delete the function removes nothing, so the role gets no s3:DeleteObject. */
+  keepOnDelete: boolean;
 }
 
 /**
@@ -68,13 +79,30 @@ export function contentAnalysisEnvironment(settings: StackSettings): Pick<Functi
 
 /** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
 export function renderFunctionPolicy(vars: FunctionPolicyVars, actions: readonly string[] = []): Json {
-  const policy = renderTemplate(loadTemplate('function-policy.json'), { ...vars, tableActions: FUNCTION_TABLE_ACTIONS });
+  const { topicArn, failedEventsQueueArn, keepOnDelete, ...names } = vars;
+  const policy = renderTemplate(loadTemplate('function-policy.json'), {
+    ...names,
+    tableActions: FUNCTION_TABLE_ACTIONS,
+    // Exactly what the function publishes to and where Lambda (acting as the role) sends failed events.
+    publishOutcomesStatement: topicArn === undefined ? undefined : { Sid: 'PublishOutcomes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topicArn] },
+    // Removing a removed source's outputs: the output prefixes only, and only when removals are handled.
+    removeResizedObjectsStatement: keepOnDelete
+      ? undefined
+      : {
+          Sid: 'RemoveResizedObjects',
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject'],
+          Resource: [`arn:${names.partition}:s3:::${names.destBucket}/resized-*`, `arn:${names.partition}:s3:::${names.destBucket}/resized/*`],
+        },
+    sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
+  });
   if (actions.length === 0) return policy;
   const statement = renderTemplate(loadTemplate('rekognition-policy-statement.json'), { rekognitionActions: [...actions] });
   const document = policy as { Statement: Json[] };
   const statements = [...document.Statement, statement];
-  // A moderated image's outputs from an earlier version of the object are deleted, so none is left showing.
-  if (actions.includes('rekognition:DetectModerationLabels')) statements.push(renderTemplate(loadTemplate('moderation-policy-statement.json'), { ...vars }));
+  // A moderated image's outputs from an earlier version of the object are deleted, so none is left showing
+  // (also with --keep-on-delete, which only drops the removal of a removed source's outputs).
+  if (actions.includes('rekognition:DetectModerationLabels')) statements.push(renderTemplate(loadTemplate('moderation-policy-statement.json'), { ...names }));
   return { ...document, Statement: statements };
 }
 
@@ -96,11 +124,29 @@ export interface StackModel {
   functionPolicy: Json;
   environment: Record<string, string>;
   notificationId: string;
+  /** The SNS topic the function publishes each outcome to (absent with notifications off). */
+  topicName: string;
+  topicArn: string;
+  /** The SQS queue Lambda sends events to once the function failed on them through every retry. */
+  failedEventsQueueName: string;
+  failedEventsQueueArn: string;
+  /** The function's log group, made by init with a retention. */
+  logGroupName: string;
 }
+
+/** SNS topics encrypted with the account's AWS-managed key for SNS: no key to manage, no key policy to widen. */
+export const TOPIC_KMS_KEY = 'alias/aws/sns';
+/** SQS keeps a message at most 14 days: the failed events wait that long for `failures redrive`. */
+export const FAILED_EVENTS_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 export function stackModel(settings: StackSettings, identity: Pick<Identity, 'account' | 'partition'>, region: string): StackModel {
   const { account } = identity;
   const partition = identity.partition || 'aws';
+  const operational = operationalSettings(settings);
+  const topicName = `${settings.stackName}-outcomes`;
+  const topicArn = `arn:${partition}:sns:${region}:${account}:${topicName}`;
+  const failedEventsQueueName = `${settings.stackName}-failed-events`;
+  const failedEventsQueueArn = `arn:${partition}:sqs:${region}:${account}:${failedEventsQueueName}`;
   const vars = {
     partition,
     region,
@@ -110,6 +156,9 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     destBucket: settings.destBucket,
     table: settings.table,
     functionName: settings.functionName,
+    topicArn: operational.notifications ? topicArn : undefined,
+    failedEventsQueueArn,
+    keepOnDelete: operational.keepOnDelete,
   };
   return {
     settings,
@@ -132,8 +181,15 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       sizes: settings.sizes,
       format: settings.format,
       fit: settings.fit,
+      ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
+      ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
       ...contentAnalysisEnvironment(settings),
     }),
     notificationId: `img-resizer-${settings.stackName}`,
+    topicName,
+    topicArn,
+    failedEventsQueueName,
+    failedEventsQueueArn,
+    logGroupName: `/aws/lambda/${settings.functionName}`,
   };
 }

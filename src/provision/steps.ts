@@ -29,6 +29,12 @@ import { defineStep, type RunnableStep } from './runner.js';
 import { tableRemovalStep, tableStep, type TableOp, type TableRemovalOp } from './table.js';
 import { triggerRemovalStep, triggerStep, type TriggerOp, type TriggerRemovalOp } from './trigger.js';
 import { noop, type Step } from './types.js';
+import { asyncInvokeStep, type AsyncInvokeOp } from './async-invoke.js';
+import { failedEventsQueueRemovalStep, failedEventsQueueStep, type FailedEventsQueueOp, type FailedEventsQueueRemovalOp } from './failed-events-queue.js';
+import { logGroupRemovalStep, logGroupStep, type LogGroupOp, type LogGroupRemovalOp } from './log-group.js';
+import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
+import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
+import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -46,6 +52,15 @@ export type ProvisionOp =
   | PermissionRemovalOp
   | TriggerOp
   | TriggerRemovalOp
+  | TableRecoveryOp
+  | LogGroupOp
+  | LogGroupRemovalOp
+  | TopicOp
+  | TopicRemovalOp
+  | FailedEventsQueueOp
+  | FailedEventsQueueRemovalOp
+  | AsyncInvokeOp
+  | SubscriptionOp
   | ApiLogGroupOp
   | ApiLogGroupRemovalOp
   | HttpApiOp
@@ -71,9 +86,15 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
     defineStep(tableStep),
+    defineStep(tableRecoveryStep),
+    defineStep(logGroupStep),
+    defineStep(topicStep),
+    defineStep(subscriptionsStep),
+    defineStep(failedEventsQueueStep),
     defineStep(roleStep),
     defineStep(layerStep),
     defineStep(functionStep),
+    defineStep(asyncInvokeStep),
     defineStep(permissionStep),
     defineStep(triggerStep),
     ...apiSteps(settings),
@@ -107,6 +128,10 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),
     defineStep(roleRemovalStep),
+    // The async invoke configuration and point-in-time recovery go with the function and the table.
+    defineStep(topicRemovalStep),
+    defineStep(failedEventsQueueRemovalStep),
+    defineStep(logGroupRemovalStep),
     defineStep(tableRemovalStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketRemovalStep(which, { keepBuckets: options.keepBuckets, retry: options.bucketRetry }))),
   ];

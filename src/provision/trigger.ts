@@ -2,13 +2,22 @@ import type { Event, FilterRule, LambdaFunctionConfiguration, NotificationConfig
 import pRetry from 'p-retry';
 import { CliError, awsErrorName, errorMessage } from '../errors.js';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
+import { operationalSettings } from '../config/settings.js';
 import { loadTemplate, renderTemplate } from './templates.js';
 import { blocked, noop, opsPlan, type Blocker, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
 /** Our entry in the source bucket's notification configuration (from templates/notification-configuration.json). */
-export function desiredTrigger(input: { id: string; functionArn: string; prefix?: string | undefined; suffix?: string | undefined }): LambdaFunctionConfiguration {
+export function desiredTrigger(input: {
+  id: string;
+  functionArn: string;
+  prefix?: string | undefined;
+  suffix?: string | undefined;
+  /** Removals too, so the function removes the outputs and marks the item of a removed source (not with --keep-on-delete). */
+  includeRemovals?: boolean | undefined;
+}): LambdaFunctionConfiguration {
   const rendered = renderTemplate(loadTemplate('notification-configuration.json'), {
     id: input.id,
+    events: input.includeRemovals ? ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] : ['s3:ObjectCreated:*'],
     functionArn: input.functionArn,
     prefix: input.prefix === '' ? undefined : input.prefix,
     suffix: input.suffix === '' ? undefined : input.suffix,
@@ -93,7 +102,7 @@ function filterRules(entry: LambdaFunctionConfiguration): string[] {
 export type TriggerField = 'id' | 'target' | 'events' | 'filter';
 
 export type TriggerOp =
-  | { kind: 'add-trigger'; functionArn: string }
+  | { kind: 'add-trigger'; functionArn: string; events?: string[] | undefined }
   | { kind: 'replace-trigger'; changes: { field: TriggerField; from: string; to: string }[] }
   /** Several entries (older runs, a manual setup) target the function: one is kept. */
   | { kind: 'keep-one-trigger'; count: number };
@@ -118,7 +127,7 @@ export function planTrigger(desired: LambdaFunctionConfiguration, observed: Noti
   const ours = (observed?.LambdaFunctionConfigurations ?? []).filter((entry) => isOurs(entry, desired));
   const [first] = ours;
   const functionArn = desired.LambdaFunctionArn ?? '';
-  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', ops: [{ kind: 'add-trigger', functionArn }] };
+  if (!first) return { action: 'create', reason: 'no trigger on the source bucket', ops: [{ kind: 'add-trigger', functionArn, events: desired.Events ?? [] }] };
   if (ours.length > 1) return opsPlan([{ kind: 'keep-one-trigger', count: ours.length }], '');
   const changes = triggerDifferences(desired, first);
   return opsPlan(changes.length > 0 ? [{ kind: 'replace-trigger', changes }] : [], `ObjectCreated → ${functionArn}`);
@@ -152,6 +161,7 @@ export function ourTrigger(context: ProvisionContext, inputs: Readonly<StackOutp
     functionArn: inputs.functionArn ?? stack.functionArn,
     prefix: stack.settings.prefix,
     suffix: stack.settings.suffix,
+    includeRemovals: !operationalSettings(stack.settings).keepOnDelete,
   });
 }
 

@@ -25,6 +25,8 @@ function configChangeLine(change: FunctionConfigChange): string {
       return `timeout ${change.from ?? '?'} → ${change.to} s`;
     case 'layers':
       return `layers ${change.from.join(', ') || 'none'} → ${change.to.join(', ')}`;
+    case 'logging':
+      return `logging ${change.from} → ${change.to}`;
     case 'environment':
       return `environment ${change.variables.map((v) => v.name).join(', ')}`;
   }
@@ -33,13 +35,7 @@ function configChangeLine(change: FunctionConfigChange): string {
 /** One op as short lines for the plan and summary (most ops are one line; a configuration update, one per field). */
 export function describeOp(op: ProvisionOp): string[] {
   switch (op.kind) {
-    // HTTP API (issue 14)
-    case 'create-log-group':
-      return [`retention ${op.retentionDays} days`];
-    case 'set-log-retention':
-      return [`retention ${op.from ?? 'never expire'} → ${op.to} days`];
-    case 'delete-log-group':
-      return ['delete the log group and its access logs'];
+    // HTTP API (issue 14); its access-log group shares the log-group ops below
     case 'create-http-api':
       return [`${op.auth === 'JWT' ? 'JWT' : 'IAM'} auth${op.publicReads ? ', public reads' : ''}`, op.cors === undefined ? 'CORS off' : `CORS for ${op.cors}`];
     case 'set-cors':
@@ -73,6 +69,8 @@ export function describeOp(op: ProvisionOp): string[] {
       return ['empty it: every object version and delete marker'];
     case 'delete-bucket':
       return ['delete the bucket'];
+    case 'restore-bucket-settings':
+      return [`keep it, put back what init changed (${op.previous}) and remove the stack's tags`];
     // table
     case 'create-table':
       return [`on-demand, hash key ${op.hashKey} (S)`];
@@ -122,13 +120,47 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`remove statement ${op.statementId}`];
     // trigger
     case 'add-trigger':
-      return [`ObjectCreated → ${op.functionArn}`];
+      return [`${(op.events ?? ['s3:ObjectCreated:*']).map((e) => e.replace(/^s3:/, '').replace(/:\*$/, '')).join(' + ')} → ${op.functionArn}`];
     case 'replace-trigger':
       return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
     case 'keep-one-trigger':
       return [`${op.count} entries target the function; keep one`];
     case 'remove-trigger':
       return [`remove entry ${op.id}, keep other notifications`];
+    // outcomes topic
+    case 'create-topic':
+      return [`create, encrypted with ${op.kmsKey}`];
+    case 'encrypt-topic':
+      return [`encryption ${op.from ?? 'none'} → ${op.to}`];
+    case 'delete-topic':
+      return [op.reason === 'notifications-off' ? 'delete: notifications are off' : 'delete the topic and its subscriptions'];
+    // notify targets
+    case 'subscribe':
+      return [`subscribe ${op.protocol} ${op.endpoint}${op.filterPolicy ? ` filtered ${op.filterPolicy}` : ''}`, ...(op.grantNeeded ? [`then ${op.grantNeeded}`] : [])];
+    case 'set-filter-policy':
+      return [`${op.endpoint}: filter ${op.from ?? 'none'} → ${op.to ?? 'none'}`];
+    // failed-events queue
+    case 'create-queue':
+      return [`create, encrypted (SSE-SQS), keeps messages ${Math.round(op.retentionSeconds / 86_400)} days`];
+    case 'set-queue-attributes':
+      return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
+    case 'delete-queue':
+      return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
+    // log groups (the function's, and the HTTP API's access logs)
+    case 'create-log-group':
+      return [`create, keeps logs ${op.retentionDays} days`];
+    case 'set-log-retention':
+      return [`retention ${op.from === undefined ? 'never expire' : `${op.from} days`} → ${op.to} days`];
+    case 'delete-log-group':
+      return ['delete the log group and its logs'];
+    // async invoke
+    case 'put-async-invoke-config':
+      return [`${op.maximumRetryAttempts} retries, events up to ${op.maximumEventAgeSeconds} s old, then ${op.onFailureArn}`];
+    case 'update-async-invoke-config':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    // table recovery
+    case 'set-point-in-time-recovery':
+      return [op.enabled ? 'turn on point-in-time recovery' : 'turn off point-in-time recovery'];
   }
 }
 

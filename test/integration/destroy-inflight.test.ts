@@ -65,6 +65,9 @@ describe('destroy --dry-run', () => {
       'function:delete:planned',
       'layer:delete:planned',
       'role:delete:planned',
+      'topic:delete:planned',
+      'failed-events-queue:delete:planned',
+      'log-group:delete:planned',
       'table:delete:planned',
       'source-bucket:delete:planned',
       'dest-bucket:delete:planned',
@@ -99,7 +102,7 @@ describe('destroy while work is in flight', () => {
 
     expect(landing.landed()).toBe(2);
     expect(written).toBeGreaterThan(0);
-    expect(result.resources.map((r) => r.outcome)).toEqual(Array(8).fill('deleted'));
+    expect(result.resources.map((r) => r.outcome)).toEqual(Array(11).fill('deleted'));
     expect(result.resources.find((r) => r.resource === 'Destination bucket')?.detail).toMatch(/emptied \d+ times as objects kept arriving/);
     expect(test.recorder.operations().filter((op) => op === 's3:DeleteBucket').length).toBeGreaterThanOrEqual(4);
     await expect(writer.send(new HeadBucketCommand({ Bucket: stack.settings.destBucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
@@ -144,6 +147,9 @@ describe('destroy while work is in flight', () => {
       'Function:gone',
       'sharp layer:gone',
       'Function role:gone',
+      'Outcomes topic:gone',
+      'Failed-events queue:gone',
+      'Function log group:gone',
       'Metadata table:gone',
       'Source bucket:deleted',
       'Destination bucket:deleted',

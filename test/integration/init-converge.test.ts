@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import {
+  DeleteObjectCommand,
   GetBucketEncryptionCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
@@ -24,6 +25,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetPolicyCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { executeInit as runInit } from '../../src/commands/init.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { parsePolicyDocument } from '../../src/provision/policy.js';
@@ -62,9 +68,15 @@ describe('init from nothing', () => {
       'source-bucket:applied',
       'dest-bucket:applied',
       'table:applied',
+      'table-recovery:applied',
+      'log-group:applied',
+      'topic:applied',
+      'subscriptions:unchanged',
+      'failed-events-queue:applied',
       'role:applied',
       'layer:applied',
       'function:applied',
+      'async-invoke:applied',
       'permission:applied',
       'trigger:applied',
     ]);
@@ -123,6 +135,10 @@ describe('init from nothing', () => {
         `Allow logs:CreateLogGroup arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:*`,
         `Allow logs:CreateLogStream arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
         `Allow logs:PutLogEvents arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/${functionName}:log-stream:*`,
+        `Allow s3:DeleteObject arn:aws:s3:::${destBucket}/resized-*`,
+        `Allow s3:DeleteObject arn:aws:s3:::${destBucket}/resized/*`,
+        `Allow sns:Publish arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes`,
+        `Allow sqs:SendMessage arn:aws:sqs:us-east-1:${account}:${stack.settings.stackName}-failed-events`,
       ].sort(),
     );
   });
@@ -172,9 +188,41 @@ describe('init from nothing', () => {
       expect.objectContaining({
         Id: `img-resizer-${stack.settings.stackName}`,
         LambdaFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:${stack.settings.functionName}`,
-        Events: ['s3:ObjectCreated:*'],
+        Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
       }),
     ]);
+  });
+});
+
+describe('secure defaults and the failure path', () => {
+  it('creates the log group with 30 days retention, and the function logs JSON into it', async () => {
+    const logGroupName = `/aws/lambda/${stack.settings.functionName}`;
+    const { logGroups } = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
+    expect(logGroups?.find((g) => g.logGroupName === logGroupName)?.retentionInDays).toBe(30);
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: logGroupName });
+  });
+
+  it('turns on point-in-time recovery on the table', async () => {
+    const { ContinuousBackupsDescription } = await clients.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: stack.settings.table }));
+    expect(ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
+  });
+
+  it('creates the outcomes topic encrypted with alias/aws/sns and hands its ARN to the function', async () => {
+    const { account } = await stack.context.identity();
+    const topicArn = `arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes`;
+    const { Attributes } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    expect(Attributes?.KmsMasterKeyId).toBe('alias/aws/sns');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.NOTIFY_TOPIC_ARN).toBe(topicArn);
+  });
+
+  it('sends events the function failed on after 2 retries within 6 hours to an encrypted queue keeping them 14 days', async () => {
+    const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.settings.stackName}-failed-events` }));
+    const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    expect(Attributes).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' });
+    const config = await clients.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: stack.settings.functionName }));
+    expect(config).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21_600, DestinationConfig: { OnFailure: { Destination: Attributes?.QueueArn } } });
   });
 });
 
@@ -214,7 +262,7 @@ describe('running init again', () => {
       }),
     );
     const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: sourceBucket }));
-    const foreign = { Id: 'audit', LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', Events: ['s3:ObjectRemoved:*' as const] };
+    const foreign = { Id: 'audit', LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', Events: ['s3:ObjectRestore:Completed' as const] };
     await clients.s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: sourceBucket,
@@ -277,5 +325,53 @@ describe('the deployed pipeline', () => {
       return Item?.Status === 'SUCCEEDED' ? Item : undefined;
     });
     expect(item).toMatchObject({ OriginalFile: key, ResizedFile: 'resized-photos/cat.png', OriginalWidth: 640, OriginalHeight: 480 });
+  });
+});
+
+describe('removals', () => {
+  it('removing an upload removes its outputs and marks its item DELETED', async () => {
+    const key = 'photos/gone.jpg';
+    const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 20, g: 120, b: 40 } } }).jpeg().toBuffer();
+    await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key, Body: image, ContentType: 'image/jpeg' }));
+    await poll('the resized output', () => clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.destBucket, Key: 'resized-photos/gone.png' })));
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key }));
+    const item = await poll('the DELETED metadata item', async () => {
+      const { Item } = await clients.documents.send(new GetCommand({ TableName: stack.settings.table, Key: { ImageID: imageIdFor(stack.settings.sourceBucket, key) } }));
+      return Item?.Status === 'DELETED' ? Item : undefined;
+    });
+    expect(item.Status).toBe('DELETED');
+    const gone = await clients.s3.send(new HeadObjectCommand({ Bucket: stack.settings.destBucket, Key: 'resized-photos/gone.png' })).then(
+      () => false,
+      () => true,
+    );
+    expect(gone).toBe(true);
+  });
+
+  it('with --keep-on-delete the trigger ignores removals and the role loses s3:DeleteObject', async () => {
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts(), keepOnDelete: true });
+    expect(result.exitCode).toBe(0);
+    again.context.close();
+    const notification = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: stack.settings.sourceBucket }));
+    expect(notification.LambdaFunctionConfigurations?.find((c) => c.Id === `img-resizer-${stack.settings.stackName}`)?.Events).toEqual(['s3:ObjectCreated:*']);
+    const { PolicyDocument } = await clients.iam.send(new GetRolePolicyCommand({ RoleName: stack.settings.roleName, PolicyName: INLINE_POLICY_NAME }));
+    expect(JSON.stringify(parsePolicyDocument(PolicyDocument))).not.toContain('s3:DeleteObject');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.KEEP_ON_DELETE).toBe('true');
+  });
+
+  it('with --no-notifications the topic goes and the function stops publishing', async () => {
+    const again = await localTestContext({}, stack.cwd);
+    const result = await runInit(again.context, { artifacts: await testArtifacts(), notifications: false });
+    expect(result.steps.find((s) => s.id === 'topic')).toMatchObject({ action: 'delete', status: 'applied' });
+    again.context.close();
+    const { account } = await stack.context.identity();
+    const topics = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: `arn:aws:sns:us-east-1:${account}:${stack.settings.stackName}-outcomes` })).then(
+      () => 'exists',
+      () => 'gone',
+    );
+    expect(topics).toBe('gone');
+    const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: stack.settings.functionName }));
+    expect(Configuration?.Environment?.Variables?.NOTIFY_TOPIC_ARN).toBeUndefined();
   });
 });

@@ -35,6 +35,7 @@ describe('status', () => {
       'environment → destination bucket:true',
       'environment → table:true',
       'layer attached:true',
+      'failed events:true',
       'permission present:true',
     ]);
     expect(stdout).toMatch(/Upload trigger .* OK/);
@@ -72,7 +73,7 @@ describe('status', () => {
     await waitUntilFunctionUpdatedV2({ client: clients.lambda, maxWaitTime: 60 }, { FunctionName: functionName });
     const { result } = await status();
     expect(result.exitCode).toBe(ExitCode.Drift);
-    expect(result.resources.find((r) => r.id === 'function')?.changes).toEqual(['environment FIT, MALLOC_ARENA_MAX, OUTPUT_FORMAT, SIZES, SOURCE_BUCKET, TABLE_NAME']);
+    expect(result.resources.find((r) => r.id === 'function')?.changes).toEqual(['environment FIT, MALLOC_ARENA_MAX, NOTIFY_TOPIC_ARN, OUTPUT_FORMAT, SIZES, SOURCE_BUCKET, TABLE_NAME']);
     expect(result.links.find((l) => l.link === 'environment → table')).toEqual({ link: 'environment → table', ok: false, detail: 'TABLE_NAME=elsewhere' });
   });
 });

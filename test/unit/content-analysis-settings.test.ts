@@ -26,7 +26,11 @@ describe('init --labels / --moderation', () => {
     expect(settings).not.toHaveProperty('labels');
     expect(settings).not.toHaveProperty('moderation');
     const model = stackModel(settings, IDENTITY, 'us-east-1');
-    expect(actions(model.functionPolicy).filter((a) => a.startsWith('rekognition:') || a === 's3:DeleteObject')).toEqual([]);
+    expect(actions(model.functionPolicy).filter((a) => a.startsWith('rekognition:'))).toEqual([]);
+    // s3:DeleteObject comes only from removal handling (issue 12), not from content analysis.
+    expect(statements(model.functionPolicy).filter((s) => [s.Action].flat().includes('s3:DeleteObject')).map((s) => s.Sid)).toEqual(['RemoveResizedObjects']);
+    const kept = stackModel(await settingsWith({ keepOnDelete: true }), IDENTITY, 'us-east-1');
+    expect(actions(kept.functionPolicy)).not.toContain('s3:DeleteObject');
     expect(model.environment).not.toHaveProperty('LABELS');
     expect(model.environment).not.toHaveProperty('MODERATION');
     expect(actions(exportedFunctionPolicy(settings)).filter((a) => a.startsWith('rekognition:'))).toEqual([]);
@@ -37,7 +41,7 @@ describe('init --labels / --moderation', () => {
     const model = stackModel(settings, IDENTITY, 'us-east-1');
     const rekognition = statements(model.functionPolicy).filter((s) => [s.Action].flat().some((a) => a.startsWith('rekognition:')));
     expect(rekognition).toEqual([{ Sid: 'DetectImageContentRekognitionActionsTakeNoResourceArn', Effect: 'Allow', Action: ['rekognition:DetectLabels'], Resource: '*' }]);
-    expect(actions(model.functionPolicy)).not.toContain('s3:DeleteObject');
+    expect(statements(model.functionPolicy).map((s) => s.Sid)).not.toContain('RemoveOutputsOfModeratedImages');
     expect(model.environment).toMatchObject({ LABELS: 'on', LABELS_MIN_CONFIDENCE: '85', LABELS_MAX: '5' });
     expect(loadFunctionSettings(model.environment).labels).toEqual({ minConfidence: 85, maxLabels: 5 });
     expect(loadFunctionSettings(model.environment).moderation).toBeUndefined();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { StackSettings } from '../../src/config/settings.js';
 import { LOGICAL_ID, renderStackTemplate, stackTemplate, type ExportFormat, type TemplateInput } from '../../src/export/template.js';
 import { policiesEqual } from '../../src/provision/policy.js';
-import { stackModel } from '../../src/provision/stack.js';
+import { operationalSettings } from '../../src/config/stack-settings.js';
+import { FAILED_EVENTS_RETENTION_SECONDS, TOPIC_KMS_KEY, stackModel } from '../../src/provision/stack.js';
 import { desiredTrigger } from '../../src/provision/trigger.js';
 import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS } from '../helpers/export-settings.js';
 import { defaultValues, resolveIntrinsics } from '../helpers/intrinsics.js';
@@ -33,6 +34,12 @@ function deployed(settings: StackSettings, format: ExportFormat): { resources: R
   // A Ref to a resource resolves to its name, as CloudFormation's does for these types.
   for (const id of [LOGICAL_ID.sourceBucket, LOGICAL_ID.destBucket]) values[id] = `<${id}>`;
   values[LOGICAL_ID.layer] = '<layer version>';
+  // The failure path: a topic's Ref is its ARN, a log group's its name, a queue's its URL.
+  const model = stackModel(settings, IDENTITY, region);
+  values[LOGICAL_ID.topic] = model.topicArn;
+  values[LOGICAL_ID.logGroup] = model.logGroupName;
+  values[LOGICAL_ID.failedEventsQueue] = '<queue url>';
+  values[LOGICAL_ID.function] = settings.functionName;
   return { resources: resolveIntrinsics(template.Resources, values) as Record<string, Resource> };
 }
 
@@ -76,6 +83,29 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
     expect((fn?.Properties.Environment as { Variables: unknown }).Variables).toEqual(model.environment);
   });
 
+  it.each(['cloudformation', 'sam'] as const)('%s: has the failure path init provisions (topic, failed-events queue, retries, log group, JSON logs, PITR)', (format) => {
+    const { resources } = deployed(settings, format);
+    const operational = operationalSettings(settings);
+    const topic = resources[LOGICAL_ID.topic];
+    if (operational.notifications) expect(topic?.Properties).toMatchObject({ TopicName: model.topicName, KmsMasterKeyId: TOPIC_KMS_KEY });
+    else expect(topic).toBeUndefined();
+    expect(resources[LOGICAL_ID.failedEventsQueue]?.Properties).toMatchObject({
+      QueueName: model.failedEventsQueueName,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: FAILED_EVENTS_RETENTION_SECONDS,
+    });
+    expect(resources[LOGICAL_ID.logGroup]?.Properties).toMatchObject({ LogGroupName: model.logGroupName, RetentionInDays: operational.logRetentionDays });
+    expect(resources[LOGICAL_ID.asyncInvoke]?.Properties).toMatchObject({
+      FunctionName: settings.functionName,
+      MaximumRetryAttempts: operational.retryAttempts,
+      MaximumEventAgeInSeconds: operational.maxEventAgeSeconds,
+      DestinationConfig: { OnFailure: { Destination: `<${LOGICAL_ID.failedEventsQueue}.Arn>` } },
+    });
+    expect(resources[LOGICAL_ID.function]?.Properties.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: model.logGroupName });
+    const pitr = resources[LOGICAL_ID.table]?.Properties.PointInTimeRecoverySpecification;
+    expect(pitr).toEqual(operational.pointInTimeRecovery ? { PointInTimeRecoveryEnabled: true } : undefined);
+  });
+
   it('makes buckets private, encrypted, owner-enforced, TLS-only and tagged', () => {
     const { resources } = deployed(settings, 'cloudformation');
     const buckets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
@@ -107,16 +137,16 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
   it('wires the trigger like init, without a cycle: the permission names the bucket by name, the bucket waits for it', () => {
     const { resources } = deployed(settings, 'cloudformation');
     const source = resources[LOGICAL_ID.sourceBucket];
-    const trigger = desiredTrigger({ id: 'x', functionArn: 'x', prefix: settings.prefix, suffix: settings.suffix });
+    const includeRemovals = !operationalSettings(settings).keepOnDelete;
+    const trigger = desiredTrigger({ id: 'x', functionArn: 'x', prefix: settings.prefix, suffix: settings.suffix, includeRemovals });
     expect(source?.DependsOn).toEqual([LOGICAL_ID.permission]);
+    // Removals too unless --keep-on-delete, as init's trigger.
     expect(source?.Properties.NotificationConfiguration).toEqual({
-      LambdaConfigurations: [
-        {
-          Event: 's3:ObjectCreated:*',
-          Function: `<${LOGICAL_ID.function}.Arn>`,
-          ...(trigger.Filter ? { Filter: { S3Key: { Rules: trigger.Filter.Key?.FilterRules } } } : {}),
-        },
-      ],
+      LambdaConfigurations: (includeRemovals ? ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] : ['s3:ObjectCreated:*']).map((event) => ({
+        Event: event,
+        Function: `<${LOGICAL_ID.function}.Arn>`,
+        ...(trigger.Filter ? { Filter: { S3Key: { Rules: trigger.Filter.Key?.FilterRules } } } : {}),
+      })),
     });
     expect(resources[LOGICAL_ID.permission]?.Properties).toEqual({
       FunctionName: `<${LOGICAL_ID.function}.Arn>`,
@@ -135,6 +165,7 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'ImageID', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'ImageID', KeyType: 'HASH' }],
+      ...(operationalSettings(settings).pointInTimeRecovery ? { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } } : {}),
       Tags: [{ Key: 'img-resizer:stack', Value: settings.stackName }],
     });
   });

@@ -49,6 +49,9 @@ describe('stack model', () => {
       'logs:CreateLogGroup arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/demo-resize:*',
       'logs:CreateLogStream arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/demo-resize:log-stream:*',
       'logs:PutLogEvents arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/demo-resize:log-stream:*',
+      's3:DeleteObject arn:aws-cn:s3:::demo-dest/resized-* arn:aws-cn:s3:::demo-dest/resized/*',
+      'sns:Publish arn:aws-cn:sns:cn-north-1:123456789012:demo-outcomes',
+      'sqs:SendMessage arn:aws-cn:sqs:cn-north-1:123456789012:demo-failed-events',
     ]);
     expect(policy.Statement.every((s) => s.Resource.every((r) => r !== '*'))).toBe(true);
     expect(stack.trustPolicy).toMatchObject({ Statement: [{ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });

@@ -18,9 +18,12 @@ describe('templates', () => {
     const names = (template: unknown): string[] => [...JSON.stringify(template).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!).sort();
     expect(names(loadTemplate('lambda-trust-policy.json'))).toEqual([]);
     expect(new Set(names(loadTemplate('function-policy.json')))).toEqual(
-      new Set(['account', 'destBucket', 'functionName', 'partition', 'region', 'sourceBucket', 'sourcePrefix', 'table', 'tableActions']),
+      new Set([
+        'account', 'destBucket', 'functionName', 'partition', 'region', 'sourceBucket', 'sourcePrefix', 'table', 'tableActions',
+        'removeResizedObjectsStatement', 'publishOutcomesStatement', 'sendFailedEventsStatement',
+      ]),
     );
-    expect(new Set(names(loadTemplate('notification-configuration.json')))).toEqual(new Set(['functionArn', 'id', 'prefix', 'suffix']));
+    expect(new Set(names(loadTemplate('notification-configuration.json')))).toEqual(new Set(['events', 'functionArn', 'id', 'prefix', 'suffix']));
     expect(new Set(names(loadTemplate('s3-event.json')))).toEqual(
       new Set(['bucket', 'configurationId', 'eTag', 'eventName', 'eventTime', 'key', 'partition', 'principalId', 'region', 'requestId', 'sequencer', 'size']),
     );

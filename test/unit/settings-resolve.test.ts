@@ -42,6 +42,14 @@ describe('settings resolution', () => {
       timeout: 60,
       prefix: undefined,
       suffix: undefined,
+      notifications: true,
+      logRetentionDays: 30,
+      pointInTimeRecovery: true,
+      retryAttempts: 2,
+      maxEventAgeSeconds: 21_600,
+      keepOnDelete: false,
+      notify: [],
+      allowLockPublicBucket: false,
     });
     expect(sources.sourceBucket).toBe('default');
     const { settings: named } = await resolveInitSettings({ ...base, flags: { stackName: 'photos' }, file: undefined });

@@ -1,0 +1,92 @@
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  type Message,
+  type QueueAttributeName,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { awsErrorName } from '../errors.js';
+
+function isMissingQueue(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue' || name === 'NonExistentQueue';
+}
+
+/** The queue's URL, or undefined when there is no such queue. */
+export async function getQueueUrl(sqs: SQSClient, name: string): Promise<string | undefined> {
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (error) {
+    if (isMissingQueue(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Every attribute of the queue (depth, retention, encryption, policy, ARN); undefined when it is gone. */
+export async function getQueueAttributes(sqs: SQSClient, queueUrl: string): Promise<Partial<Record<QueueAttributeName, string>> | undefined> {
+  try {
+    return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+  } catch (error) {
+    if (isMissingQueue(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>, tags: Record<string, string>): Promise<string> {
+  const response = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags }));
+  if (!response.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
+  return response.QueueUrl;
+}
+
+export async function setQueueAttributes(sqs: SQSClient, queueUrl: string, attributes: Record<string, string>): Promise<void> {
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
+}
+
+/** Deletes the queue; false when it was already gone. */
+export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<boolean> {
+  try {
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    return true;
+  } catch (error) {
+    if (isMissingQueue(error)) return false;
+    throw error;
+  }
+}
+
+export interface ReceiveOptions {
+  maxMessages?: number;
+  waitSeconds?: number;
+  /** How long received messages stay hidden from other readers; unprocessed ones come back after it. */
+  visibilitySeconds?: number;
+  abortSignal?: AbortSignal | undefined;
+}
+
+/** One long poll; aborting the signal ends it early with no messages. */
+export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions = {}): Promise<Message[]> {
+  const response = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: options.maxMessages ?? 10,
+      WaitTimeSeconds: options.waitSeconds ?? 20,
+      ...(options.visibilitySeconds === undefined ? {} : { VisibilityTimeout: options.visibilitySeconds }),
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+    }),
+    options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
+  );
+  return response.Messages ?? [];
+}
+
+export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+}
+
+/** Makes a received message visible again at once (a listing must not hide messages from redrive). */
+export async function releaseMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+}
