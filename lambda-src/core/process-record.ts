@@ -212,7 +212,7 @@ export async function processRecord(
     ),
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
-  const item = succeededItem(source, original, outputs, { startedAt, finishedAt: clock() });
+  const item = succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }, settings.cdnBaseUrl);
   try {
     await ports.putItem(item);
   } catch (error) {

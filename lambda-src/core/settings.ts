@@ -23,6 +23,7 @@ export const FUNCTION_ENV = {
   cacheControl: 'CACHE_CONTROL',
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   keepOnDelete: 'KEEP_ON_DELETE',
+  cdnBaseUrl: 'CDN_BASE_URL',
 } as const;
 
 /**
@@ -66,6 +67,8 @@ export interface FunctionSettings {
   notifyTopicArn: string | undefined;
   /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
   keepOnDelete: boolean;
+  /** The CDN's address (no trailing slash): each output's `Url` is this plus its key. None, no `Url`. */
+  cdnBaseUrl: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -106,7 +109,14 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
     keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
+    cdnBaseUrl: baseUrl(FUNCTION_ENV.cdnBaseUrl, optional(FUNCTION_ENV.cdnBaseUrl)),
   };
+}
+
+function baseUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^/\s]+$/.test(value)) throw new InvalidSettingError(`"${value}" is not a base URL such as https://d111.cloudfront.net.`, name);
+  return value;
 }
 
 function topicArn(name: string, value: string | undefined): string | undefined {
@@ -133,6 +143,7 @@ export interface FunctionEnvironmentInput {
   cacheControl?: string | undefined;
   notifyTopicArn?: string | undefined;
   keepOnDelete?: boolean | undefined;
+  cdnBaseUrl?: string | undefined;
 }
 
 /**
@@ -158,6 +169,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
   if (input.notifyTopicArn !== undefined) env[FUNCTION_ENV.notifyTopicArn] = input.notifyTopicArn;
   if (input.keepOnDelete !== undefined) env[FUNCTION_ENV.keepOnDelete] = String(input.keepOnDelete);
+  if (input.cdnBaseUrl !== undefined) env[FUNCTION_ENV.cdnBaseUrl] = input.cdnBaseUrl;
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
 }

@@ -4,12 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsTarget } from './target.js';
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | CloudFrontClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -87,6 +88,11 @@ export class AwsClients {
 
   get sts(): STSClient {
     return this.memo('sts', () => new STSClient(this.baseConfig()));
+  }
+
+  /** CloudFront is global: its API lives in us-east-1 whatever the stack's region. */
+  get cloudfront(): CloudFrontClient {
+    return this.memo('cloudfront', () => new CloudFrontClient({ ...this.baseConfig(), region: 'us-east-1' }));
   }
 
   destroy(): void {

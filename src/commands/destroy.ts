@@ -5,7 +5,7 @@ import { flag, type RawOptions } from './provision-options.js';
 import { action } from './shared.js';
 
 export function destroyOptionsFrom(raw: RawOptions): DestroyOptions {
-  return { keepBuckets: flag(raw, 'keepBuckets'), dryRun: flag(raw, 'dryRun') };
+  return { keepBuckets: flag(raw, 'keepBuckets'), dryRun: flag(raw, 'dryRun'), noWait: raw.wait === false };
 }
 
 /** Runs destroy with a spinner per step, then prints the summary (or the --json document). */
@@ -21,6 +21,7 @@ export function destroyCommand(): Command {
     .description('remove what init created, trigger first (asks first on a terminal; --yes otherwise)')
     .option('--keep-buckets', 'keep both buckets and their objects')
     .option('--dry-run', 'print what would be removed and change nothing')
+    .option('--no-wait', 'disable the CDN distribution and leave it deploying; run destroy again later to delete it')
     .action(
       action(async (context: AppContext, raw: RawOptions) => {
         const result = await executeDestroy(context, destroyOptionsFrom(raw));

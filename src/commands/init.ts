@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
+import { ARCHITECTURES, CDN_PRICE_CLASSES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
 import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
@@ -24,6 +24,12 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    cdn: raw.cdn === true ? true : raw.cdn === false ? false : undefined,
+    cdnPriceClass: optionalChoice(raw, 'cdnPriceClass', CDN_PRICE_CLASSES),
+    cdnAliases: optionalString(raw, 'cdnAlias'),
+    cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
+    cacheControl: optionalString(raw, 'cacheControl'),
+    waitCdn: flag(raw, 'waitCdn'),
   };
 }
 
@@ -65,12 +71,20 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    .option('--cdn', 'serve the resized images through a CloudFront distribution (private bucket, Origin Access Control)')
+    .option('--no-cdn', 'no CDN (an existing distribution stays until destroy)')
+    .addOption(new Option('--cdn-price-class <class>', 'edge locations the CDN uses (default PriceClass_100)').argParser(parseChoice('--cdn-price-class', CDN_PRICE_CLASSES)))
+    .option('--cdn-alias <domains>', 'custom domain names for the CDN, comma-separated (needs --cdn-certificate-arn)')
+    .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
+    .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
+    .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
-        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
+        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
+        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

@@ -34,7 +34,21 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** Serve the destination bucket's outputs through a CloudFront distribution (see src/provision/cdn.ts). */
+  cdn?: boolean | undefined;
+  /** CloudFront price class (edge locations used). */
+  cdnPriceClass?: CdnPriceClass | undefined;
+  /** Comma-separated custom domain names for the distribution; needs cdnCertificateArn. */
+  cdnAliases?: string | undefined;
+  /** ACM certificate (us-east-1) covering cdnAliases. */
+  cdnCertificateArn?: string | undefined;
+  /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
+  cacheControl?: string | undefined;
 }
+
+export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
+export type CdnPriceClass = (typeof CDN_PRICE_CLASSES)[number];
+export const DEFAULT_CDN_PRICE_CLASS: CdnPriceClass = 'PriceClass_100';
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
   return path.resolve(cwd, configFlag ?? DEFAULT_SETTINGS_FILE);
@@ -119,6 +133,11 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  cdn: 'IMG_RESIZER_CDN',
+  cdnPriceClass: 'IMG_RESIZER_CDN_PRICE_CLASS',
+  cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
+  cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
+  cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -285,12 +304,53 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
+    ...(await resolveDeliverySettings(given, prompter, sources)),
   };
   sources.region = 'default';
   validateSettings(settings);
   // Canonical text, so the settings file and the function's SIZES variable always agree.
   settings.sizes = formatSizeSpec(parseSizeSpec(settings.sizes));
   return { settings, sources };
+}
+
+/**
+ * The delivery settings (CDN and Cache-Control): only keys with a value are returned, so a stack without a CDN
+ * keeps a settings file without them. Interactive init asks whether to put a CDN in front.
+ */
+async function resolveDeliverySettings(
+  given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
+  prompter: Prompter | undefined,
+  sources: SettingsSources,
+): Promise<Partial<StackSettings>> {
+  let cdn = given('cdn', yesNo);
+  if (cdn === undefined && prompter) {
+    sources.cdn = 'prompt';
+    cdn = await prompter.confirm('Serve the resized images through a CloudFront CDN?', false);
+  }
+  const out: Partial<StackSettings> = {};
+  if (cdn === true) {
+    out.cdn = true;
+    out.cdnPriceClass = given('cdnPriceClass', choice('cdn price class', CDN_PRICE_CLASSES)) ?? DEFAULT_CDN_PRICE_CLASS;
+    const aliases = emptyToUndefined(given('cdnAliases', (raw) => raw));
+    const certificate = emptyToUndefined(given('cdnCertificateArn', (raw) => raw));
+    if (aliases !== undefined) out.cdnAliases = aliases;
+    if (certificate !== undefined) out.cdnCertificateArn = certificate;
+  }
+  const cacheControl = emptyToUndefined(given('cacheControl', (raw) => raw));
+  if (cacheControl !== undefined) out.cacheControl = cacheControl;
+  return out;
+}
+
+function yesNo(raw: string): boolean {
+  const lower = raw.toLowerCase();
+  if (['true', '1', 'yes'].includes(lower)) return true;
+  if (['false', '0', 'no'].includes(lower)) return false;
+  throw new Error(`"${raw}" is not true or false`);
+}
+
+/** The aliases setting as a sorted list of host names. */
+export function cdnAliasList(settings: Pick<StackSettings, 'cdnAliases'>): string[] {
+  return (settings.cdnAliases ?? '').split(',').map((alias) => alias.trim().toLowerCase()).filter(Boolean).sort();
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -396,6 +456,21 @@ export function validateSettings(settings: StackSettings): void {
   }
   if (!Number.isInteger(settings.timeout) || settings.timeout < 1 || settings.timeout > 900) {
     throw new UsageError(`Timeout ${settings.timeout} s is out of range: Lambda allows 1 to 900 seconds.`, 'Give --timeout a value in that range.');
+  }
+  if (settings.cdn === true) {
+    const aliases = cdnAliasList(settings);
+    if (aliases.length > 0 && !settings.cdnCertificateArn) {
+      throw new UsageError('Custom CDN domains (--cdn-alias) need a certificate.', 'Give --cdn-certificate-arn with an ACM certificate in us-east-1 that covers them.');
+    }
+    if (settings.cdnCertificateArn !== undefined && !/^arn:[\w-]+:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(settings.cdnCertificateArn)) {
+      throw new UsageError(`"${settings.cdnCertificateArn}" is not an ACM certificate ARN in us-east-1.`, 'CloudFront only uses certificates from us-east-1.');
+    }
+    for (const alias of aliases) {
+      if (!/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(alias)) throw new UsageError(`CDN alias "${alias}" is not a domain name.`);
+    }
+  }
+  if (settings.cacheControl !== undefined && (settings.cacheControl.length > 256 || /[\r\n]/.test(settings.cacheControl))) {
+    throw new UsageError('Cache-Control must be one line of at most 256 characters.', 'For example --cache-control "public, max-age=86400".');
   }
   for (const key of ['prefix', 'suffix'] as const) {
     const value = settings[key];

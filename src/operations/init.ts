@@ -1,4 +1,5 @@
 import { buildArtifacts } from '../artifact/build.js';
+import type { WaitOptions } from '../aws/cloudfront.js';
 import type { PropagationRetry } from '../aws/lambda.js';
 import {
   inquirerPrompter,
@@ -35,6 +36,10 @@ export interface InitOptions extends SettingsFlags {
   /** IAM propagation retry timing (tests shorten it). */
   propagationRetry?: PropagationRetry | undefined;
   onEvent?: ((event: InitEvent) => void) | undefined;
+  /** --wait-cdn: wait until CloudFront has deployed the distribution (minutes on AWS). */
+  waitCdn?: boolean | undefined;
+  /** Poll timing of that wait (tests shorten it). */
+  cdnWait?: WaitOptions | undefined;
 }
 
 export interface InitResult {
@@ -54,7 +59,7 @@ export interface InitResult {
   steps: StepResult<ProvisionOp>[];
 }
 
-const NOT_SETTINGS = new Set(['dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent']);
+const NOT_SETTINGS = new Set(['dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait']);
 
 function settingsFlags(options: InitOptions): SettingsFlags {
   const flags: SettingsFlags = {};
@@ -107,7 +112,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
-  const results = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun, onEvent: options.onEvent }));
+  const results = publicResults(await runSteps(provision, provisionSteps(settings, { waitCdn: options.waitCdn, cdnWait: options.cdnWait }), { dryRun, onEvent: options.onEvent }));
   const upToDate = results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
   const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';

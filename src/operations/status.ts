@@ -120,6 +120,10 @@ export async function runStatus(context: AppContext): Promise<StatusResult> {
   const stack = stackModel(settings, identity, region);
   const results = await runSteps({ clients, stack, artifacts: undefined }, provisionSteps(settings), { dryRun: true, continueOnError: true });
   const links = checkLinks(stack, results);
+  if (settings.cdn === true) {
+    const { checkCdnLinks, probeCdn } = await import('./cdn-status.js');
+    links.push(...checkCdnLinks(stack, results), await probeCdn(clients.s3, clients.target, stack, results));
+  }
   const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
   return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links };

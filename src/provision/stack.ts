@@ -92,6 +92,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       sizes: settings.sizes,
       format: settings.format,
       fit: settings.fit,
+      cacheControl: settings.cacheControl,
     }),
     notificationId: `img-resizer-${settings.stackName}`,
   };

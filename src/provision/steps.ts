@@ -4,6 +4,9 @@
  * `ProvisionOp`, and its cases in src/ui/provision.ts `describeOp` (the compiler lists the missing ones).
  */
 import type { StackSettings } from '../config/settings.js';
+import { bucketPolicyRemovalStep, bucketPolicyStep, type BucketPolicyOp, type BucketPolicyRemovalOp } from './bucket-policy.js';
+import { cdnRemovalStep, cdnStep, type CdnOp, type CdnRemovalOp } from './cdn.js';
+import type { WaitOptions } from '../aws/cloudfront.js';
 import { bucketRemovalStep, bucketStep, type BucketOp, type BucketRemovalOp, type RemovalRetry } from './bucket.js';
 import { functionRemovalStep, functionStep, type FunctionOp, type FunctionRemovalOp } from './function.js';
 import { layerRemovalStep, layerStep, type LayerOp, type LayerRemovalOp } from './layer.js';
@@ -29,7 +32,11 @@ export type ProvisionOp =
   | PermissionOp
   | PermissionRemovalOp
   | TriggerOp
-  | TriggerRemovalOp;
+  | TriggerRemovalOp
+  | CdnOp
+  | CdnRemovalOp
+  | BucketPolicyOp
+  | BucketPolicyRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -45,11 +52,22 @@ function bucketRoles(settings: StackSettings): ('source' | 'dest')[] {
   return settings.sourceBucket === settings.destBucket ? ['source'] : ['source', 'dest'];
 }
 
-/** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
-export function provisionSteps(settings: StackSettings): RunnableStep[] {
+export interface ProvisionStepOptions {
+  /** init --wait-cdn: wait until CloudFront has deployed the distribution. */
+  waitCdn?: boolean | undefined;
+  cdnWait?: WaitOptions | undefined;
+}
+
+/**
+ * Every step, in dependency order: what the function needs exists before it, the trigger comes last. The CDN
+ * comes before the bucket policy (which names its ARN) and the function (which writes its address into items).
+ */
+export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
+    defineStep(cdnStep({ wait: options.waitCdn === true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) })),
+    ...bucketRoles(settings).map((which) => defineStep(bucketPolicyStep(which))),
     defineStep(tableStep),
     defineStep(roleStep),
     defineStep(layerStep),
@@ -63,6 +81,9 @@ export interface RemovalOptions {
   keepBuckets: boolean;
   /** How often a bucket that keeps filling is emptied again (tests shorten the waits). */
   bucketRetry?: RemovalRetry | undefined;
+  /** destroy --no-wait: disable the distribution and leave it; a later destroy deletes it. */
+  noWait?: boolean | undefined;
+  cdnWait?: WaitOptions | undefined;
 }
 
 /**
@@ -77,6 +98,8 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     defineStep(layerRemovalStep),
     defineStep(roleRemovalStep),
     defineStep(tableRemovalStep),
+    defineStep(cdnRemovalStep({ wait: options.noWait !== true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) })),
+    ...bucketRoles(settings).map((which) => defineStep(bucketPolicyRemovalStep(which))),
     ...bucketRoles(settings).map((which) => defineStep(bucketRemovalStep(which, { keepBuckets: options.keepBuckets, retry: options.bucketRetry }))),
   ];
 }

@@ -52,6 +52,11 @@ export interface StackOutputs {
   functionArn?: string;
   /** Whether the function exists (or will, after this run): the permission step looks it up only then. */
   functionExists?: boolean;
+  /** The stack's CloudFront distribution (src/provision/cdn.ts), when the CDN is on and it exists or will. */
+  distributionArn?: string;
+  distributionId?: string;
+  /** What the function writes into each output's Url: https://<domain or first alias>, the local form on MiniStack. */
+  cdnBaseUrl?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */
