@@ -12,13 +12,13 @@ import { errorMessage } from '../errors.js';
 import { outputUrl } from '../../lambda-src/core/metadata.js';
 import type { LinkCheck } from './status.js';
 
-function observedOf<T>(results: readonly RunStepResult[], id: string): T | undefined {
-  return results.find((r) => r.id === id)?.observed as T | undefined;
+function observedOf(results: readonly RunStepResult[], id: string): unknown {
+  return results.find((r) => r.id === id)?.observed;
 }
 
 /** The chain's static links, from what the steps observed. Pure. */
 export function checkCdnLinks(stack: StackModel, results: readonly RunStepResult[]): LinkCheck[] {
-  const cdn = observedOf<ObservedCdn>(results, 'cdn');
+  const cdn = (observedOf(results, 'cdn') as ObservedCdn | undefined);
   const distribution = cdn?.distribution?.distribution;
   const links: LinkCheck[] = [];
   if (!distribution) return [{ link: 'CDN distribution', ok: false, detail: 'does not exist (run `img-resizer init --cdn`)' }];
@@ -38,10 +38,10 @@ export function checkCdnLinks(stack: StackModel, results: readonly RunStepResult
   links.push({
     link: 'origin access control attached',
     ok: oacId !== undefined && attached === oacId,
-    detail: oacId === undefined ? 'no origin access control' : attached === oacId ? oacId : `origin uses ${attached || 'none'}`,
+    detail: oacId === undefined ? 'no origin access control' : attached === oacId ? oacId : `origin uses ${attached === undefined || attached === '' ? 'none' : attached}`,
   });
   const policyId = stack.settings.sourceBucket === stack.settings.destBucket ? 'source-bucket-policy' : 'dest-bucket-policy';
-  const policy = observedOf<ObservedBucketPolicy>(results, policyId);
+  const policy = observedOf(results, policyId) as ObservedBucketPolicy | undefined;
   const statement = policy?.document?.Statement.find((s) => s.Sid === CDN_READ_SID);
   const scoped = statement !== undefined && distribution.ARN !== undefined && policiesEqual({ Statement: [statement] }, { Statement: [cdnReadStatement(stack.destBucketArn, distribution.ARN)] });
   links.push({
@@ -55,7 +55,7 @@ export function checkCdnLinks(stack: StackModel, results: readonly RunStepResult
 /** HEAD of one output through the CDN: the whole chain working, not just configured. */
 export async function probeCdn(s3: S3Client, target: AwsTarget, stack: StackModel, results: readonly RunStepResult[]): Promise<LinkCheck> {
   const link = 'an output through the CDN';
-  const domain = observedOf<ObservedCdn>(results, 'cdn')?.distribution?.distribution.DomainName;
+  const domain = (observedOf(results, 'cdn') as ObservedCdn | undefined)?.distribution?.distribution.DomainName;
   if (!domain) return { link, ok: false, detail: 'no distribution' };
   try {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: stack.settings.destBucket, Prefix: 'resized', MaxKeys: 1 }));

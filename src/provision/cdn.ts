@@ -90,11 +90,11 @@ export function observedShape(config: DistributionConfig): DistributionShape {
     certificateArn: config.ViewerCertificate?.CloudFrontDefaultCertificate ? undefined : (config.ViewerCertificate?.ACMCertificateArn ?? undefined),
     originDomain: origin?.DomainName ?? '',
     originCount: config.Origins?.Items?.length ?? 0,
-    oacId: origin?.OriginAccessControlId || undefined,
+    oacId: nonEmpty(origin?.OriginAccessControlId),
     viewerProtocolPolicy: behavior?.ViewerProtocolPolicy ?? '',
     compress: behavior?.Compress === true,
-    cachePolicyId: behavior?.CachePolicyId || undefined,
-    responseHeadersPolicyId: behavior?.ResponseHeadersPolicyId || undefined,
+    cachePolicyId: nonEmpty(behavior?.CachePolicyId),
+    responseHeadersPolicyId: nonEmpty(behavior?.ResponseHeadersPolicyId),
   };
 }
 
@@ -104,7 +104,11 @@ export interface ShapeChange {
   to: string;
 }
 
-function show(value: unknown): string {
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+function show(value: DistributionShape[keyof DistributionShape]): string {
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
   return value === undefined || value === '' ? '(none)' : String(value);
 }
@@ -120,7 +124,7 @@ export function shapeDifferences(desired: DistributionShape, observed: Distribut
 }
 
 /** The shape written onto a configuration (the one CloudFront returned, so fields we do not decide are kept). */
-export function applyShape(base: DistributionConfig, shape: DistributionShape, callerReference: string, comment: string): DistributionConfig {
+export function applyShape(base: Partial<DistributionConfig>, shape: DistributionShape, callerReference: string, comment: string): DistributionConfig {
   const allowed = { Quantity: 2, Items: ['GET', 'HEAD'] as ('GET' | 'HEAD')[] };
   return {
     ...base,
@@ -259,7 +263,7 @@ export function cdnStep(options: CdnStepOptions): Step<ObservedCdn, CdnOp> {
           case 'create-distribution': {
             progress('creating the distribution');
             const comment = distributionComment(settings.stackName);
-            const config = applyShape({} as DistributionConfig, desiredShape(settings, region, oacId), `img-resizer-${settings.stackName}-${Date.now()}`, comment);
+            const config = applyShape({}, desiredShape(settings, region, oacId), `img-resizer-${settings.stackName}-${Date.now()}`, comment);
             const created = await createDistribution(cloudfront, config, tags);
             distribution = created.Id ? await getDistribution(cloudfront, created.Id) : undefined;
             break;
@@ -271,7 +275,7 @@ export function cdnStep(options: CdnStepOptions): Step<ObservedCdn, CdnOp> {
             // The latest ETag: CloudFront refuses an update against a stale one.
             const fresh = (await getDistribution(cloudfront, Id)) ?? distribution;
             const base = fresh.distribution.DistributionConfig ?? {};
-            const config = applyShape(base as DistributionConfig, desiredShape(settings, region, oacId), '', distributionComment(settings.stackName));
+            const config = applyShape(base, desiredShape(settings, region, oacId), '', distributionComment(settings.stackName));
             distribution = await updateDistribution(cloudfront, Id, fresh.etag, config);
             break;
           }

@@ -66,7 +66,7 @@ describe('CDN plan', () => {
 
   it('is a no-op when the distribution matches, and says when it is still deploying', () => {
     expect(planCdn(settings, 'eu-west-1', deployed(), { wait: false })).toMatchObject({ action: 'no-op', reason: 'Deployed at d111.cloudfront.net' });
-    expect(planCdn(settings, 'eu-west-1', deployed({}, 'InProgress'), { wait: false })).toMatchObject({ action: 'no-op', reason: expect.stringMatching(/^InProgress: CloudFront is deploying/) });
+    expect(planCdn(settings, 'eu-west-1', deployed({}, 'InProgress'), { wait: false })).toMatchObject({ action: 'no-op', reason: expect.stringMatching(/^InProgress: CloudFront is deploying/) as unknown });
     expect(planCdn(settings, 'eu-west-1', deployed({}, 'InProgress'), { wait: true }).ops).toEqual([{ kind: 'wait-cdn-deployed', status: 'InProgress' }]);
   });
 
@@ -115,7 +115,7 @@ describe('CDN removal plan', () => {
     expect(plan.ops).toEqual([{ kind: 'disable-distribution', id: 'E123' }]);
     expect(plan.reason).toMatch(/run `img-resizer destroy` again/);
     // Still deploying the disable: kept, with the same advice.
-    expect(planCdnRemoval(deployed({}, 'InProgress', false), { wait: false })).toMatchObject({ action: 'no-op', kept: true, reason: expect.stringMatching(/again once it is Deployed/) });
+    expect(planCdnRemoval(deployed({}, 'InProgress', false), { wait: false })).toMatchObject({ action: 'no-op', kept: true, reason: expect.stringMatching(/again once it is Deployed/) as unknown });
     // Deployed disabled: a rerun deletes even with --no-wait.
     expect(planCdnRemoval(deployed({}, 'Deployed', false), { wait: false }).ops.map((op) => op.kind)).toEqual(['delete-distribution', 'delete-oac']);
   });

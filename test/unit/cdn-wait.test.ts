@@ -2,12 +2,20 @@
 // update or a disable leaves it InProgress for minutes, and only a mock can show the loop polling through that.
 import { describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudFrontClient, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, GetDistributionCommand, type DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { waitForDeployed } from '../../src/aws/cloudfront.js';
 import { CliError } from '../../src/errors.js';
 
+const config: DistributionConfig = {
+  CallerReference: 'ref',
+  Comment: 'img-resizer stack shop',
+  Enabled: true,
+  Origins: { Quantity: 0, Items: [] },
+  DefaultCacheBehavior: { TargetOriginId: 'destination-bucket', ViewerProtocolPolicy: 'redirect-to-https' },
+};
+
 function distribution(status: string) {
-  return { ETag: `E-${status}`, Distribution: { Id: 'E123', ARN: 'arn', DomainName: 'd1.cloudfront.net', Status: status, LastModifiedTime: new Date(), InProgressInvalidationBatches: 0 } };
+  return { ETag: `E-${status}`, Distribution: { Id: 'E123', ARN: 'arn', DomainName: 'd1.cloudfront.net', Status: status, LastModifiedTime: new Date(), InProgressInvalidationBatches: 0, DistributionConfig: config } };
 }
 
 describe('waiting for a distribution to deploy', () => {
@@ -40,7 +48,7 @@ describe('waiting for a distribution to deploy', () => {
     cloudfront.on(GetDistributionCommand).resolves(distribution('InProgress'));
     const waiting = waitForDeployed(new CloudFrontClient({ region: 'us-east-1' }), 'E123', { intervalMs: 1_000, timeoutMs: 3_000, sleep: () => Promise.resolve() });
     await expect(waiting).rejects.toBeInstanceOf(CliError);
-    await expect(waiting).rejects.toMatchObject({ code: 'CDN_DEPLOY_TIMEOUT', suggestion: expect.stringMatching(/run the command again/) });
+    await expect(waiting).rejects.toMatchObject({ code: 'CDN_DEPLOY_TIMEOUT', suggestion: expect.stringMatching(/run the command again/) as unknown });
     cloudfront.restore();
   });
 
