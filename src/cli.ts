@@ -10,6 +10,8 @@ import { destroyCommand } from './commands/destroy.js';
 import { resizeCommand } from './commands/resize.js';
 import { buildCommand } from './commands/build.js';
 import { demoCommand } from './commands/demo.js';
+import { urlCommand } from './commands/url.js';
+import { galleryCommand } from './commands/gallery.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -41,6 +43,8 @@ export function createProgram(): Command {
     buildCommand(),
     localCommand(),
     demoCommand(),
+    urlCommand(),
+    galleryCommand(),
   ]) {
     program.addCommand(command);
   }

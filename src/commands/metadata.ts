@@ -24,9 +24,11 @@ export function metadataCommand(): Command {
     .command('get')
     .description('the item of one source object')
     .argument('<source-key>', 'the object\'s key in the source bucket (or s3://bucket/key)')
+    .option('--html', 'print an <img srcset sizes> (a <picture> when outputs come in several formats) to paste into a page')
+    .addOption(new Option('--expires <seconds>', 'lifetime of presigned URLs when the stack has no CDN (default 3600)').argParser(parsePositiveInt('--expires', 604_800)))
     .action(
-      action(async (context: AppContext, sourceKey: string) => {
-        const { exitCode } = await runMetadataGet(context, sourceKey);
+      action(async (context: AppContext, sourceKey: string, flags: { html?: boolean; expires?: number }) => {
+        const { exitCode } = await runMetadataGet(context, sourceKey, { html: flags.html, expires: flags.expires });
         return exitCode;
       }),
     );

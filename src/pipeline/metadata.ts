@@ -145,7 +145,14 @@ export function parseSourceKey(input: string, sourceBucket: string): { bucket: s
 }
 
 /** The item of one source object, found through the same ImageID derivation the function uses. */
-export async function runMetadataGet(context: AppContext, sourceKey: string): Promise<{ exitCode: ExitCode; item: MetadataItem }> {
+export interface MetadataGetOptions {
+  /** Print an <img srcset sizes> (or <picture>) of the outputs instead of the item. */
+  html?: boolean | undefined;
+  /** Lifetime of presigned URLs (stacks without a CDN), seconds. */
+  expires?: number | undefined;
+}
+
+export async function runMetadataGet(context: AppContext, sourceKey: string, options: MetadataGetOptions = {}): Promise<{ exitCode: ExitCode; item: MetadataItem }> {
   const { output } = context;
   const settings = await loadStackSettings(context.settingsFile);
   const { bucket, key } = parseSourceKey(sourceKey, settings.sourceBucket);
@@ -157,8 +164,13 @@ export async function runMetadataGet(context: AppContext, sourceKey: string): Pr
       suggestion: 'Check the key with `img-resizer metadata list`; an object that was never processed can be with `img-resizer backfill`.',
     });
   }
+  const { printMarkup, urlLines } = await import('../operations/delivery.js');
+  if (options.html) {
+    await printMarkup(context, clients.s3, item, options.expires);
+    return { exitCode: ExitCode.Ok, item };
+  }
   if (output.json) output.result(item);
-  else for (const line of describeItem(item)) output.info(line);
+  else for (const line of [...describeItem(item), ...(await urlLines(clients.s3, item, options.expires))]) output.info(line);
   return { exitCode: ExitCode.Ok, item };
 }
 
