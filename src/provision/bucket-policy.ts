@@ -95,8 +95,8 @@ export function mergePolicy(current: PolicyDocument | undefined, ours: readonly 
 export function planBucketPolicy(desired: readonly Statement[], observed: ObservedBucketPolicy): Plan<BucketPolicyOp> {
   const ops = statementOps(desired, observed.document);
   const what = desired.map(sidOf).join(', ') || 'no statements of ours';
-  if (ops.length === 0) return noop(observed.bucketExists ? `has ${what}` : 'the bucket does not exist yet');
-  return { action: observed.document || !observed.bucketExists ? 'update' : 'create', reason: '', ops };
+  if (ops.length === 0) return noop(observed.bucketExists ? `has ${what}` : 'nothing to add once the bucket exists');
+  return { action: observed.document ? 'update' : 'create', reason: observed.bucketExists ? '' : 'the bucket does not exist yet', ops };
 }
 
 export type BucketRole = 'source' | 'dest';

@@ -66,7 +66,8 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
-    defineStep(cdnStep({ wait: options.waitCdn === true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) })),
+    // Only with the CDN on; destroy always looks for a distribution (one may remain from before it was turned off).
+    ...(settings.cdn === true ? [defineStep(cdnStep({ wait: options.waitCdn === true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) }))] : []),
     ...bucketRoles(settings).map((which) => defineStep(bucketPolicyStep(which))),
     defineStep(tableStep),
     defineStep(roleStep),

@@ -74,6 +74,9 @@ describe('destroy', () => {
       'sharp layer:deleted',
       'Function role:deleted',
       'Metadata table:deleted',
+      'CDN distribution:gone',
+      'Source bucket policy:deleted',
+      'Destination bucket policy:deleted',
       'Source bucket:deleted',
       'Destination bucket:deleted',
     ]);
@@ -102,7 +105,7 @@ describe('destroy', () => {
   it('then plans, in a dry run, to create everything, and creates nothing', async () => {
     const test = await inStack();
     const result = await runInit(test.context, { artifacts: await testArtifacts(), dryRun: true });
-    expect(result.steps.filter((s) => s.id !== 'identity').map((s) => `${s.action}:${s.status}`)).toEqual(Array(8).fill('create:planned'));
+    expect(result.steps.filter((s) => s.id !== 'identity').map((s) => `${s.action}:${s.status}`)).toEqual(Array(10).fill('create:planned'));
     expect(test.recorder.mutating()).toEqual([]);
     expect(test.stdout()).toContain('Dry run: nothing was changed.');
     test.context.close();

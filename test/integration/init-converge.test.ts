@@ -61,6 +61,8 @@ describe('init from nothing', () => {
       'identity:unchanged',
       'source-bucket:applied',
       'dest-bucket:applied',
+      'source-bucket-policy:applied',
+      'dest-bucket-policy:applied',
       'table:applied',
       'role:applied',
       'layer:applied',
