@@ -103,7 +103,7 @@ describe('destroy while work is in flight', () => {
 
     expect(landing.landed()).toBe(2);
     expect(written).toBeGreaterThan(0);
-    expect(result.resources.map((r) => r.outcome)).toEqual([...Array(6).fill('deleted'), 'gone', ...Array(4).fill('deleted')]);
+    expect(result.resources.map((r) => r.outcome)).toEqual([...Array<string>(6).fill('deleted'), 'gone', ...Array<string>(4).fill('deleted')]);
     expect(result.resources.find((r) => r.resource === 'Destination bucket')?.detail).toMatch(/emptied \d+ times as objects kept arriving/);
     expect(test.recorder.operations().filter((op) => op === 's3:DeleteBucket').length).toBeGreaterThanOrEqual(4);
     await expect(writer.send(new HeadBucketCommand({ Bucket: stack.settings.destBucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
