@@ -6,6 +6,7 @@ import { latest } from '../../src/operations/gallery.js';
 import { renderGalleryPage } from '../../src/ui/gallery-page.js';
 import { succeededItem, type MetadataItem, type OutputRecord } from '../../lambda-src/core/metadata.js';
 import { functionEnvironment, loadFunctionSettings } from '../../lambda-src/core/settings.js';
+import { notificationFor } from '../../lambda-src/core/notification.js';
 
 const base = { locate: () => Promise.resolve({ account: '123456789012', region: 'eu-west-1' }), env: {} };
 
@@ -62,6 +63,8 @@ describe('the function with a CDN', () => {
     const timing = { startedAt: 0, finishedAt: 1 };
     expect(succeededItem(source, original, outputs, timing, 'https://d1.cloudfront.net').Outputs[0]?.Url).toBe('https://d1.cloudfront.net/resized/thumb/my%20photo.png');
     expect(succeededItem(source, original, outputs, timing).Outputs[0]).not.toHaveProperty('Url');
+    expect(notificationFor(succeededItem(source, original, outputs, timing, 'https://d1.cloudfront.net')).outputs[0]?.url).toBe('https://d1.cloudfront.net/resized/thumb/my%20photo.png');
+    expect(notificationFor(succeededItem(source, original, outputs, timing)).outputs[0]).not.toHaveProperty('url');
   });
 
   it('takes CDN_BASE_URL only as a bare origin', () => {
