@@ -328,6 +328,8 @@ async function resolveDeliverySettings(
     cdn = await prompter.confirm('Serve the resized images through a CloudFront CDN?', false);
   }
   const out: Partial<StackSettings> = {};
+  // A "no" is recorded too, so interactive init does not ask again next time.
+  if (cdn === false) out.cdn = false;
   if (cdn === true) {
     out.cdn = true;
     out.cdnPriceClass = given('cdnPriceClass', choice('cdn price class', CDN_PRICE_CLASSES)) ?? DEFAULT_CDN_PRICE_CLASS;

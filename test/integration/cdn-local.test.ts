@@ -149,6 +149,23 @@ describe('init --cdn on the local stack', () => {
   });
 });
 
+describe('a changed CDN setting', () => {
+  it('updates the distribution in place (with its ETag), field by field, then converges again', async () => {
+    const id = await distributionId();
+    const test = await localTestContext({}, stack.cwd);
+    const result = await executeInit(test.context, { artifacts: await testArtifacts(), cdnPriceClass: 'PriceClass_All' });
+    test.context.close();
+    expect(result.steps.filter((s) => s.action !== 'no-op').map((s) => `${s.id}: ${s.changes.join('; ')}`)).toEqual(['cdn: priceClass PriceClass_100 → PriceClass_All']);
+    expect(test.recorder.mutating().map((r) => `${r.service}:${r.operation}`)).toEqual(['cloudfront:UpdateDistribution']);
+    const { Distribution } = await clients.cloudfront.send(new GetDistributionCommand({ Id: id }));
+    expect(Distribution?.DistributionConfig?.PriceClass).toBe('PriceClass_All');
+    const again = await localTestContext({}, stack.cwd);
+    const second = await executeInit(again.context, { artifacts: await testArtifacts() });
+    again.context.close();
+    expect(second.upToDate).toBe(true);
+  });
+});
+
 async function distributionId(): Promise<string> {
   const url = new URL(item.Outputs[0]?.Url ?? '');
   const label = url.hostname.split('.')[0] ?? '';
