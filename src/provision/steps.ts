@@ -66,7 +66,7 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
-    // Only with the CDN on; destroy always looks for a distribution (one may remain from before it was turned off).
+    // Only with the CDN on (destroy also looks when it was turned off: the distribution stays until then).
     ...(settings.cdn === true ? [defineStep(cdnStep({ wait: options.waitCdn === true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) }))] : []),
     ...bucketRoles(settings).map((which) => defineStep(bucketPolicyStep(which))),
     defineStep(tableStep),
@@ -99,7 +99,9 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     defineStep(layerRemovalStep),
     defineStep(roleRemovalStep),
     defineStep(tableRemovalStep),
-    defineStep(cdnRemovalStep({ wait: options.noWait !== true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) })),
+    // Whenever the settings mention a CDN, on or off (a distribution stays when it is turned off); a stack that
+    // never had one makes no CloudFront call, so endpoints without CloudFront can still destroy it.
+    ...(settings.cdn === undefined ? [] : [defineStep(cdnRemovalStep({ wait: options.noWait !== true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) }))]),
     ...bucketRoles(settings).map((which) => defineStep(bucketPolicyRemovalStep(which))),
     ...bucketRoles(settings).map((which) => defineStep(bucketRemovalStep(which, { keepBuckets: options.keepBuckets, retry: options.bucketRetry }))),
   ];

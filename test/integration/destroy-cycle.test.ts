@@ -74,7 +74,6 @@ describe('destroy', () => {
       'sharp layer:deleted',
       'Function role:deleted',
       'Metadata table:deleted',
-      'CDN distribution:gone',
       'Source bucket policy:deleted',
       'Destination bucket policy:deleted',
       'Source bucket:deleted',
