@@ -1,4 +1,6 @@
+import { judgeWarnings } from './decoder-warnings.js';
 import { ImageError } from './errors.js';
+import { progressiveDcSource, type SourceHeader } from './jpeg/progressive.js';
 import { canonicalFormat } from './keys.js';
 import type { FitMode, OutputFormat } from './settings.js';
 import { sharp, type Metadata, type Sharp, type SharpOptions } from './sharp.js';
@@ -28,8 +30,13 @@ export interface OriginalImage {
   width: number;
   height: number;
   bytes: number;
-  /** Frames of an animation, 1 for a still image. */
+  /** Frames of an animation, 1 for a still image (and for a multi-page document, which gives its first page). */
   frames: number;
+  /**
+   * What the decoders reported about a source they decoded without visible damage (malformed metadata, an
+   * animation kept as its first frame), one line each; empty for a clean file. See decoder-warnings.ts.
+   */
+  warnings: string[];
 }
 
 export interface ProcessedOutput {
@@ -58,10 +65,6 @@ const CONTENT_TYPES: Record<WrittenFormat, string> = {
   tiff: 'image/tiff',
 };
 
-export function contentTypeFor(format: WrittenFormat): string {
-  return CONTENT_TYPES[format];
-}
-
 /**
  * zlib level of the PNG outputs other than the largest when there are several sizes (the largest, and a single
  * size, keep sharp's 6). PNG is lossless, so only the bytes change: measured on the corpus at 800 and 200 px,
@@ -83,6 +86,31 @@ interface Plan {
   keepProfile: boolean;
   /** Input options of every pipeline that reads the source. */
   load: SharpOptions;
+  /** What planning found to say (an APNG kept as its first frame), recorded with the decoder's warnings. */
+  notes: string[];
+  /** The header's colour profile and EXIF orientation, for a source read from its DC scans (see jpeg/). */
+  header: SourceHeader;
+}
+
+/**
+ * How strictly every read of the source fails, the header read and the decode alike: on errors and truncation,
+ * not on warnings, which are collected and judged instead (see decoder-warnings.ts). One value for both, so a
+ * file whose header passes is never refused by its decode for a warning, nor the other way round.
+ */
+const FAIL_ON = 'error' as const;
+
+/** Sources whose extra pages are frames of an animation; in every other format they are further images (pages
+ * of a document, a fax, an AVIF's alternates), and the primary image alone is the picture. */
+const ANIMATED_FORMATS: readonly ReadableFormat[] = ['gif', 'webp'];
+
+/** Sample formats (sharp's `depth`) whose values map onto display levels without a guess. */
+const DISPLAYABLE_DEPTHS: readonly string[] = ['uchar', 'ushort'];
+
+/** Reads of the source, each reporting its decoder warnings into one list. */
+function reader(input: Buffer, options: SharpOptions, events: string[]): Sharp {
+  return sharp(input, options).on('warning', (warning: string) => {
+    events.push(warning);
+  });
 }
 
 /**
@@ -103,13 +131,35 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
   if (options.maxBytes !== undefined && input.length > options.maxBytes) {
     throw new ImageError('TOO_LARGE', `The file has ${input.length} bytes; the limit is ${options.maxBytes}.`);
   }
-  const plan = await planImage(input, options);
+  return oneImageAtATime(() => processChecked(input, options));
+}
+
+/**
+ * sharp hands libvips' warnings to whichever operation of the process finishes next (one process-wide queue),
+ * so two images in flight could swap warnings: a clean image refused for the other's damage, a damaged one
+ * passed. Images are therefore processed one at a time per process. The function does so anyway (one record
+ * at a time); a caller running several at once (the CLI's batch) keeps its overlap of reads and writes.
+ */
+let imagesInFlight: Promise<unknown> = Promise.resolve();
+function oneImageAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const result = imagesInFlight.then(work);
+  imagesInFlight = result.catch(() => undefined);
+  return result;
+}
+
+async function processChecked(input: Buffer, options: ProcessOptions): Promise<ProcessedImage> {
+  const events: string[] = [];
+  const plan = await planImage(input, options, events);
+  // A progressive JPEG whose sizes all need at most 1/8 of it is read from its DC scans alone (see jpeg/).
+  // sharp then decodes a TIFF, not the JPEG: damage inside the AC scans (no output pixel at 1/8) gives no warning
+  // here, where the full decode would refuse the file (see README, Performance).
+  const pixels = (await progressiveDcSource(input, plan.source, options, plan.header)) ?? input;
   const outputs: ProcessedOutput[] = [];
   if (options.sizes.length === 1) {
     const [size] = options.sizes as [SizeSpec];
-    outputs.push(await render(sharp(input, plan.load), size, plan, options));
+    outputs.push(await render(reader(pixels, plan.load, events), size, plan, options));
   } else {
-    const intermediate = await decodeOnce(input, plan, options);
+    const intermediate = await decodeOnce(pixels, plan, options, events);
     // The sizes are independent once decoded: encoding them side by side uses every core the function has
     // (sharp runs each pipeline on one thread here), and libuv's pool of four bounds how many run at once.
     // The largest output is encoded as a single size would be; the others, extra work that one size does not
@@ -121,21 +171,35 @@ export async function processImage(input: Buffer, options: ProcessOptions): Prom
       )),
     );
   }
-  return { original: plan.source, outputs };
+  // Warnings of the header read and of the decode, judged once every pixel has been decoded.
+  const verdict = judgeWarnings(events);
+  if (verdict.damaged) {
+    throw new ImageError('CORRUPT_IMAGE', `The ${plan.source.format.toUpperCase()} pixel data is damaged (${verdict.damage}); the decoded image would show it.`, {
+      source: { format: plan.source.format, width: plan.source.width, height: plan.source.height },
+    });
+  }
+  const warnings = [...verdict.warnings, ...plan.notes];
+  return { original: { ...plan.source, warnings }, outputs };
 }
 
-async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> {
+async function planImage(input: Buffer, options: ProcessOptions, events: string[]): Promise<Plan> {
   let metadata: Metadata;
   try {
     // The header only: no pixels are decoded, so the limit is checked below, with the dimensions in the message.
-    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    metadata = await reader(input, { limitInputPixels: false, failOn: FAIL_ON }, events).metadata();
   } catch (error) {
     throw unreadable(input, error);
   }
   const format = readableFormat(metadata);
+  refuseUnusualSamples(metadata, format);
   const outputFormat = resolveOutputFormat(options.format, format);
   const orientation = metadata.orientation ?? 1;
-  const pages = metadata.pages ?? 1;
+  // Only GIF and WebP pages are frames; any other multi-page source gives its primary image.
+  const pages = ANIMATED_FORMATS.includes(format) ? (metadata.pages ?? 1) : 1;
+  const notes: string[] = [];
+  const apngFrames = format === 'png' ? apngFrameCount(input) : undefined;
+  // libvips reads an APNG's default image only; say so rather than drop the animation without a word.
+  if (apngFrames !== undefined && apngFrames > 1) notes.push(`APNG animation of ${apngFrames} frames: only the first frame was kept.`);
   const turned = orientation >= 5;
   const source: OriginalImage = {
     format,
@@ -143,6 +207,7 @@ async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> 
     height: turned ? metadata.width : metadata.height,
     bytes: input.length,
     frames: pages,
+    warnings: [],
   };
   // Multi-frame images cannot be turned by 90 degrees in sharp; such rare files (EXIF-rotated animated WebP)
   // give their first frame.
@@ -155,7 +220,8 @@ async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> 
   }
   return {
     source,
-
+    notes,
+    header: { icc: metadata.icc, orientation: metadata.orientation },
     format: outputFormat,
     animated,
     delay: animated ? metadata.delay : undefined,
@@ -165,8 +231,7 @@ async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> 
     load: {
       autoOrient: true,
       limitInputPixels: options.maxPixels,
-      // Fail on errors (truncation included) but tolerate the warnings many cameras' JPEGs raise.
-      failOn: 'error',
+      failOn: FAIL_ON,
       ...(animated ? { animated: true } : {}),
     },
   };
@@ -177,10 +242,10 @@ async function planImage(input: Buffer, options: ProcessOptions): Promise<Plan> 
  * without enlarging, and returns a factory of pipelines reading those pixels. Raw pixels when there is no
  * colour profile to carry; otherwise an uncompressed TIFF, which keeps the profile and the pixels untouched.
  */
-async function decodeOnce(input: Buffer, plan: Plan, options: ProcessOptions): Promise<() => Sharp> {
+async function decodeOnce(input: Buffer, plan: Plan, options: ProcessOptions, events: string[]): Promise<() => Sharp> {
   const { width, height } = plan.source;
   const scale = Math.min(1, Math.max(...options.sizes.map((size) => neededScale(size, options.fit, width, height))));
-  let pipeline = sharp(input, plan.load);
+  let pipeline = reader(input, plan.load, events);
   if (scale < 1) {
     pipeline = pipeline.resize({
       width: Math.min(width, Math.ceil(width * scale - 1e-6)),
@@ -242,7 +307,7 @@ async function render(
   if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
   pipeline = encode(pipeline, plan, options.quality, pngCompression);
-  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
+  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number | undefined; pages?: number | undefined } };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
@@ -303,11 +368,66 @@ function formatList(): string {
   return 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
 }
 
+/**
+ * Valid files of a variant libvips does not read, by the message it gives (all of them readable by other
+ * decoders, so refusing them as corrupt would be wrong).
+ */
+const UNSUPPORTED_VARIANTS: readonly { message: RegExp; variant: string }[] = [
+  { message: /tiled separate planes not supported/i, variant: 'Tiled TIFFs with separate colour planes (PlanarConfiguration 2)' },
+  // libtiff names the codec it was built without: old-style JPEG, LZMA, JBIG, ...
+  { message: /(\S+(?: JPEG)?) compression support is not configured/i, variant: 'TIFFs with $1 compression' },
+  { message: /bad labq format/i, variant: 'CIELab TIFFs' },
+  { message: /not a whole number of bytes/i, variant: 'TIFFs whose samples are not 8 or 16 bits (such as 12-bit)' },
+];
+
+/** Refuses sources whose pixels cannot be shown without a guess (see DISPLAYABLE_DEPTHS). */
+function refuseUnusualSamples(metadata: Metadata, format: ReadableFormat): void {
+  if (DISPLAYABLE_DEPTHS.includes(metadata.depth)) return;
+  // Signed, 32-bit integer and floating-point samples have no agreed mapping to display levels: a float TIFF
+  // may hold 0-1 intensities or unbounded scene-linear or elevation values, a signed one may centre on zero.
+  // libvips casts them to 8 bits, clipping them to black, white or garbage, so they are refused, naming the
+  // sample format, rather than rescaled by a guess that would be right for some files only.
+  const names: Record<string, string> = {
+    char: 'signed 8-bit integer',
+    short: 'signed 16-bit integer',
+    uint: 'unsigned 32-bit integer',
+    int: 'signed 32-bit integer',
+    float: '32-bit floating-point',
+    double: '64-bit floating-point',
+    complex: 'complex',
+    dpcomplex: 'complex',
+  };
+  const samples = names[metadata.depth] ?? metadata.depth;
+  throw new ImageError(
+    'UNSUPPORTED_FORMAT',
+    `${format.toUpperCase()} images with ${samples} samples are not accepted (their values have no standard mapping to display levels); convert to 8 or 16 bits per sample.`,
+    { source: { format, width: metadata.width, height: metadata.height } },
+  );
+}
+
+/**
+ * Frames an APNG declares (its acTL chunk, which must come before the first IDAT), or undefined for a plain PNG.
+ * A hand-written chunk walk of a few lines: no dependency reads APNG headers without decoding them.
+ */
+export function apngFrameCount(bytes: Buffer): number | undefined {
+  let offset = 8;
+  while (offset + 12 <= bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    if (type === 'IDAT' || type === 'IEND') return undefined;
+    if (type === 'acTL' && length >= 8 && offset + 16 <= bytes.length) return bytes.readUInt32BE(offset + 8);
+    offset += 12 + length;
+  }
+  return undefined;
+}
+
 /** Why sharp could not even read the header: not an image at all, an image type we do not read, or a corrupt one. */
 function unreadable(input: Buffer, error: unknown): ImageError {
   const signature = sniffSignature(input);
-  const detail = firstLine(error);
+  const detail = inputDetail(error, signature ?? 'image');
   if (/pixel limit/i.test(detail)) return new ImageError('TOO_MANY_PIXELS', `The image is over the pixel limit (${detail}).`, { cause: error });
+  const unsupported = unsupportedVariant(error, signature);
+  if (unsupported) return unsupported;
   if (signature === undefined) {
     return new ImageError('UNSUPPORTED_FORMAT', `Not an image in a supported format (${formatList()}).`, { cause: error });
   }
@@ -318,17 +438,47 @@ function unreadable(input: Buffer, error: unknown): ImageError {
 }
 
 function decodeFailure(source: OriginalImage, error: unknown): ImageError {
-  const detail = firstLine(error);
+  const detail = inputDetail(error, source.format);
   const known = { format: source.format, width: source.width, height: source.height };
   if (/pixel limit/i.test(detail)) {
     return new ImageError('TOO_MANY_PIXELS', `The image is over the pixel limit (${detail}).`, { cause: error, source: known });
   }
+  const unsupported = unsupportedVariant(error, source.format);
+  if (unsupported) return new ImageError(unsupported.code, unsupported.message, { cause: error, source: known });
   return new ImageError('CORRUPT_IMAGE', `The ${source.format.toUpperCase()} data is corrupt or truncated (${detail}).`, { cause: error, source: known });
 }
 
-function firstLine(error: unknown): string {
+function unsupportedVariant(error: unknown, signature: string | undefined): ImageError | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]?.trim() ?? message;
+  if (signature === 'avif-sequence') {
+    return new ImageError('UNSUPPORTED_FORMAT', `AVIF image sequences (animated AVIF) are not accepted; upload a still AVIF, an animated WebP or a GIF.`, { cause: error });
+  }
+  for (const { message: pattern, variant } of UNSUPPORTED_VARIANTS) {
+    const match = pattern.exec(message);
+    if (!match) continue;
+    const named = variant.replace('$1', match[1] ?? '');
+    return new ImageError('UNSUPPORTED_FORMAT', `${named} are a valid variant this function cannot decode; convert the file (for example to PNG) and upload it again.`, { cause: error });
+  }
+  return undefined;
+}
+
+/**
+ * What sharp's error says about the input, in one line. libvips puts the decoder's warnings before its error
+ * and may lead with a line that says nothing (`Input buffer has corrupt header:` with an empty detail) or that
+ * blames the writer for an input that failed mid-decode (`vips2png: unable to write to target target`): the
+ * detail is the decoder's last line that is neither, or failing those, a plain statement of what is wrong
+ * with the input.
+ */
+function inputDetail(error: unknown, format: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = [...new Set(message.split('\n').map((line) => line.replace(/^Input (buffer|file) has corrupt header:\s*/i, '').trim()))];
+  const informative = lines.filter((line) => line !== '' && !/unable to write to target|read gave \d+ warnings?/i.test(line));
+  const errors = informative.filter((line) => !/Warning:|extraneous bytes before marker/i.test(line));
+  const detail = errors.at(-1) ?? informative.at(-1);
+  if (detail !== undefined) return detail;
+  return /unable to write/i.test(message)
+    ? `the ${format.toUpperCase()} pixel data could not be decoded`
+    : `the ${format.toUpperCase()} header could not be read`;
 }
 
 /** Image file signatures, only to tell "corrupt image" from "not an image" when sharp cannot read a header. */
@@ -341,7 +491,8 @@ export function sniffSignature(bytes: Buffer): string | undefined {
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
   if (ascii(4, 8) === 'ftyp') {
     const brand = ascii(8, 12);
-    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (brand === 'avis') return 'avif-sequence';
+    if (brand === 'avif') return 'avif';
     if (/^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/.test(brand)) return 'heic';
   }
   if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';

@@ -1,7 +1,7 @@
 import { InvalidSettingError } from './errors.js';
+import { LAMBDA_MEMORY_ENV, maxPixelsForMemory } from './pixel-limit.js';
 import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
 
-export { InvalidSettingError } from './errors.js';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp', 'avif', 'original'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -24,6 +24,11 @@ export const FUNCTION_ENV = {
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   keepOnDelete: 'KEEP_ON_DELETE',
   cdnBaseUrl: 'CDN_BASE_URL',
+  labels: 'LABELS',
+  labelsMinConfidence: 'LABELS_MIN_CONFIDENCE',
+  labelsMax: 'LABELS_MAX',
+  moderation: 'MODERATION',
+  moderationMinConfidence: 'MODERATION_MIN_CONFIDENCE',
 } as const;
 
 /**
@@ -34,7 +39,10 @@ export const FUNCTION_ENV = {
  */
 export const RUNTIME_TUNING_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
-/** Well under sharp's own 268 MP ceiling: a 100 MP decode still fits a 1024 MB function with room to spare. */
+/**
+ * The pixel limit where the memory is not known (the CLI's local runs). In Lambda the default follows the
+ * function's memory instead (maxPixelsForMemory), since the worst decodes need ~4.3 bytes per pixel.
+ */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 /**
  * The object is read into memory whole. 64 MiB is above any camera JPEG (a 50 MP JPEG is ~30 MB) and leaves a
@@ -69,7 +77,31 @@ export interface FunctionSettings {
   keepOnDelete: boolean;
   /** The CDN's address (no trailing slash): each output's `Url` is this plus its key. None, no `Url`. */
   cdnBaseUrl: string | undefined;
+  /** Rekognition DetectLabels, when on (LABELS=on). */
+  labels?: LabelSettings;
+  /** Rekognition DetectModerationLabels, when on (MODERATION=on). */
+  moderation?: ModerationSettings;
 }
+
+export interface LabelSettings {
+  /** 0-100: labels Rekognition is less sure of are not returned. */
+  minConfidence: number;
+  maxLabels: number;
+}
+
+export interface ModerationSettings {
+  /** 0-100: a moderation label at or over this confidence rejects the image (FAILED, MODERATED). */
+  minConfidence: number;
+}
+
+/** Rekognition's own default is 55; 70 keeps the labels an app would show without sorting through guesses. */
+export const DEFAULT_LABELS_MIN_CONFIDENCE = 70;
+export const DEFAULT_LABELS_MAX = 10;
+/**
+ * Rekognition's own default is 50, which rejects beach photos; 80 rejects only what it is fairly sure of, and
+ * an operator who wants stricter sets MODERATION_MIN_CONFIDENCE.
+ */
+export const DEFAULT_MODERATION_MIN_CONFIDENCE = 80;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -102,7 +134,7 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     sizes,
     format: choice(FUNCTION_ENV.format, optional(FUNCTION_ENV.format) ?? DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS),
     fit: choice(FUNCTION_ENV.fit, optional(FUNCTION_ENV.fit) ?? DEFAULT_FIT, FIT_MODES),
-    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), DEFAULT_MAX_PIXELS),
+    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), defaultMaxPixels(optional(LAMBDA_MEMORY_ENV))),
     maxBytes: positiveInteger(FUNCTION_ENV.maxBytes, optional(FUNCTION_ENV.maxBytes), DEFAULT_MAX_BYTES),
     allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
     quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
@@ -110,13 +142,18 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
     keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
     cdnBaseUrl: baseUrl(FUNCTION_ENV.cdnBaseUrl, optional(FUNCTION_ENV.cdnBaseUrl)),
+    ...contentAnalysisSettings(optional),
   };
 }
 
+/**
+ * The CDN's address, which the API handler reads too (lambda-src/core/api/settings.ts): both accept an origin,
+ * optionally with a path, and drop trailing slashes, so one CDN_BASE_URL means the same to both.
+ */
 function baseUrl(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^https?:\/\/[^/\s]+$/.test(value)) throw new InvalidSettingError(`"${value}" is not a base URL such as https://d111.cloudfront.net.`, name);
-  return value;
+  if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(value)) throw new InvalidSettingError(`"${value}" is not a base URL such as https://d111.cloudfront.net.`, name);
+  return value.replace(/\/+$/, '');
 }
 
 function topicArn(name: string, value: string | undefined): string | undefined {
@@ -127,6 +164,46 @@ function topicArn(name: string, value: string | undefined): string | undefined {
     throw new InvalidSettingError(`"${value}" is not the ARN of a standard SNS topic (arn:aws:sns:region:account:name).`, name);
   }
   return value;
+}
+
+/** LABELS / MODERATION and their tuning; each section present only when switched on. */
+function contentAnalysisSettings(optional: (name: string) => string | undefined): Pick<FunctionSettings, 'labels' | 'moderation'> {
+  const result: Pick<FunctionSettings, 'labels' | 'moderation'> = {};
+  if (switchSetting(FUNCTION_ENV.labels, optional(FUNCTION_ENV.labels))) {
+    result.labels = {
+      minConfidence: confidenceSetting(FUNCTION_ENV.labelsMinConfidence, optional(FUNCTION_ENV.labelsMinConfidence), DEFAULT_LABELS_MIN_CONFIDENCE),
+      // Rekognition returns at most 1000 labels; the item should stay far below DynamoDB's 400 KB.
+      maxLabels: Math.min(1000, positiveInteger(FUNCTION_ENV.labelsMax, optional(FUNCTION_ENV.labelsMax), DEFAULT_LABELS_MAX)),
+    };
+  }
+  if (switchSetting(FUNCTION_ENV.moderation, optional(FUNCTION_ENV.moderation))) {
+    result.moderation = {
+      minConfidence: confidenceSetting(
+        FUNCTION_ENV.moderationMinConfidence,
+        optional(FUNCTION_ENV.moderationMinConfidence),
+        DEFAULT_MODERATION_MIN_CONFIDENCE,
+      ),
+    };
+  }
+  return result;
+}
+
+/** on/off switches: on, true, 1, yes; off, false, 0, no; unset is off. */
+function switchSetting(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
+  if (['off', 'false', '0', 'no'].includes(lower)) return false;
+  throw new InvalidSettingError(`"${value}" is not on or off.`, name);
+}
+
+function confidenceSetting(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n < 0 || n > 100) {
+    throw new InvalidSettingError(`"${value}" is not a confidence from 0 to 100.`, name);
+  }
+  return n;
 }
 
 export interface FunctionEnvironmentInput {
@@ -172,6 +249,12 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.cdnBaseUrl !== undefined) env[FUNCTION_ENV.cdnBaseUrl] = input.cdnBaseUrl;
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
+}
+
+/** The default pixel limit: what the function's memory holds when Lambda says how much it has. */
+export function defaultMaxPixels(memoryMb: string | undefined): number {
+  const mb = memoryMb === undefined ? NaN : Number(memoryMb);
+  return Number.isFinite(mb) && mb > 0 ? maxPixelsForMemory(mb) : DEFAULT_MAX_PIXELS;
 }
 
 function choice<T extends string>(name: string, value: string, choices: readonly T[]): T {

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, CDN_PRICE_CLASSES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
+import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { ARCHITECTURES } from '../constants.js';
+import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
 
 /** The command line's options, checked into the operation's typed options. */
-export function initOptionsFrom(raw: RawOptions): InitOptions {
+export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
   return {
     dryRun: flag(raw, 'dryRun'),
     stackName: optionalString(raw, 'stackName'),
@@ -87,10 +88,5 @@ export function initCommand(): Command {
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => {
-        const result = await executeInit(context, initOptionsFrom(raw));
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));
 }

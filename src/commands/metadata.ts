@@ -1,9 +1,27 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { METADATA_STATUSES, runMetadataGet, runMetadataList } from '../pipeline/metadata.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import { METADATA_STATUSES } from '../constants.js';
+import type { MetadataGetOptions, MetadataGetResult, MetadataListOptions, MetadataListResult } from '../operations/metadata.js';
+import { commandAction, flag, optionalChoice, optionalNumber, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
 
-export { runMetadataGet, runMetadataList, type MetadataListOptions } from '../pipeline/metadata.js';
+/** The command's whole work once its flags are valid: the operation, rendering each page as it arrives. */
+export async function runMetadataList(context: AppContext, options: MetadataListOptions = {}): Promise<MetadataListResult> {
+  const operation = await import('../operations/metadata.js');
+  const { metadataListRenderer } = await import('../ui/metadata.js');
+  const renderer = metadataListRenderer(context.output, context.output.json);
+  const result = await operation.runMetadataList(context, options, renderer.sink);
+  renderer.finish(result);
+  return result;
+}
+
+/** The command's whole work once its argument is valid: the operation, then its rendering. */
+export async function runMetadataGet(context: AppContext, sourceKey: string, options: MetadataGetOptions = {}): Promise<MetadataGetResult> {
+  const operation = await import('../operations/metadata.js');
+  const { renderMetadataItem } = await import('../ui/metadata.js');
+  const result = await operation.runMetadataGet(context, sourceKey, options);
+  renderMetadataItem(context.output, result);
+  return result;
+}
 
 export function metadataCommand(): Command {
   const metadata = new Command('metadata').description('read what the function recorded in the metadata table');
@@ -14,10 +32,9 @@ export function metadataCommand(): Command {
     .addOption(new Option('--limit <n>', 'print at most N items').argParser(parsePositiveInt('--limit')))
     .addOption(new Option('--status <status>', 'only SUCCEEDED or FAILED items').argParser(parseChoice('--status', METADATA_STATUSES)))
     .action(
-      action(async (context: AppContext, flags: { limit?: number; status?: (typeof METADATA_STATUSES)[number] }) => {
-        const { exitCode } = await runMetadataList(context, { limit: flags.limit, status: flags.status });
-        return exitCode;
-      }),
+      commandAction((context, { options }) =>
+        runMetadataList(context, { limit: optionalNumber(options, 'limit'), status: optionalChoice(options, 'status', METADATA_STATUSES) }),
+      ),
     );
 
   metadata
@@ -27,10 +44,9 @@ export function metadataCommand(): Command {
     .option('--html', 'print an <img srcset sizes> (a <picture> when outputs come in several formats) to paste into a page')
     .addOption(new Option('--expires <seconds>', 'lifetime of presigned URLs when the stack has no CDN (default 3600)').argParser(parsePositiveInt('--expires', 604_800)))
     .action(
-      action(async (context: AppContext, sourceKey: string, flags: { html?: boolean; expires?: number }) => {
-        const { exitCode } = await runMetadataGet(context, sourceKey, { html: flags.html, expires: flags.expires });
-        return exitCode;
-      }),
+      commandAction((context, { args, options }) =>
+        runMetadataGet(context, stringArgument(args, 0, 'source-key'), { html: flag(options, 'html'), expires: optionalNumber(options, 'expires') }),
+      ),
     );
 
   return metadata;

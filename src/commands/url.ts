@@ -1,11 +1,15 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
 import type { UrlOptions, UrlResult } from '../operations/delivery.js';
-import { action, parsePositiveInt } from './shared.js';
+import { commandAction, optionalNumber, optionalString, parsePositiveInt, stringArgument } from './shared.js';
 
+/** The command's whole work once its flags are valid: the operation, then the URL (or the --json document). */
 export async function executeUrl(context: AppContext, sourceKey: string, options: UrlOptions = {}): Promise<UrlResult> {
   const { runUrl } = await import('../operations/delivery.js');
-  return runUrl(context, sourceKey, options);
+  const result = await runUrl(context, sourceKey, options);
+  if (context.output.json) context.output.result(result);
+  else context.output.info(result.url);
+  return result;
 }
 
 export function urlCommand(): Command {
@@ -15,9 +19,8 @@ export function urlCommand(): Command {
     .option('--size <name>', 'which output (default the first size)')
     .addOption(new Option('--expires <seconds>', 'lifetime of a presigned URL (default 3600, at most 604800)').argParser(parsePositiveInt('--expires', 604_800)))
     .action(
-      action(async (context: AppContext, sourceKey: string, flags: { size?: string; expires?: number }) => {
-        const result = await executeUrl(context, sourceKey, { size: flags.size, expires: flags.expires });
-        return result.exitCode;
-      }),
+      commandAction((context, { args, options }) =>
+        executeUrl(context, stringArgument(args, 0, 'source-key'), { size: optionalString(options, 'size'), expires: optionalNumber(options, 'expires') }),
+      ),
     );
 }

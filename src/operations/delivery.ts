@@ -130,32 +130,22 @@ export async function runUrl(context: AppContext, sourceKey: string, options: Ur
   if (!address) throw new Error('no address for the output');
   const result: UrlResult = { exitCode: ExitCode.Ok, url: address.url, size: output.Size, key: output.Key };
   if (address.expiresAt) result.expiresAt = address.expiresAt.toISOString();
-  if (context.output.json) context.output.result(result);
-  else context.output.info(result.url);
   return result;
 }
 
-/** `metadata get --html`: prints the markup of the item's outputs. */
-export async function printMarkup(context: AppContext, s3: S3Client, item: MetadataItem, expiresSeconds = DEFAULT_PRESIGN_SECONDS): Promise<void> {
+/** `metadata get --html`: the markup of the item's outputs, and when presigned links in it stop working. */
+export interface ItemMarkup {
+  html: string;
+  /** ISO 8601; null when every link goes through the CDN. */
+  expiresAt: string | null;
+}
+
+export async function itemMarkup(s3: S3Client, item: MetadataItem, expiresSeconds = DEFAULT_PRESIGN_SECONDS): Promise<ItemMarkup> {
   checkExpires(expiresSeconds);
   if (item.Outputs.length === 0) {
     throw new CliError('NO_OUTPUTS', `s3://${item.SourceBucket}/${item.OriginalFile} has no outputs (status ${item.Status}).`);
   }
   const addresses = await outputAddresses(s3, item, expiresSeconds);
   const html = imageMarkup(addresses, item.OriginalFile.split('/').at(-1) ?? item.OriginalFile);
-  if (context.output.json) context.output.result({ html, expiresAt: addresses.find((a) => a.expiresAt)?.expiresAt?.toISOString() ?? null });
-  else context.output.line(html);
-}
-
-/** `metadata get`'s URL lines: each output's address, and when presigned ones stop working. */
-export async function urlLines(s3: S3Client, item: MetadataItem, expiresSeconds = DEFAULT_PRESIGN_SECONDS): Promise<string[]> {
-  checkExpires(expiresSeconds);
-  if (item.Outputs.length === 0) return [];
-  const addresses = await outputAddresses(s3, item, expiresSeconds);
-  const width = Math.max(...addresses.map((a) => a.output.Size.length));
-  const expiresAt = addresses.find((a) => a.expiresAt)?.expiresAt;
-  return [
-    expiresAt ? `  URLs        presigned, valid until ${expiresAt.toISOString()} (no CDN)` : '  URLs        through the CDN',
-    ...addresses.map((a) => `    ${a.output.Size.padEnd(width)}  ${a.url}`),
-  ];
+  return { html, expiresAt: addresses.find((a) => a.expiresAt)?.expiresAt?.toISOString() ?? null };
 }

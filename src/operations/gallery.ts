@@ -49,7 +49,5 @@ export async function runGallery(context: AppContext, options: GalleryOptions = 
   const file = path.resolve(context.cwd, options.out ?? DEFAULT_GALLERY_FILE);
   await writeFile(file, html, 'utf8');
   const result: GalleryResult = { exitCode: ExitCode.Ok, file, images: entries.length, expiresAt: expiresAt?.toISOString() ?? null };
-  if (context.output.json) context.output.result(result);
-  else context.output.success(`Wrote ${file}: ${entries.length} image${entries.length === 1 ? '' : 's'}${expiresAt ? `, links valid until ${expiresAt.toISOString()}` : ''}.`);
   return result;
 }

@@ -27,7 +27,7 @@ export interface PolicyDocument {
  * requests that carry a source ARN (a service acting for a resource); on AWS the statement is the strict one.
  */
 export function tlsOnlyStatement(bucketArn: string, emulator = false): Statement {
-  const statement = renderTemplate(loadTemplate('bucket-policy-tls-only.json'), { bucketArn }) as Statement;
+  const statement = renderTemplate(loadTemplate('bucket-policy-tls-only.json'), { bucketArn, objectsArn: `${bucketArn}/*` }) as Statement;
   if (!emulator) return statement;
   return { ...statement, Condition: { ...(statement.Condition as Record<string, Json>), Null: { 'aws:SourceArn': 'true' } } };
 }

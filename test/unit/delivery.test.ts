@@ -59,7 +59,7 @@ describe('the function with a CDN', () => {
   it('writes a Url per output from CDN_BASE_URL, and none without it', () => {
     const outputs = [{ size: { name: 'thumb', width: 200, height: 200 }, key: 'resized/thumb/my photo.png', width: 200, height: 150, bytes: 10, format: 'png' as const }];
     const source = { imageId: 's3://src/my photo.jpg', bucket: 'src', key: 'my photo.jpg', destBucket: 'dest' };
-    const original = { width: 800, height: 600, format: 'jpeg', bytes: 100 } as Parameters<typeof succeededItem>[1];
+    const original = { width: 800, height: 600, format: 'jpeg', bytes: 100, warnings: [] } as unknown as Parameters<typeof succeededItem>[1];
     const timing = { startedAt: 0, finishedAt: 1 };
     expect(succeededItem(source, original, outputs, timing, 'https://d1.cloudfront.net').Outputs[0]?.Url).toBe('https://d1.cloudfront.net/resized/thumb/my%20photo.png');
     expect(succeededItem(source, original, outputs, timing).Outputs[0]).not.toHaveProperty('Url');
@@ -67,10 +67,13 @@ describe('the function with a CDN', () => {
     expect(notificationFor(succeededItem(source, original, outputs, timing)).outputs[0]).not.toHaveProperty('url');
   });
 
-  it('takes CDN_BASE_URL only as a bare origin', () => {
+  it('takes CDN_BASE_URL as the API handler does: an origin, maybe a path, trailing slashes dropped', () => {
     const env = functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'https://img.example.com' });
     expect(loadFunctionSettings(env).cdnBaseUrl).toBe('https://img.example.com');
-    expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'https://img.example.com/' })).toThrow(/CDN_BASE_URL/);
+    expect(loadFunctionSettings({ ...env, CDN_BASE_URL: 'https://img.example.com/' }).cdnBaseUrl).toBe('https://img.example.com');
+    expect(loadFunctionSettings({ ...env, CDN_BASE_URL: 'https://img.example.com/images/' }).cdnBaseUrl).toBe('https://img.example.com/images');
+    expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'img.example.com' })).toThrow(/CDN_BASE_URL/);
+    expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'https://img.example.com/?x=1' })).toThrow(/CDN_BASE_URL/);
   });
 });
 

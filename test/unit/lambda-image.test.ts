@@ -108,7 +108,7 @@ describe('processImage: formats', () => {
     const source = await photo(120, 90);
     for (const [, sizes] of PATHS) {
       const { original, outputs } = await processImage(source, options({ sizes: [...sizes], format, quality: 60 }));
-      expect(original).toEqual({ format: 'jpeg', width: 120, height: 90, bytes: source.length, frames: 1 });
+      expect(original).toEqual({ format: 'jpeg', width: 120, height: 90, bytes: source.length, frames: 1, warnings: [] });
       for (const output of outputs) {
         expect(output).toMatchObject({ format, contentType, bytes: output.body.length });
         expect((await sharp(output.body).metadata()).format).toBe(detected);

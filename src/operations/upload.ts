@@ -1,0 +1,240 @@
+import pLimit from 'p-limit';
+import { imageIdFor } from '../../lambda-src/core/image-id.js';
+import type { MetadataItem } from '../../lambda-src/core/metadata.js';
+import { batchGetItems } from '../aws/metadata-table.js';
+import { uploadFile } from '../aws/objects.js';
+import { loadStackSettings } from '../config/settings.js';
+import type { AppContext } from '../context.js';
+import { awsErrorName, errorMessage, ExitCode, UsageError } from '../errors.js';
+import { formatBytes, formatFailure, formatOutputLines, plural } from '../ui/format.js';
+import { explainMissing, onResource } from './stack-errors.js';
+import { triggerFires } from './trigger-filter.js';
+import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
+import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
+
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
+const DEFAULT_UPLOAD_CONCURRENCY = 4;
+
+export interface UploadOptions {
+  paths: readonly string[];
+  /** Key prefix (a folder); defaults to the trigger's prefix filter from the settings, else the bucket root. */
+  prefix?: string | undefined;
+  /** Wait for each image's metadata item. */
+  wait: boolean;
+  timeoutSeconds?: number | undefined;
+  /** Upload files whose bytes are not an image. */
+  force?: boolean | undefined;
+  concurrency?: number | undefined;
+  clock?: Clock;
+  /** Ctrl-C: uploads not yet started are skipped, those in flight finish, and the wait stops. */
+  signal?: AbortSignal | undefined;
+}
+
+export type UploadOutcome = 'UPLOADED' | 'UPLOAD_FAILED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'NOT_TRIGGERED' | 'NOT_STARTED';
+
+export interface UploadedFile {
+  file: string;
+  bucket: string;
+  key: string;
+  bytes: number;
+  contentType: string;
+  imageId: string;
+  outcome: UploadOutcome;
+  /** Why it did not succeed (upload error, the item's error, timeout, trigger filter). */
+  reason?: string;
+  /** The metadata item, when waited for and found. */
+  item?: MetadataItem;
+}
+
+export interface UploadReport {
+  bucket: string;
+  table: string;
+  waited: boolean;
+  files: UploadedFile[];
+  /** Keys that failed (upload error or FAILED item) or timed out. */
+  failed: string[];
+  /** Ctrl-C ended the run early: files NOT_STARTED were not uploaded, UPLOADED ones not waited for. */
+  interrupted: boolean;
+  durationMs: number;
+}
+
+/**
+ * Uploads files to the source bucket (type sniffed from the bytes, Content-Type set, several at a time) and,
+ * with `wait`, polls the table until each image's item is written for this upload, printing its outputs.
+ */
+export async function runUpload(context: AppContext, options: UploadOptions): Promise<{ exitCode: ExitCode; report: UploadReport }> {
+  const { output } = context;
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS;
+  const settings = await loadStackSettings(context.settingsFile);
+  // The trigger's own prefix by default, so uploads reach the function; a folder either way ("uploads" → "uploads/").
+  const prefix = normalizePrefix(options.prefix ?? settings.prefix);
+
+  const entries = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix }));
+  const nonImages = entries.filter((e) => !e.isImage);
+  if (nonImages.length > 0) {
+    const described = nonImages.slice(0, 10).map((e) => `${e.display} (${e.mime ?? 'unknown type'})`);
+    if (nonImages.length > 10) described.push(`and ${nonImages.length - 10} more`);
+    if (!options.force) {
+      throw new UsageError(
+        `Not an image, judging by the bytes: ${described.join(', ')}.`,
+        'Leave them out, or pass --force to upload them anyway (the function will record them as FAILED).',
+      );
+    }
+    output.warn(`Uploading ${plural(nonImages.length, 'file')} that ${nonImages.length === 1 ? 'is' : 'are'} not an image (--force): ${described.join(', ')}`);
+  }
+  const untriggered = entries.filter((e) => !triggerFires(e.key, settings));
+  if (untriggered.length > 0) {
+    output.warn(
+      `The trigger will not process ${untriggered.map((e) => e.key).join(', ')} (its filter is prefix "${settings.prefix ?? ''}", suffix "${settings.suffix ?? ''}").`,
+    );
+  }
+
+  const clients = await context.clients();
+  const bucket = settings.sourceBucket;
+  const table = settings.table;
+  const imageIdOf = (entry: SniffedEntry): string => imageIdFor(bucket, entry.key);
+
+  // The items that exist before the upload are stale for this run: a re-upload must wait for a new one.
+  const tableResource = { kind: 'table', name: table } as const;
+  const previous = options.wait
+    ? await onResource(tableResource, () =>
+        batchGetItems<Pick<MetadataItem, 'ImageID' | 'ProcessedAt'>>(clients.documents, table, entries.map(imageIdOf), {
+          attributes: ['ImageID', 'ProcessedAt'],
+        }),
+      )
+    : new Map<string, Pick<MetadataItem, 'ImageID' | 'ProcessedAt'>>();
+  const { signal } = options;
+  // A missing bucket fails every file alike: reported once, as what it is.
+  let missingBucket: unknown;
+
+  const results: UploadedFile[] = [];
+  const pending: PendingImage[] = [];
+  const limit = pLimit(options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY);
+  const totalBytes = entries.reduce((sum, e) => sum + e.bytes, 0);
+  output.note(`Uploading ${plural(entries.length, 'file')} (${formatBytes(totalBytes)}) to s3://${bucket}/${prefix}`);
+  const progress = output.progress('Uploading', entries.length);
+  await Promise.all(
+    entries.map((entry) =>
+      limit(async () => {
+        const imageId = imageIdOf(entry);
+        const result: UploadedFile = {
+          file: entry.display, bucket, key: entry.key, bytes: entry.bytes, contentType: entry.contentType, imageId, outcome: 'UPLOADED',
+        };
+        if (signal?.aborted || missingBucket !== undefined) {
+          result.outcome = 'NOT_STARTED';
+          result.reason = signal?.aborted ? 'interrupted before it started' : 'not started';
+          results.push(result);
+          // Settled too: the bar counts every file, so it reaches its total however the run ends.
+          progress.tick();
+          return;
+        }
+        const uploadedAt = clock.now();
+        try {
+          await uploadFile(clients.s3, { bucket, key: entry.key, file: entry.file, bytes: entry.bytes, contentType: entry.contentType });
+          if (!triggerFires(entry.key, settings)) {
+            result.outcome = 'NOT_TRIGGERED';
+            result.reason = 'outside the trigger\'s filter';
+          } else if (options.wait) {
+            pending.push({ imageId, uploadedAt, previousProcessedAt: previous.get(imageId)?.ProcessedAt });
+          }
+        } catch (error) {
+          if (awsErrorName(error) === 'NoSuchBucket') missingBucket ??= error;
+          result.outcome = 'UPLOAD_FAILED';
+          result.reason = errorMessage(error);
+        }
+        results.push(result);
+        progress.tick();
+      }),
+    ),
+  );
+  progress.stop();
+  if (missingBucket !== undefined) throw explainMissing(missingBucket, { kind: 'bucket', name: bucket, role: 'source' });
+  results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  for (const r of results) {
+    if (r.outcome === 'UPLOAD_FAILED') output.error(`${r.file}: upload failed: ${r.reason ?? ''}`);
+    else if (!options.wait) output.success(`${r.file} → s3://${bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
+  }
+
+  if (options.wait && pending.length > 0 && !signal?.aborted) {
+    const byImageId = new Map(results.map((r) => [r.imageId, r]));
+    const task = output.task(`Waiting for the function to process ${plural(pending.length, 'image')} (up to ${timeoutSeconds} s)`);
+    let done = 0;
+    const waited = await waitForItems(pending, {
+      timeoutMs: timeoutSeconds * 1000,
+      clock,
+      fetch: (ids) => onResource(tableResource, () => batchGetItems(clients.documents, table, ids)),
+      signal,
+      onSettled: () => {
+        done++;
+        task.update(`Waiting for the function: ${done}/${pending.length} processed`);
+      },
+    });
+    const failedItems = [...waited.settled.values()].filter((item) => item.Status !== 'SUCCEEDED').length;
+    const processed = `The function processed ${plural(waited.settled.size, 'image')}`;
+    if (waited.interrupted.length > 0) task.fail(`Interrupted: ${plural(waited.interrupted.length, 'image')} not waited for`);
+    else if (waited.timedOut.length > 0) task.fail(`${plural(waited.timedOut.length, 'image')} not processed within ${timeoutSeconds} s`);
+    else if (failedItems > 0) task.fail(`${processed}: ${failedItems} FAILED`);
+    else task.succeed(processed);
+
+    for (const [imageId, item] of waited.settled) {
+      const r = byImageId.get(imageId);
+      if (!r) continue;
+      r.item = item;
+      r.outcome = item.Status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+      if (r.outcome === 'FAILED') r.reason = formatFailure(item);
+    }
+    for (const imageId of waited.timedOut) {
+      const r = byImageId.get(imageId);
+      if (!r) continue;
+      r.outcome = 'TIMED_OUT';
+      r.reason = `no metadata item within ${timeoutSeconds} s`;
+    }
+    for (const r of results) {
+      if (r.outcome === 'SUCCEEDED' && r.item) {
+        output.success(`${r.key}  SUCCEEDED  ${r.item.OriginalWidth}x${r.item.OriginalHeight} ${r.item.OriginalFormat}, ${formatBytes(r.item.OriginalBytes)} → s3://${r.item.Bucket}/`);
+        for (const line of formatOutputLines(r.item)) output.info(line);
+      } else if (r.outcome === 'FAILED') {
+        output.error(`${r.key}  FAILED  ${r.reason ?? ''}`);
+      } else if (r.outcome === 'TIMED_OUT') {
+        output.error(`${r.key}  ${r.reason ?? ''}`);
+      }
+    }
+  }
+
+  const failed = results.filter((r) => r.outcome === 'UPLOAD_FAILED' || r.outcome === 'FAILED' || r.outcome === 'TIMED_OUT');
+  const interrupted = Boolean(signal?.aborted);
+  const report: UploadReport = {
+    bucket,
+    table,
+    waited: options.wait,
+    files: results,
+    failed: failed.map((r) => r.key),
+    interrupted,
+    durationMs: clock.now() - started,
+  };
+  if (failed.length > 0) {
+    const timedOut = failed.filter((r) => r.outcome === 'TIMED_OUT');
+    output.error(
+      `${plural(failed.length, 'file')} did not make it: ${failed.map((r) => r.key).join(', ')}`,
+      timedOut.length > 0
+        ? 'Check the trigger with `img-resizer status`; a large image may need a longer --timeout, and `img-resizer backfill` processes what was missed.'
+        : undefined,
+    );
+  }
+  if (interrupted) {
+    const notStarted = results.filter((r) => r.outcome === 'NOT_STARTED').length;
+    const unsettled = results.filter((r) => r.outcome === 'UPLOADED' && options.wait).length;
+    const left = [
+      notStarted > 0 ? `${plural(notStarted, 'file')} not uploaded` : '',
+      unsettled > 0 ? `${plural(unsettled, 'upload')} not waited for` : '',
+    ].filter(Boolean);
+    output.warn(
+      `Interrupted${left.length > 0 ? `: ${left.join(', ')}` : ''}. Upload again to finish; \`img-resizer metadata list\` shows what was processed.`,
+    );
+  }
+  const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+  return { exitCode, report };
+}
