@@ -142,7 +142,7 @@ export async function resizeForWorkflow(
   const notification = notificationFor(item);
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {};
   for (const [name, value] of Object.entries(notificationAttributes(notification))) {
-    if (value !== undefined) attributes[name] = { DataType: 'String', StringValue: value };
+    attributes[name] = { DataType: 'String', StringValue: value };
   }
   return {
     ...summary,

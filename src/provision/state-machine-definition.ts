@@ -89,8 +89,8 @@ function dropUnreachableStates(definition: Record<string, Json>): Record<string,
   const reachable = new Set<string>();
   const queue = typeof definition.StartAt === 'string' ? [definition.StartAt] : [];
   while (queue.length > 0) {
-    const name = queue.shift() as string;
-    if (reachable.has(name)) continue;
+    const name = queue.shift();
+    if (name === undefined || reachable.has(name)) continue;
     reachable.add(name);
     const state = states[name];
     if (isRecord(state)) queue.push(...transitionsOf(state));
@@ -126,7 +126,7 @@ export function validateStateMachineDefinition(definition: unknown): string[] {
     const type = state.Type;
     if (typeof type !== 'string' || !STATE_TYPES.has(type)) problems.push(`state ${name} has no valid Type`);
     for (const target of transitionsOf(state)) if (!(target in states)) problems.push(`state ${name} goes to ${target}, which does not exist`);
-    const terminal = TERMINAL_TYPES.has(String(type)) || type === 'Choice' || state.End === true;
+    const terminal = (typeof type === 'string' && TERMINAL_TYPES.has(type)) || type === 'Choice' || state.End === true;
     if (!terminal && typeof state.Next !== 'string') problems.push(`state ${name} has neither Next nor End`);
     if (type === 'Choice' && (!Array.isArray(state.Choices) || state.Choices.length === 0)) problems.push(`choice ${name} has no Choices`);
     if (type === 'Task') {

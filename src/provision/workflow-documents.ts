@@ -1,0 +1,75 @@
+/**
+ * The documents of workflow mode (issue 17): the state machine role's and EventBridge role's policies, and the
+ * rule's event pattern. Pure, so plans and tests compare them with what AWS returns.
+ */
+import { loadTemplate, renderTemplate, type Json } from './templates.js';
+
+export type Orchestration = 'direct' | 'stepfunctions';
+export const ORCHESTRATIONS: readonly Orchestration[] = ['direct', 'stepfunctions'];
+
+export interface WorkflowPolicyInput {
+  account: string;
+  functionArn: string;
+  tableArn: string;
+  topicArn?: string | undefined;
+  deadLetterQueueArn?: string | undefined;
+  /** Express workflows log to CloudWatch Logs through a log delivery (those actions take no resource but "*"). */
+  logDelivery: boolean;
+}
+
+type PolicyDocument = { Version: string; Statement: Record<string, Json>[] };
+
+/** Drops statements whose resource is not part of this stack (no topic, no queue, no logging). */
+function withResources(document: Json): PolicyDocument {
+  const policy = document as PolicyDocument;
+  return { ...policy, Statement: policy.Statement.filter((statement) => statement.Resource !== undefined) };
+}
+
+export function stateMachineTrustPolicy(account: string): PolicyDocument {
+  return renderTemplate(loadTemplate('state-machine-trust-policy.json'), { account }) as PolicyDocument;
+}
+
+/** Exactly what the states call: the function, the table, and the topic and queue when the stack has them. */
+export function stateMachinePolicy(input: WorkflowPolicyInput): PolicyDocument {
+  return withResources(
+    renderTemplate(loadTemplate('state-machine-policy.json'), {
+      functionArn: input.functionArn,
+      tableArn: input.tableArn,
+      topicArn: input.topicArn,
+      deadLetterQueueArn: input.deadLetterQueueArn,
+      logDeliveryResource: input.logDelivery ? '*' : undefined,
+    }),
+  );
+}
+
+export function eventsTrustPolicy(account: string): PolicyDocument {
+  return renderTemplate(loadTemplate('events-trust-policy.json'), { account }) as PolicyDocument;
+}
+
+/** EventBridge may start executions of this one state machine, nothing else. */
+export function eventsRolePolicy(stateMachineArn: string): PolicyDocument {
+  return renderTemplate(loadTemplate('events-role-policy.json'), { stateMachineArn }) as PolicyDocument;
+}
+
+/** Escapes what EventBridge's wildcard matching treats specially. */
+function wildcardLiteral(text: string): string {
+  return text.replace(/[\\*]/g, (character) => `\\${character}`);
+}
+
+/**
+ * The rule's pattern: S3's "Object Created" events of the source bucket, narrowed to the trigger's prefix and
+ * suffix as the direct trigger's filter would be (both at once need a wildcard: one field takes one matcher).
+ */
+export function objectCreatedPattern(bucket: string, filter: { prefix?: string | undefined; suffix?: string | undefined } = {}): Record<string, Json> {
+  const prefix = filter.prefix ?? '';
+  const suffix = filter.suffix ?? '';
+  let key: Json | undefined;
+  if (prefix !== '' && suffix !== '') key = [{ wildcard: `${wildcardLiteral(prefix)}*${wildcardLiteral(suffix)}` }];
+  else if (prefix !== '') key = [{ prefix }];
+  else if (suffix !== '') key = [{ suffix }];
+  return {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: { bucket: { name: [bucket] }, ...(key === undefined ? {} : { object: { key } }) },
+  };
+}
