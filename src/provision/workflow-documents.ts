@@ -17,16 +17,24 @@ export interface WorkflowPolicyInput {
   logDelivery: boolean;
 }
 
-type PolicyDocument = { Version: string; Statement: Record<string, Json>[] };
+interface PolicyDocument {
+  Version: string;
+  Statement: Record<string, Json>[];
+}
+
+/** The templates are policy documents by construction (templates/*-policy.json). */
+function asPolicy(document: Json): PolicyDocument {
+  return document as unknown as PolicyDocument;
+}
 
 /** Drops statements whose resource is not part of this stack (no topic, no queue, no logging). */
 function withResources(document: Json): PolicyDocument {
-  const policy = document as PolicyDocument;
+  const policy = asPolicy(document);
   return { ...policy, Statement: policy.Statement.filter((statement) => statement.Resource !== undefined) };
 }
 
 export function stateMachineTrustPolicy(account: string): PolicyDocument {
-  return renderTemplate(loadTemplate('state-machine-trust-policy.json'), { account }) as PolicyDocument;
+  return asPolicy(renderTemplate(loadTemplate('state-machine-trust-policy.json'), { account }));
 }
 
 /** Exactly what the states call: the function, the table, and the topic and queue when the stack has them. */
@@ -43,12 +51,12 @@ export function stateMachinePolicy(input: WorkflowPolicyInput): PolicyDocument {
 }
 
 export function eventsTrustPolicy(account: string): PolicyDocument {
-  return renderTemplate(loadTemplate('events-trust-policy.json'), { account }) as PolicyDocument;
+  return asPolicy(renderTemplate(loadTemplate('events-trust-policy.json'), { account }));
 }
 
 /** EventBridge may start executions of this one state machine, nothing else. */
 export function eventsRolePolicy(stateMachineArn: string): PolicyDocument {
-  return renderTemplate(loadTemplate('events-role-policy.json'), { stateMachineArn }) as PolicyDocument;
+  return asPolicy(renderTemplate(loadTemplate('events-role-policy.json'), { stateMachineArn }));
 }
 
 /** Escapes what EventBridge's wildcard matching treats specially. */
