@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, FIT_MODES, OUTPUT_FORMATS } from '../config/settings.js';
+import { ARCHITECTURES, FIT_MODES, ORCHESTRATIONS, OUTPUT_FORMATS, STATE_MACHINE_KINDS } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
 import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
@@ -24,6 +24,8 @@ export function initOptionsFrom(raw: RawOptions): InitOptions {
     timeout: optionalNumber(raw, 'timeout'),
     prefix: optionalString(raw, 'triggerPrefix'),
     suffix: optionalString(raw, 'triggerSuffix'),
+    orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
+    stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
   };
 }
 
@@ -65,12 +67,23 @@ export function initCommand(): Command {
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
+    .addOption(
+      new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
+        parseChoice('--orchestration', ORCHESTRATIONS),
+      ),
+    )
+    .addOption(
+      new Option('--state-machine-type <type>', 'workflow mode: express (default, per request) or standard (full history)').argParser(
+        parseChoice('--state-machine-type', STATE_MACHINE_KINDS),
+      ),
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
       '\nEach setting also reads an environment variable (IMG_RESIZER_STACK_NAME, IMG_RESIZER_SOURCE_BUCKET, IMG_RESIZER_DEST_BUCKET,\n' +
         'IMG_RESIZER_TABLE, IMG_RESIZER_FUNCTION_NAME, IMG_RESIZER_ROLE_NAME, IMG_RESIZER_LAYER_NAME, IMG_RESIZER_SIZES, IMG_RESIZER_FORMAT,\n' +
-        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX).\n' +
+        'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(

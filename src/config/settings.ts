@@ -34,7 +34,16 @@ export interface StackSettings {
   /** Trigger filters: only keys under this prefix / with this suffix start the function. */
   prefix?: string | undefined;
   suffix?: string | undefined;
+  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
+  orchestration?: Orchestration | undefined;
+  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
+  stateMachineType?: StateMachineKind | undefined;
 }
+
+export const ORCHESTRATIONS = ['direct', 'stepfunctions'] as const;
+export type Orchestration = (typeof ORCHESTRATIONS)[number];
+export const STATE_MACHINE_KINDS = ['express', 'standard'] as const;
+export type StateMachineKind = (typeof STATE_MACHINE_KINDS)[number];
 
 export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
   return path.resolve(cwd, configFlag ?? DEFAULT_SETTINGS_FILE);
@@ -119,6 +128,8 @@ export const SETTINGS_ENV = {
   timeout: 'IMG_RESIZER_TIMEOUT',
   prefix: 'IMG_RESIZER_TRIGGER_PREFIX',
   suffix: 'IMG_RESIZER_TRIGGER_SUFFIX',
+  orchestration: 'IMG_RESIZER_ORCHESTRATION',
+  stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -285,6 +296,8 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
+    orchestration: orDefault('orchestration', choice('orchestration', ORCHESTRATIONS), 'direct'),
+    stateMachineType: orDefault('stateMachineType', choice('state machine type', STATE_MACHINE_KINDS), 'express'),
   };
   sources.region = 'default';
   validateSettings(settings);

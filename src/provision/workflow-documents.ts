@@ -4,9 +4,6 @@
  */
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
-export type Orchestration = 'direct' | 'stepfunctions';
-export const ORCHESTRATIONS: readonly Orchestration[] = ['direct', 'stepfunctions'];
-
 export interface WorkflowPolicyInput {
   account: string;
   functionArn: string;
