@@ -4,12 +4,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsTarget } from './target.js';
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SFNClient | EventBridgeClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -87,6 +89,16 @@ export class AwsClients {
 
   get sts(): STSClient {
     return this.memo('sts', () => new STSClient(this.baseConfig()));
+  }
+
+  /** Step Functions (workflow mode). */
+  get sfn(): SFNClient {
+    return this.memo('sfn', () => new SFNClient(this.baseConfig()));
+  }
+
+  /** EventBridge (workflow mode's rule). */
+  get events(): EventBridgeClient {
+    return this.memo('events', () => new EventBridgeClient(this.baseConfig()));
   }
 
   destroy(): void {

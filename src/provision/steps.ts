@@ -13,6 +13,20 @@ import { defineStep, type RunnableStep } from './runner.js';
 import { tableRemovalStep, tableStep, type TableOp, type TableRemovalOp } from './table.js';
 import { triggerRemovalStep, triggerStep, type TriggerOp, type TriggerRemovalOp } from './trigger.js';
 import { noop, type Step } from './types.js';
+import {
+  eventBridgeDeliveryStep,
+  eventsRoleStep,
+  ruleStep,
+  stateMachineRoleStep,
+  stateMachineStep,
+  workflowCleanupSteps,
+  workflowRemovalSteps,
+  type EventBridgeDeliveryOp,
+  type RuleOp,
+  type RuleRemovalOp,
+  type StateMachineOp,
+  type StateMachineRemovalOp,
+} from './workflow.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -29,7 +43,12 @@ export type ProvisionOp =
   | PermissionOp
   | PermissionRemovalOp
   | TriggerOp
-  | TriggerRemovalOp;
+  | TriggerRemovalOp
+  | StateMachineOp
+  | StateMachineRemovalOp
+  | RuleOp
+  | RuleRemovalOp
+  | EventBridgeDeliveryOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -55,7 +74,18 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(layerStep),
     defineStep(functionStep),
     defineStep(permissionStep),
+    // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
+    // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
+    defineStep(stateMachineRoleStep),
+    defineStep(stateMachineStep),
+    defineStep(eventsRoleStep),
+    defineStep(ruleStep),
+    defineStep(eventBridgeDeliveryStep),
     defineStep(triggerStep),
+    defineStep(workflowCleanupSteps.rule),
+    defineStep(workflowCleanupSteps.stateMachine),
+    defineStep(workflowCleanupSteps.eventsRole),
+    defineStep(workflowCleanupSteps.stateMachineRole),
   ];
 }
 
@@ -71,7 +101,11 @@ export interface RemovalOptions {
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
   return [
+    defineStep(workflowRemovalSteps.rule),
     defineStep(triggerRemovalStep),
+    defineStep(workflowRemovalSteps.stateMachine),
+    defineStep(workflowRemovalSteps.eventsRole),
+    defineStep(workflowRemovalSteps.stateMachineRole),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),

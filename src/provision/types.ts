@@ -52,6 +52,8 @@ export interface StackOutputs {
   functionArn?: string;
   /** Whether the function exists (or will, after this run): the permission step looks it up only then. */
   functionExists?: boolean;
+  /** Workflow mode: the state machine the rule starts. */
+  stateMachineArn?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */

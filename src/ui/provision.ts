@@ -105,6 +105,23 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`${op.count} entries target the function; keep one`];
     case 'remove-trigger':
       return [`remove entry ${op.id}, keep other notifications`];
+    // workflow mode (state machine, rule, bucket delivery to EventBridge)
+    case 'create-state-machine':
+      return [`create (${op.type})`];
+    case 'update-state-machine':
+      return [`update ${op.fields.join(' and ')}`];
+    case 'replace-state-machine':
+      return [`type ${op.from} → ${op.to}: delete and create again`];
+    case 'delete-state-machine':
+      return ['delete the state machine'];
+    case 'put-rule':
+      return [op.why === 'missing' ? 'create the rule (Object Created in the source bucket)' : op.why === 'pattern' ? 'rewrite the event pattern' : 'enable the rule'];
+    case 'put-rule-target':
+      return [`target → ${op.stateMachineArn}`];
+    case 'delete-rule':
+      return ['remove the targets and the rule'];
+    case 'enable-eventbridge-delivery':
+      return [`send ${op.bucket}'s events to EventBridge, keep other notifications`];
   }
 }
 

@@ -1,0 +1,108 @@
+import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { MetadataItem } from '../../lambda-src/core/metadata.js';
+import { executeDestroy } from '../../src/commands/destroy.js';
+import { executeInit } from '../../src/commands/init.js';
+import { localTestContext } from '../helpers/context.js';
+import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
+import { photo } from '../helpers/images.js';
+
+const FAST_IAM = { minTimeoutMs: 100, maxTimeoutMs: 500, maxRetryTimeMs: 10_000 };
+
+/** `init --orchestration stepfunctions` on MiniStack, switching back and forth with uploads between. */
+describe('init --orchestration stepfunctions on the local stack', () => {
+  it('converges both ways: every upload processed exactly once (items and executions counted), second init changes nothing, destroy removes it all', async () => {
+    const stack = await deployTestStack({ orchestration: 'stepfunctions', propagationRetry: FAST_IAM });
+    const clients = await stack.context.clients();
+    const { settings } = stack;
+    const names = {
+      stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${settings.stackName}-workflow`,
+      rule: `${settings.stackName}-uploads`,
+    };
+
+    // Read back: definition, type, rule and target, roles, the bucket's delivery, no direct trigger.
+    const described = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: names.stateMachineArn }));
+    expect(described.type).toBe('EXPRESS');
+    const definition = JSON.parse(described.definition ?? '{}') as { StartAt: string; States: Record<string, { Parameters?: Record<string, unknown> }> };
+    expect(definition.StartAt).toBe('Resize');
+    expect(definition.States.Record?.Parameters?.TableName).toBe(settings.table);
+    const rule = await clients.events.send(new DescribeRuleCommand({ Name: names.rule }));
+    expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [settings.sourceBucket] } } });
+    const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: names.rule }));
+    expect(targets.Targets?.map((t) => t.Arn)).toEqual([names.stateMachineArn]);
+    const eventsPolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-events-role`, PolicyName: 'img-resizer-workflow' }));
+    expect(JSON.parse(decodeURIComponent(eventsPolicy.PolicyDocument ?? '{}'))).toMatchObject({
+      Statement: [{ Action: 'states:StartExecution', Resource: names.stateMachineArn }],
+    });
+    const rolePolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-workflow-role`, PolicyName: 'img-resizer-workflow' }));
+    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Action: string }[] }).Statement;
+    expect(statements.map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'dynamodb:PutItem']);
+    const notifications = async () => clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
+    expect((await notifications()).EventBridgeConfiguration).toBeDefined();
+    expect((await notifications()).LambdaFunctionConfigurations ?? []).toEqual([]);
+
+    // A second init changes nothing.
+    const again = await localTestContext({}, stack.cwd);
+    const second = await executeInit(again.context, { artifacts: await testArtifacts(), propagationRetry: FAST_IAM });
+    expect(second).toMatchObject({ exitCode: 0, upToDate: true });
+    expect(again.recorder.mutating()).toEqual([]);
+
+    const upload = async (key: string): Promise<void> => {
+      await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: key, Body: await photo(320, 240) }));
+    };
+    const items = async (): Promise<MetadataItem[]> =>
+      ((await clients.documents.send(new ScanCommand({ TableName: settings.table }))).Items ?? []) as MetadataItem[];
+    const waitForItems = async (count: number): Promise<MetadataItem[]> => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const found = await items();
+        if (found.length >= count || Date.now() > deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
+    const executions = async () => (await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: names.stateMachineArn }))).executions ?? [];
+
+    await upload('one.jpg');
+    expect((await waitForItems(1)).map((item) => item.Status)).toEqual(['SUCCEEDED']);
+
+    // Switch to direct: the trigger is back before the rule goes.
+    const toDirect = await localTestContext({}, stack.cwd);
+    const direct = await executeInit(toDirect.context, { artifacts: await testArtifacts(), orchestration: 'direct', propagationRetry: FAST_IAM });
+    expect(direct.exitCode).toBe(0);
+    const ids = direct.steps.filter((step) => step.status === 'applied').map((step) => step.id);
+    expect(ids.indexOf('trigger')).toBeLessThan(ids.indexOf('rule-cleanup'));
+    expect((await notifications()).LambdaFunctionConfigurations?.length).toBe(1);
+    await upload('two.jpg');
+    await waitForItems(2);
+
+    // And back: the rule before the trigger goes.
+    const toFlow = await localTestContext({}, stack.cwd);
+    const flow = await executeInit(toFlow.context, { artifacts: await testArtifacts(), orchestration: 'stepfunctions', propagationRetry: FAST_IAM });
+    expect(flow.exitCode).toBe(0);
+    const flowIds = flow.steps.filter((step) => step.status === 'applied').map((step) => step.id);
+    expect(flowIds.indexOf('rule')).toBeLessThan(flowIds.indexOf('trigger'));
+    await upload('three.jpg');
+    const all = await waitForItems(3);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    // Exactly once: one item each; the state machine (created again after the switch) ran for three.jpg only.
+    expect(all.map((item) => item.OriginalFile).sort()).toEqual(['one.jpg', 'three.jpg', 'two.jpg']);
+    expect(all.every((item) => item.Status === 'SUCCEEDED')).toBe(true);
+    const runs = await executions();
+    const inputs = await Promise.all(runs.map(async (run) => (await clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).input ?? ''));
+    expect(inputs.filter((input) => input.includes('three.jpg'))).toHaveLength(1);
+    expect(inputs.filter((input) => input.includes('two.jpg'))).toHaveLength(0);
+    expect(runs.every((run) => run.status === 'SUCCEEDED')).toBe(true);
+
+    // Destroy removes the workflow's resources too.
+    const destroying = await localTestContext({}, stack.cwd);
+    const destroyed = await executeDestroy(destroying.context);
+    expect(destroyed.exitCode).toBe(0);
+    await expect(clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: names.stateMachineArn }))).rejects.toThrow();
+    await expect(clients.events.send(new DescribeRuleCommand({ Name: names.rule }))).rejects.toThrow();
+  }, 600_000);
+});
