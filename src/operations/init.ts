@@ -107,7 +107,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
-  const results = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun, onEvent: options.onEvent }));
+  const results = publicResults(await runSteps(provision, provisionSteps(settings, { workflowLeftovers: file?.orchestration === 'stepfunctions' }), { dryRun, onEvent: options.onEvent }));
   const upToDate = results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
   const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';

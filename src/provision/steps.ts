@@ -64,8 +64,14 @@ function bucketRoles(settings: StackSettings): ('source' | 'dest')[] {
   return settings.sourceBucket === settings.destBucket ? ['source'] : ['source', 'dest'];
 }
 
+export interface ProvisionStepOptions {
+  /** The settings file said workflow mode before this run: in direct mode, remove what it made (after the trigger). */
+  workflowLeftovers?: boolean | undefined;
+}
+
 /** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
-export function provisionSteps(settings: StackSettings): RunnableStep[] {
+export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
@@ -76,16 +82,18 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(permissionStep),
     // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
     // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
-    defineStep(stateMachineRoleStep),
-    defineStep(stateMachineStep),
-    defineStep(eventsRoleStep),
-    defineStep(ruleStep),
-    defineStep(eventBridgeDeliveryStep),
+    ...(workflow
+      ? [defineStep(stateMachineRoleStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
+      : []),
     defineStep(triggerStep),
-    defineStep(workflowCleanupSteps.rule),
-    defineStep(workflowCleanupSteps.stateMachine),
-    defineStep(workflowCleanupSteps.eventsRole),
-    defineStep(workflowCleanupSteps.stateMachineRole),
+    ...(!workflow && options.workflowLeftovers === true
+      ? [
+          defineStep(workflowCleanupSteps.rule),
+          defineStep(workflowCleanupSteps.stateMachine),
+          defineStep(workflowCleanupSteps.eventsRole),
+          defineStep(workflowCleanupSteps.stateMachineRole),
+        ]
+      : []),
   ];
 }
 
@@ -100,12 +108,14 @@ export interface RemovalOptions {
  * the function before what it depends on; the buckets last, as they hold the data.
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
+  // Workflow mode's resources exist only when the settings say so: the rule first, so no execution starts.
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
-    defineStep(workflowRemovalSteps.rule),
+    ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
-    defineStep(workflowRemovalSteps.stateMachine),
-    defineStep(workflowRemovalSteps.eventsRole),
-    defineStep(workflowRemovalSteps.stateMachineRole),
+    ...(workflow
+      ? [defineStep(workflowRemovalSteps.stateMachine), defineStep(workflowRemovalSteps.eventsRole), defineStep(workflowRemovalSteps.stateMachineRole)]
+      : []),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),
