@@ -10,6 +10,7 @@ import { destroyCommand } from './commands/destroy.js';
 import { resizeCommand } from './commands/resize.js';
 import { buildCommand } from './commands/build.js';
 import { demoCommand } from './commands/demo.js';
+import { executionsCommand } from './commands/executions.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -41,6 +42,7 @@ export function createProgram(): Command {
     buildCommand(),
     localCommand(),
     demoCommand(),
+    executionsCommand(),
   ]) {
     program.addCommand(command);
   }

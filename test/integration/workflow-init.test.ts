@@ -6,6 +6,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { executeDestroy } from '../../src/commands/destroy.js';
+import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
@@ -86,17 +87,28 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const flowIds = flow.steps.filter((step) => step.status === 'applied').map((step) => step.id);
     expect(flowIds.indexOf('rule')).toBeLessThan(flowIds.indexOf('trigger'));
     await upload('three.jpg');
-    const all = await waitForItems(3);
+    await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: 'broken.jpg', Body: Buffer.from('not an image') }));
+    const all = await waitForItems(4);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-    // Exactly once: one item each; the state machine (created again after the switch) ran for three.jpg only.
-    expect(all.map((item) => item.OriginalFile).sort()).toEqual(['one.jpg', 'three.jpg', 'two.jpg']);
-    expect(all.every((item) => item.Status === 'SUCCEEDED')).toBe(true);
+    // Exactly once: one item each; the state machine (created again after the switch) ran for three.jpg and broken.jpg only.
+    expect(all.map((item) => `${item.OriginalFile}:${item.Status}`).sort()).toEqual(['broken.jpg:FAILED', 'one.jpg:SUCCEEDED', 'three.jpg:SUCCEEDED', 'two.jpg:SUCCEEDED']);
     const runs = await executions();
     const inputs = await Promise.all(runs.map(async (run) => (await clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).input ?? ''));
     expect(inputs.filter((input) => input.includes('three.jpg'))).toHaveLength(1);
+    expect(inputs.filter((input) => input.includes('broken.jpg'))).toHaveLength(1);
     expect(inputs.filter((input) => input.includes('two.jpg'))).toHaveLength(0);
-    expect(runs.every((run) => run.status === 'SUCCEEDED')).toBe(true);
+
+    // `img-resizer executions [--failed] --json`
+    const listing = await localTestContext({ json: true }, stack.cwd);
+    const listed = await executeExecutions(listing.context, {});
+    expect(listed.executions.map((e) => `${e.object ?? ''}:${e.status}`).sort()).toEqual([
+      `s3://${settings.sourceBucket}/broken.jpg:FAILED`,
+      `s3://${settings.sourceBucket}/three.jpg:SUCCEEDED`,
+    ]);
+    const failedOnly = await executeExecutions((await localTestContext({ json: true }, stack.cwd)).context, { failed: true });
+    expect(failedOnly.executions).toEqual([expect.objectContaining({ object: `s3://${settings.sourceBucket}/broken.jpg`, status: 'FAILED', error: 'UNSUPPORTED_FORMAT' })]);
+    expect(JSON.parse(listing.stdout())).toMatchObject({ stateMachineArn: names.stateMachineArn });
 
     // Destroy removes the workflow's resources too.
     const destroying = await localTestContext({}, stack.cwd);
