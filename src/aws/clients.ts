@@ -93,7 +93,8 @@ export class AwsClients {
 
   /** Step Functions (workflow mode). */
   get sfn(): SFNClient {
-    return this.memo('sfn', () => new SFNClient(this.baseConfig()));
+    // StartSyncExecution's "sync-" host prefix cannot be put in front of an overridden endpoint (an IP address).
+    return this.memo('sfn', () => new SFNClient({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
   }
 
   /** EventBridge (workflow mode's rule). */

@@ -8,6 +8,7 @@ import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { executeDestroy } from '../../src/commands/destroy.js';
 import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
+import { runBackfill } from '../../src/pipeline/backfill.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
@@ -109,6 +110,17 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const failedOnly = await executeExecutions((await localTestContext({ json: true }, stack.cwd)).context, { failed: true });
     expect(failedOnly.executions).toEqual([expect.objectContaining({ object: `s3://${settings.sourceBucket}/broken.jpg`, status: 'FAILED', error: 'UNSUPPORTED_FORMAT' })]);
     expect(JSON.parse(listing.stdout())).toMatchObject({ stateMachineArn: names.stateMachineArn });
+
+    // backfill starts executions (the rule's event shape) instead of invoking the function.
+    const backfilling = await localTestContext({}, stack.cwd);
+    const { report } = await runBackfill(backfilling.context, { force: true, prefix: 'b' });
+    expect(report).toMatchObject({ processed: 1, succeeded: 0 });
+    expect(report.failed).toEqual([expect.objectContaining({ key: 'broken.jpg', errorCode: 'UNSUPPORTED_FORMAT' })]);
+    const afterBackfill = await Promise.all(
+      (await executions()).map(async (run) => (await clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).input ?? ''),
+    );
+    expect(afterBackfill.filter((input) => input.includes('broken.jpg'))).toHaveLength(2);
+    expect(afterBackfill.some((input) => input.includes('img-resizer-backfill'))).toBe(true);
 
     // Destroy removes the workflow's resources too.
     const destroying = await localTestContext({}, stack.cwd);
