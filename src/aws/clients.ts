@@ -6,12 +6,13 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsTarget } from './target.js';
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SFNClient | EventBridgeClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SFNClient | EventBridgeClient | CloudWatchLogsClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -100,6 +101,11 @@ export class AwsClients {
   /** EventBridge (workflow mode's rule). */
   get events(): EventBridgeClient {
     return this.memo('events', () => new EventBridgeClient(this.baseConfig()));
+  }
+
+  /** CloudWatch Logs (the workflow's log group). */
+  get logs(): CloudWatchLogsClient {
+    return this.memo('logs', () => new CloudWatchLogsClient(this.baseConfig()));
   }
 
   destroy(): void {

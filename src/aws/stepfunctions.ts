@@ -4,11 +4,20 @@ import {
   DescribeStateMachineCommand,
   UpdateStateMachineCommand,
   type DescribeStateMachineCommandOutput,
+  type LoggingConfiguration,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { awsErrorName } from '../errors.js';
 
-export type StateMachineDescription = Pick<DescribeStateMachineCommandOutput, 'stateMachineArn' | 'definition' | 'roleArn' | 'type' | 'status'>;
+export type StateMachineDescription = Pick<
+  DescribeStateMachineCommandOutput,
+  'stateMachineArn' | 'definition' | 'roleArn' | 'type' | 'status' | 'loggingConfiguration'
+>;
+
+/** Execution logs: every state's events (no payloads, which may be large) to the workflow's log group. */
+export function loggingConfiguration(logGroupArn: string): LoggingConfiguration {
+  return { level: 'ALL', includeExecutionData: false, destinations: [{ cloudWatchLogsLogGroup: { logGroupArn } }] };
+}
 
 /** The state machine, or undefined when it does not exist (or is being deleted). */
 export async function describeStateMachine(sfn: SFNClient, stateMachineArn: string): Promise<StateMachineDescription | undefined> {
@@ -26,6 +35,7 @@ export interface StateMachineInput {
   definition: string;
   roleArn: string;
   type: 'EXPRESS' | 'STANDARD';
+  logGroupArn: string;
   tags: Record<string, string>;
 }
 
@@ -36,14 +46,17 @@ export async function createStateMachine(sfn: SFNClient, input: StateMachineInpu
       definition: input.definition,
       roleArn: input.roleArn,
       type: input.type,
+      loggingConfiguration: loggingConfiguration(input.logGroupArn),
       tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })),
     }),
   );
   return created.stateMachineArn ?? '';
 }
 
-export async function updateStateMachine(sfn: SFNClient, stateMachineArn: string, input: { definition: string; roleArn: string }): Promise<void> {
-  await sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition: input.definition, roleArn: input.roleArn }));
+export async function updateStateMachine(sfn: SFNClient, stateMachineArn: string, input: { definition: string; roleArn: string; logGroupArn: string }): Promise<void> {
+  await sfn.send(
+    new UpdateStateMachineCommand({ stateMachineArn, definition: input.definition, roleArn: input.roleArn, loggingConfiguration: loggingConfiguration(input.logGroupArn) }),
+  );
 }
 
 /** Deleting one that is already gone is no error. */

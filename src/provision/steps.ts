@@ -16,12 +16,15 @@ import { noop, type Step } from './types.js';
 import {
   eventBridgeDeliveryStep,
   eventsRoleStep,
+  logGroupStep,
   ruleStep,
   stateMachineRoleStep,
   stateMachineStep,
   workflowCleanupSteps,
   workflowRemovalSteps,
   type EventBridgeDeliveryOp,
+  type LogGroupOp,
+  type LogGroupRemovalOp,
   type RuleOp,
   type RuleRemovalOp,
   type StateMachineOp,
@@ -48,7 +51,9 @@ export type ProvisionOp =
   | StateMachineRemovalOp
   | RuleOp
   | RuleRemovalOp
-  | EventBridgeDeliveryOp;
+  | EventBridgeDeliveryOp
+  | LogGroupOp
+  | LogGroupRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -83,7 +88,7 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
     // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
     // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
     ...(workflow
-      ? [defineStep(stateMachineRoleStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
+      ? [defineStep(stateMachineRoleStep), defineStep(logGroupStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
       : []),
     defineStep(triggerStep),
     ...(!workflow && options.workflowLeftovers === true
@@ -92,6 +97,7 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
           defineStep(workflowCleanupSteps.stateMachine),
           defineStep(workflowCleanupSteps.eventsRole),
           defineStep(workflowCleanupSteps.stateMachineRole),
+          defineStep(workflowCleanupSteps.logGroup),
         ]
       : []),
   ];
@@ -114,7 +120,12 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
     ...(workflow
-      ? [defineStep(workflowRemovalSteps.stateMachine), defineStep(workflowRemovalSteps.eventsRole), defineStep(workflowRemovalSteps.stateMachineRole)]
+      ? [
+          defineStep(workflowRemovalSteps.stateMachine),
+          defineStep(workflowRemovalSteps.eventsRole),
+          defineStep(workflowRemovalSteps.stateMachineRole),
+          defineStep(workflowRemovalSteps.logGroup),
+        ]
       : []),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),

@@ -21,7 +21,15 @@ import {
   putRolePolicy,
   updateTrustPolicy,
 } from '../aws/iam.js';
-import { createStateMachine, deleteStateMachine, describeStateMachine, updateStateMachine, type StateMachineDescription } from '../aws/stepfunctions.js';
+import { createLogGroup, deleteLogGroup, describeLogGroup, setRetention } from '../aws/logs.js';
+import {
+  createStateMachine,
+  deleteStateMachine,
+  describeStateMachine,
+  loggingConfiguration,
+  updateStateMachine,
+  type StateMachineDescription,
+} from '../aws/stepfunctions.js';
 import { planRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
 import { policiesEqual } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
@@ -41,8 +49,14 @@ export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' |
     stateMachineRoleName: `${stackName}-workflow-role`,
     eventsRoleName: `${stackName}-events-role`,
     ruleName: `${stackName}-uploads`,
+    // Under /aws/vendedlogs/ so the log delivery's resource policy stays small (AWS's advice for vended logs).
+    logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+    logGroupArn: `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws/vendedlogs/states/${stateMachineName}:*`,
   };
 }
+
+/** How long execution logs are kept. */
+export const WORKFLOW_LOG_RETENTION_DAYS = 30;
 
 export function workflowMode(context: ProvisionContext): boolean {
   return context.stack.settings.orchestration === 'stepfunctions';
@@ -138,7 +152,7 @@ const stateMachineRoleSpec: RoleSpec = {
       account: context.stack.account,
       functionArn: inputs.functionArn ?? context.stack.functionArn,
       tableArn: context.stack.tableArn,
-      logDelivery: false,
+      logDelivery: true,
     }),
   description: 'the workflow state machine\'s role',
 };
@@ -160,7 +174,7 @@ export const eventsRoleStep = workflowRoleStep(eventsRoleSpec);
 
 export type StateMachineOp =
   | { kind: 'create-state-machine'; type: 'EXPRESS' | 'STANDARD' }
-  | { kind: 'update-state-machine'; fields: ('definition' | 'role')[] }
+  | { kind: 'update-state-machine'; fields: ('definition' | 'role' | 'logging')[] }
   /** The type of a state machine cannot change: it is deleted and created again. */
   | { kind: 'replace-state-machine'; from: string; to: 'EXPRESS' | 'STANDARD' };
 
@@ -180,16 +194,17 @@ function desiredStateMachine(context: ProvisionContext, inputs: Readonly<StackOu
     definition,
     roleArn: `arn:${context.stack.partition}:iam::${context.stack.account}:role/${names.stateMachineRoleName}`,
     type: context.stack.settings.stateMachineType === 'standard' ? ('STANDARD' as const) : ('EXPRESS' as const),
+    logGroupArn: names.logGroupArn,
   };
 }
 
 export function planStateMachine(
-  desired: { definition: unknown; roleArn: string; type: 'EXPRESS' | 'STANDARD' },
+  desired: { definition: unknown; roleArn: string; type: 'EXPRESS' | 'STANDARD'; logGroupArn: string },
   observed: StateMachineDescription | undefined,
 ): Plan<StateMachineOp> {
   if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-state-machine', type: desired.type }] };
   if (observed.type !== desired.type) return { action: 'update', reason: '', ops: [{ kind: 'replace-state-machine', from: observed.type ?? '?', to: desired.type }] };
-  const fields: ('definition' | 'role')[] = [];
+  const fields: ('definition' | 'role' | 'logging')[] = [];
   let current: unknown;
   try {
     current = JSON.parse(observed.definition ?? '');
@@ -198,6 +213,7 @@ export function planStateMachine(
   }
   if (!policiesEqual(desired.definition, current)) fields.push('definition');
   if (observed.roleArn !== desired.roleArn) fields.push('role');
+  if (!policiesEqual(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
   return opsPlan(fields.length > 0 ? [{ kind: 'update-state-machine', fields }] : [], `${desired.type}, definition and role as rendered`);
 }
 
@@ -217,7 +233,7 @@ export const stateMachineStep: Step<StateMachineDescription | undefined, StateMa
     const retry = context.propagationRetry ?? IAM_PROPAGATION_RETRY;
     // A role created seconds ago may not be assumable by Step Functions yet (IAM is eventually consistent).
     const create = (): Promise<string> =>
-      pRetry(() => createStateMachine(sfn, { name: desired.name, definition, roleArn: desired.roleArn, type: desired.type, tags: context.stack.tags }), {
+      pRetry(() => createStateMachine(sfn, { name: desired.name, definition, roleArn: desired.roleArn, type: desired.type, logGroupArn: desired.logGroupArn, tags: context.stack.tags }), {
         retries: 20,
         minTimeout: retry.minTimeoutMs,
         maxTimeout: retry.maxTimeoutMs,
@@ -231,7 +247,7 @@ export const stateMachineStep: Step<StateMachineDescription | undefined, StateMa
           await create();
           break;
         case 'update-state-machine':
-          await updateStateMachine(sfn, desired.arn, { definition, roleArn: desired.roleArn });
+          await updateStateMachine(sfn, desired.arn, { definition, roleArn: desired.roleArn, logGroupArn: desired.logGroupArn });
           break;
         case 'replace-state-machine':
           progress(`replacing (${op.from} → ${op.to})`);
@@ -344,12 +360,57 @@ function stateMachineRemovalStep(when: (context: ProvisionContext) => boolean, i
 const always = (): boolean => true;
 const inDirectMode = (context: ProvisionContext): boolean => !workflowMode(context);
 
+// ---------------------------------------------------------------------------------------------------
+// The execution log group (Express workflows keep no history of their own).
+
+export type LogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
+export interface LogGroupRemovalOp { kind: 'delete-log-group' }
+
+export const logGroupStep: Step<{ retentionInDays?: number | undefined } | undefined, LogGroupOp> = {
+  id: 'workflow-logs',
+  resource: 'Execution log group',
+  name: (context) => workflowNames(context.stack).logGroupName,
+  observe: (context) => (workflowMode(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
+  plan(context, observed): Plan<LogGroupOp> {
+    if (!workflowMode(context)) return noop(UNUSED);
+    if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: WORKFLOW_LOG_RETENTION_DAYS }] };
+    return opsPlan(
+      observed.retentionInDays === WORKFLOW_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: WORKFLOW_LOG_RETENTION_DAYS }],
+      `retention ${WORKFLOW_LOG_RETENTION_DAYS} days`,
+    );
+  },
+  async apply(context, _observed, plan) {
+    const { logs } = context.clients;
+    const name = workflowNames(context.stack).logGroupName;
+    for (const op of plan.ops) {
+      if (op.kind === 'create-log-group') await createLogGroup(logs, name, context.stack.tags);
+    }
+    await setRetention(logs, name, WORKFLOW_LOG_RETENTION_DAYS);
+    return undefined;
+  },
+};
+
+function logGroupRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<{ logGroupName?: string | undefined } | undefined, LogGroupRemovalOp> {
+  return {
+    id: `workflow-logs${idSuffix}`,
+    resource: 'Execution log group',
+    name: (context) => workflowNames(context.stack).logGroupName,
+    observe: (context) => (when(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
+    plan: (_context, observed): Plan<LogGroupRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone')),
+    async apply(context) {
+      await deleteLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName);
+      return undefined;
+    },
+  };
+}
+
 /** Destroy's: the rule first (nothing starts executions), then the state machine and the roles. */
 export const workflowRemovalSteps = {
   rule: ruleRemovalStep(always),
   stateMachine: stateMachineRemovalStep(always),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, always),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, always),
+  logGroup: logGroupRemovalStep(always),
 };
 
 /** Init's in direct mode: what an earlier workflow-mode init left, removed once the trigger is in place. */
@@ -358,6 +419,7 @@ export const workflowCleanupSteps = {
   stateMachine: stateMachineRemovalStep(inDirectMode, '-cleanup'),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, inDirectMode, '-cleanup'),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, inDirectMode, '-cleanup'),
+  logGroup: logGroupRemovalStep(inDirectMode, '-cleanup'),
 };
 
 // ---------------------------------------------------------------------------------------------------

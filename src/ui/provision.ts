@@ -120,6 +120,12 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`target → ${op.stateMachineArn}`];
     case 'delete-rule':
       return ['remove the targets and the rule'];
+    case 'create-log-group':
+      return [`create, keep ${op.retentionDays} days`];
+    case 'set-log-retention':
+      return [`retention ${op.from === undefined ? 'forever' : `${op.from} days`} → ${op.to} days`];
+    case 'delete-log-group':
+      return ['delete the log group'];
     case 'enable-eventbridge-delivery':
       return [`send ${op.bucket}'s events to EventBridge, keep other notifications`];
   }

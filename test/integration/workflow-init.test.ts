@@ -1,3 +1,4 @@
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -41,8 +42,15 @@ describe('init --orchestration stepfunctions on the local stack', () => {
       Statement: [{ Action: 'states:StartExecution', Resource: names.stateMachineArn }],
     });
     const rolePolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-workflow-role`, PolicyName: 'img-resizer-workflow' }));
-    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Action: string }[] }).Statement;
-    expect(statements.map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'dynamodb:PutItem']);
+    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Sid: string; Action: unknown }[] }).Statement;
+    // No topic or queue in this branch's stack: no sns:Publish or sqs:SendMessage statement.
+    expect(statements.map((s) => s.Sid)).toEqual(['InvokeResizeFunction', 'RecordMetadataItems', 'DeliverExecutionLogs']);
+    expect(statements.slice(0, 2).map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'dynamodb:PutItem']);
+    // Execution logs, kept 30 days.
+    const logGroupName = `/aws/vendedlogs/states/${settings.stackName}-workflow`;
+    const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
+    expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[logGroupName, 30]]);
+    expect(described.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn).toContain(logGroupName);
     const notifications = async () => clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
     expect((await notifications()).EventBridgeConfiguration).toBeDefined();
     expect((await notifications()).LambdaFunctionConfigurations ?? []).toEqual([]);
@@ -128,5 +136,6 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     expect(destroyed.exitCode).toBe(0);
     await expect(clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: names.stateMachineArn }))).rejects.toThrow();
     await expect(clients.events.send(new DescribeRuleCommand({ Name: names.rule }))).rejects.toThrow();
+    expect((await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }))).logGroups ?? []).toEqual([]);
   }, 600_000);
 });
