@@ -31,13 +31,18 @@ import {
   type StateMachineDescription,
 } from '../aws/stepfunctions.js';
 import { planRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
-import { policiesEqual } from './policy.js';
+import { stableStringify } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
 import type { StackModel } from './stack.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from './workflow-documents.js';
 
 export const WORKFLOW_POLICY_NAME = 'img-resizer-workflow';
+
+/** Equal JSON documents whatever their key order (definitions, patterns, logging: not policies). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
 
 /** The names and ARNs of workflow mode's resources, derived from the stack name. */
 export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' | 'region' | 'account'>) {
@@ -211,9 +216,9 @@ export function planStateMachine(
   } catch {
     current = undefined;
   }
-  if (!policiesEqual(desired.definition, current)) fields.push('definition');
+  if (!sameJson(desired.definition, current)) fields.push('definition');
   if (observed.roleArn !== desired.roleArn) fields.push('role');
-  if (!policiesEqual(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
+  if (!sameJson(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
   return opsPlan(fields.length > 0 ? [{ kind: 'update-state-machine', fields }] : [], `${desired.type}, definition and role as rendered`);
 }
 
@@ -287,7 +292,7 @@ export function planRule(desired: ReturnType<typeof desiredRule>, observed: Obse
     } catch {
       pattern = undefined;
     }
-    if (!policiesEqual(desired.pattern, pattern)) ops.push({ kind: 'put-rule', why: 'pattern' });
+    if (!sameJson(desired.pattern, pattern)) ops.push({ kind: 'put-rule', why: 'pattern' });
     else if (observed.state !== 'ENABLED') ops.push({ kind: 'put-rule', why: 'disabled' });
   }
   const target = observed?.targets.find((t) => t.Id === desired.target.Id);
