@@ -274,7 +274,7 @@ export function renderInit(output: Output, result: InitResult): void {
 export function renderStatus(output: Output, result: StatusResult): void {
   const { settings, resources, links } = result;
   if (output.json) {
-    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, resources, links });
+    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, orchestration: settings.orchestration ?? 'direct', resources, links });
     return;
   }
   if (result.state === 'not-deployed') {
@@ -284,6 +284,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const state = (r: StepResult): string =>
     r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
+  if (settings.orchestration === 'stepfunctions') output.info(`Orchestration: stepfunctions (${settings.stateMachineType ?? 'express'}); \`img-resizer executions\` lists recent runs.\n`);
   output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)])));
   output.info('');
   output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail])));

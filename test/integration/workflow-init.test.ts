@@ -9,6 +9,7 @@ import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { executeDestroy } from '../../src/commands/destroy.js';
 import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
+import { executeStatus } from '../../src/commands/status.js';
 import { runBackfill } from '../../src/pipeline/backfill.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
@@ -55,6 +56,17 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     expect((await notifications()).EventBridgeConfiguration).toBeDefined();
     expect((await notifications()).LambdaFunctionConfigurations ?? []).toEqual([]);
 
+    // status: every resource as set, and the chain bucket → EventBridge → rule → state machine → function.
+    const checking = await localTestContext({}, stack.cwd);
+    const status = await executeStatus(checking.context);
+    expect(status.links.map((l) => `${l.link}:${String(l.ok)}`).slice(0, 3)).toEqual([
+      'bucket → EventBridge:true',
+      'rule → state machine:true',
+      'state machine → function:true',
+    ]);
+    expect(status.exitCode).toBe(0);
+    expect(checking.stdout()).toContain('Orchestration: stepfunctions (express)');
+
     // A second init changes nothing.
     const again = await localTestContext({}, stack.cwd);
     const second = await executeInit(again.context, { artifacts: await testArtifacts(), propagationRetry: FAST_IAM });
@@ -86,6 +98,7 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const ids = direct.steps.filter((step) => step.status === 'applied').map((step) => step.id);
     expect(ids.indexOf('trigger')).toBeLessThan(ids.indexOf('rule-cleanup'));
     expect((await notifications()).LambdaFunctionConfigurations?.length).toBe(1);
+    expect((await executeStatus((await localTestContext({}, stack.cwd)).context)).exitCode).toBe(0);
     await upload('two.jpg');
     await waitForItems(2);
 
