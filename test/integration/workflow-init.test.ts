@@ -4,6 +4,8 @@ import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-e
 import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { executeDestroy } from '../../src/commands/destroy.js';
@@ -11,6 +13,7 @@ import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
 import { executeStatus } from '../../src/commands/status.js';
 import { runBackfill } from '../../src/pipeline/backfill.js';
+import { runUpload } from '../../src/commands/upload.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
@@ -142,6 +145,14 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     );
     expect(afterBackfill.filter((input) => input.includes('broken.jpg'))).toHaveLength(2);
     expect(afterBackfill.some((input) => input.includes('img-resizer-backfill'))).toBe(true);
+
+    // upload --wait works the same: the Record state writes the item it waits for.
+    const file = path.join(stack.cwd, 'été 01.jpg');
+    await writeFile(file, await photo(640, 480));
+    const uploading = await localTestContext({}, stack.cwd);
+    const uploaded = await runUpload(uploading.context, { paths: [file], prefix: 'voyage', wait: true, timeoutSeconds: 90 });
+    expect(uploaded.exitCode).toBe(0);
+    expect(uploaded.report.files[0]).toMatchObject({ key: 'voyage/été 01.jpg', outcome: 'SUCCEEDED' });
 
     // Destroy removes the workflow's resources too.
     const destroying = await localTestContext({}, stack.cwd);
