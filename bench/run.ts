@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,pixel-limit,artifacts,e2e (default all)
+ *   --only LIST    image,memory,pixel-limit,artifacts,e2e,workflow (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -26,8 +26,9 @@ import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
+import { benchWorkflow } from './sections/workflow.js';
 
-const PARTS = ['image', 'memory', 'pixel-limit', 'artifacts', 'e2e'] as const;
+const PARTS = ['image', 'memory', 'pixel-limit', 'artifacts', 'e2e', 'workflow'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,pixel-limit,artifacts,e2e] [--no-e2e]\n',
+      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,pixel-limit,artifacts,e2e,workflow] [--no-e2e]\n',
     );
     process.exit(0);
   }
@@ -179,6 +180,7 @@ async function main(): Promise<number> {
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
+  if (options.only.has('workflow')) rows.push(...(await benchWorkflow(plan, log, options.corpus)));
   const elapsed = performance.now() - started;
 
   if (options.json) {
