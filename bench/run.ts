@@ -7,7 +7,7 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,memory,pixel-limit,artifacts,e2e,workflow (default all)
+ *   --only LIST    image,progressive,cost,memory,insight,pixel-limit,artifacts,e2e,startup,workflow (default all)
  *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
@@ -22,13 +22,17 @@ import { ensurePillow } from './lib/pillow.js';
 import { chooseFiles, makePlan, type Plan } from './lib/plan.js';
 import { formatMs } from './lib/stats.js';
 import { benchArtifacts } from './sections/artifacts.js';
+import { benchCost, COST } from './sections/cost.js';
+import { benchProgressive, PROGRESSIVE } from './sections/progressive.js';
 import { benchEndToEnd } from './sections/e2e.js';
 import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from './sections/image-core.js';
+import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
+import { benchStartup } from './sections/startup.js';
 import { benchWorkflow } from './sections/workflow.js';
 
-const PARTS = ['image', 'memory', 'pixel-limit', 'artifacts', 'e2e', 'workflow'] as const;
+const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup', 'workflow'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -58,7 +62,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only image,memory,pixel-limit,artifacts,e2e,workflow] [--no-e2e]\n',
+      `Usage: npm run bench -- [--quick] [--json] [--write-results] [--corpus DIR] [--only ${PARTS.join(',')}] [--no-e2e]\n`,
     );
     process.exit(0);
   }
@@ -98,7 +102,10 @@ function imageRowsUnavailable(reason: string, parts: Set<Part>): Figure[] {
     rows.push(notAvailable(ONE_SIZE, 'image core, 1 size', reason, 'needs the photo corpus'));
     rows.push(notAvailable(THREE_SIZES_SECTION, 'image core, 3 sizes', reason, 'needs the photo corpus'));
   }
+  if (parts.has('progressive')) rows.push(notAvailable(PROGRESSIVE, 'DC scans vs today\'s path', reason, 'needs the photo corpus'));
+  if (parts.has('cost')) rows.push(notAvailable(COST, 'cost per image', reason, 'needs the photo corpus'));
   if (parts.has('memory')) rows.push(notAvailable(MEMORY, 'peak memory', reason, 'needs the photo corpus'));
+  if (parts.has('insight')) rows.push(notAvailable(INSIGHT, 'added time', reason, 'needs the photo corpus'));
   return rows;
 }
 
@@ -106,6 +113,12 @@ async function imageParts(options: Options, plan: Plan, machine: MachineInfo): P
   const corpus: Availability<Corpus> = await attempt('corpus', () => ensureCorpus(options.corpus, log));
   if (!corpus.ok) return imageRowsUnavailable(`no corpus: ${corpus.reason}`, options.only);
   log(`Corpus: ${corpus.value.files.length} files in ${corpus.value.dir} (${corpus.value.origin})`);
+  const insightRows: Figure[] = [];
+  if (options.only.has('insight')) {
+    const files = chooseFiles(corpus.value.files, plan).sharp.flatMap((index) => corpus.value.files[index] ?? []);
+    insightRows.push(...(await benchInsight({ files, plan, log })));
+    if (!['image', 'progressive', 'cost', 'memory'].some((part) => options.only.has(part as Part))) return insightRows;
+  }
 
   const workerFile = await attempt('bundling the bench worker', bundleWorker);
   if (!workerFile.ok) return imageRowsUnavailable(`worker did not build: ${workerFile.reason}`, options.only);
@@ -137,11 +150,13 @@ async function imageParts(options: Options, plan: Plan, machine: MachineInfo): P
   if (options.only.has('image')) {
     rows.push(...(await benchImageCore({ corpus: corpus.value, plan, files, node, core, pillow, jimpVersion: machine.jimp, log })));
   }
+  if (options.only.has('progressive')) rows.push(...(await benchProgressive({ corpus: corpus.value, plan, node, core, log })));
+  if (options.only.has('cost')) rows.push(...(await benchCost({ corpus: corpus.value, plan, files, node, core, pillow, log })).rows);
   if (options.only.has('memory')) {
     const largest = corpus.value.files.find((f) => f.name === LARGEST_PHOTO);
     rows.push(...(await benchMemory({ largest, plan, node, core, pillow, jimpVersion: machine.jimp, log })));
   }
-  return rows;
+  return [...rows, ...insightRows];
 }
 
 function resultsMarkdown(rows: readonly Figure[], machine: MachineInfo, elapsedMs: number): string {
@@ -176,10 +191,11 @@ async function main(): Promise<number> {
   log(`img-resizer bench (${plan.quick ? 'quick' : 'full'} run) on ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAtStart.toFixed(2)}`);
 
   const rows: Figure[] = [];
-  if (options.only.has('image') || options.only.has('memory')) rows.push(...(await imageParts(options, plan, machine)));
+  if (['image', 'progressive', 'cost', 'memory', 'insight'].some((part) => options.only.has(part as Part))) rows.push(...(await imageParts(options, plan, machine)));
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
+  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)));
   if (options.only.has('workflow')) rows.push(...(await benchWorkflow(plan, log, options.corpus)));
   const elapsed = performance.now() - started;
 

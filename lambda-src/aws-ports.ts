@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DetectLabelsCommand, DetectModerationLabelsCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { MetadataItem } from './core/metadata.js';
+import { ImageRefusedError, type ContentAnalysisPort } from './core/content-analysis.js';
+import type { LabelRecord, MetadataItem, ModerationLabelRecord } from './core/metadata.js';
 import { notificationAttributes, type ImageNotification } from './core/notification.js';
 import { itemWriteCondition } from './core/write-condition.js';
 import {
@@ -22,6 +24,8 @@ export interface AwsClientsForFunction {
   s3: S3Client;
   documents: DynamoDBDocumentClient;
   sns: SNSClient;
+  /** For LABELS / MODERATION; without it the ports have no content analysis. */
+  rekognition?: RekognitionClient;
 }
 
 /**
@@ -54,7 +58,60 @@ export function createFunctionClients(env: Env = process.env): AwsClientsForFunc
   // A notification that cannot be published fails the invocation (and Lambda retries all of it), so SNS gets
   // more attempts than the SDK's default three: throttling and 5xx pass within the extra backoff.
   const sns = new SNSClient({ ...base, maxAttempts: 6, ...(snsEndpoint === undefined ? {} : { endpoint: snsEndpoint }) });
-  return { s3, documents, sns };
+  // The SDK reads AWS_ENDPOINT_URL_REKOGNITION from process.env itself (test/unit/lambda-content-analysis
+  // .test.ts checks it); passed explicitly too so that an `env` given here (tests) counts the same.
+  const rekognitionEndpoint = env.AWS_ENDPOINT_URL_REKOGNITION ?? env.AWS_ENDPOINT_URL;
+  const rekognition = new RekognitionClient({ ...base, ...(rekognitionEndpoint === undefined ? {} : { endpoint: rekognitionEndpoint }) });
+  return { s3, documents, sns, rekognition };
+}
+
+/** Rekognition's errors that are about the image itself: retrying cannot help. */
+const REFUSED_IMAGE_ERRORS = new Set(['InvalidImageFormatException', 'ImageTooLargeException', 'InvalidParameterException']);
+
+function refusedOrRethrow(error: unknown): never {
+  const name = errorName(error);
+  if (name !== undefined && REFUSED_IMAGE_ERRORS.has(name)) {
+    throw new ImageRefusedError(`Rekognition refused the image (${name}: ${error instanceof Error ? error.message : ''})`, { cause: error });
+  }
+  throw error;
+}
+
+/** The content-analysis port over Rekognition, the image passed inline (under 5 MB, checked by the core). */
+export function rekognitionPort(client: RekognitionClient): ContentAnalysisPort {
+  return {
+    async detectLabels(image, options): Promise<LabelRecord[]> {
+      try {
+        const response = await client.send(
+          new DetectLabelsCommand({ Image: { Bytes: image }, MinConfidence: options.minConfidence, MaxLabels: options.maxLabels }),
+        );
+        return (response.Labels ?? [])
+          .filter((label) => label.Name !== undefined)
+          .map((label) => ({
+            Name: label.Name ?? '',
+            Confidence: roundConfidence(label.Confidence),
+            Parents: (label.Parents ?? []).flatMap((parent) => (parent.Name === undefined ? [] : [parent.Name])),
+          }))
+          .sort((a, b) => b.Confidence - a.Confidence);
+      } catch (error) {
+        return refusedOrRethrow(error);
+      }
+    },
+    async detectModerationLabels(image, options): Promise<ModerationLabelRecord[]> {
+      try {
+        const response = await client.send(new DetectModerationLabelsCommand({ Image: { Bytes: image }, MinConfidence: options.minConfidence }));
+        return (response.ModerationLabels ?? [])
+          .filter((label) => label.Name !== undefined)
+          .map((label) => ({ Name: label.Name ?? '', Confidence: roundConfidence(label.Confidence), ParentName: label.ParentName ?? '' }));
+      } catch (error) {
+        return refusedOrRethrow(error);
+      }
+    },
+  };
+}
+
+/** Two decimals are all the precision a label's confidence carries. */
+function roundConfidence(confidence: number | undefined): number {
+  return Math.round((confidence ?? 0) * 100) / 100;
 }
 
 function errorName(error: unknown): string | undefined {
@@ -67,7 +124,7 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 /** The ports of processRecord over S3 and DynamoDB. */
-export function awsRecordPorts(clients: Pick<AwsClientsForFunction, 's3' | 'documents'>, table: string): RecordPorts {
+export function awsRecordPorts(clients: Pick<AwsClientsForFunction, 's3' | 'documents' | 'rekognition'>, table: string): RecordPorts {
   return {
     async getObject(bucket: string, key: string, options: { ifMatch?: string | undefined }): Promise<SourceObject> {
       let response;
@@ -118,6 +175,8 @@ export function awsRecordPorts(clients: Pick<AwsClientsForFunction, 's3' | 'docu
         }),
       );
     },
+
+    ...(clients.rekognition ? { contentAnalysis: rekognitionPort(clients.rekognition) } : {}),
 
     async putItem(item: MetadataItem): Promise<void> {
       await writeItem(item);

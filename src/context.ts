@@ -1,4 +1,3 @@
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
 import { readSettingsFile, settingsPath } from './config/settings.js';
@@ -114,6 +113,8 @@ export class AppContext {
 }
 
 async function callerIdentity(clients: AwsClients): Promise<Identity> {
+  // Loaded here, not at the top: commands that never reach AWS (help, local, resize) must not pay for the SDK.
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const response = await clients.sts.send(new GetCallerIdentityCommand({}));
   const arn = response.Arn ?? '';
   return {

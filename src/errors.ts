@@ -41,11 +41,6 @@ export class UsageError extends CliError {
   }
 }
 
-/** A command that finishes without an exception but wants a specific exit code (e.g. status drift). */
-export interface CommandOutcome {
-  exitCode: ExitCode;
-}
-
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

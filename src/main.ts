@@ -14,16 +14,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
   const output = new Output({ json, debug });
-  const program = createProgram();
-  // Subcommands added with addCommand() inherit nothing: each one must throw rather than exit, so that a usage
-  // error in `upload --timeout abc` exits 2 like one in the program itself.
-  for (const command of [program, ...descendants(program)]) {
-    command.exitOverride();
-    command.configureOutput({
-      writeErr: (text) => process.stderr.write(text),
-      outputError: (text, write) => { write(output.color.red(text)); },
-    });
-  }
   const signal = { interrupted: false };
   const onSigint = (): void => {
     if (signal.interrupted) process.exit(ExitCode.Interrupted);
@@ -38,6 +28,16 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     throw error;
   });
   try {
+    const program = await createProgram(argv);
+    // Subcommands added with addCommand() inherit nothing: each one must throw rather than exit, so that a usage
+    // error in `upload --timeout abc` exits 2 like one in the program itself.
+    for (const command of [program, ...descendants(program)]) {
+      command.exitOverride();
+      command.configureOutput({
+        writeErr: (text) => process.stderr.write(text),
+        outputError: (text, write) => { write(output.color.red(text)); },
+      });
+    }
     await program.parseAsync(argv);
     process.exitCode = signal.interrupted ? ExitCode.Interrupted : takeExitCode();
   } catch (error) {

@@ -12,6 +12,8 @@ export const BUNDLE_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'img-re
 export const IMAGE_CORE_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'image.ts');
 export const SIZES_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'sizes.ts');
 export const SETTINGS_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'settings.ts');
+export const PROCESS_RECORD_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'process-record.ts');
+export const PROGRESSIVE_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'jpeg', 'progressive.ts');
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -42,11 +44,12 @@ export async function bundleWorker(): Promise<string> {
 }
 
 /**
- * The image core (processImage, parseSizeSpec and the default limits from lambda-src/core) as one module, sharp external, the
+ * The image core (processImage, parseSizeSpec, the default limits, processRecord for the cost model and the DC-scan
+ * switch, from lambda-src/core) as one module, sharp external, the
  * way the function bundle holds it. Throws with the reason when the core is missing or does not build.
  */
 export async function bundleImageCore(): Promise<string> {
-  for (const file of [IMAGE_CORE_FILE, SIZES_FILE, SETTINGS_FILE]) {
+  for (const file of [IMAGE_CORE_FILE, SIZES_FILE, SETTINGS_FILE, PROCESS_RECORD_FILE, PROGRESSIVE_FILE]) {
     if (!(await exists(file))) throw new Error(`${path.relative(REPO_ROOT, file)} does not exist yet`);
   }
   await mkdir(BUNDLE_DIR, { recursive: true });
@@ -54,7 +57,14 @@ export async function bundleImageCore(): Promise<string> {
   await build({
     ...COMMON,
     stdin: {
-      contents: `export { processImage } from ${JSON.stringify(IMAGE_CORE_FILE)};\nexport { parseSizeSpec } from ${JSON.stringify(SIZES_FILE)};\nexport { DEFAULT_MAX_PIXELS, DEFAULT_MAX_BYTES } from ${JSON.stringify(SETTINGS_FILE)};\n`,
+      contents: [
+        `export { processImage } from ${JSON.stringify(IMAGE_CORE_FILE)};`,
+        `export { parseSizeSpec } from ${JSON.stringify(SIZES_FILE)};`,
+        `export { DEFAULT_MAX_PIXELS, DEFAULT_MAX_BYTES, loadFunctionSettings, RUNTIME_TUNING_ENV } from ${JSON.stringify(SETTINGS_FILE)};`,
+        `export { processRecord } from ${JSON.stringify(PROCESS_RECORD_FILE)};`,
+        `export { setDcScanDecoding } from ${JSON.stringify(PROGRESSIVE_FILE)};`,
+        '',
+      ].join('\n'),
       resolveDir: REPO_ROOT,
       loader: 'ts',
       sourcefile: 'bench-image-core.ts',

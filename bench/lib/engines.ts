@@ -5,7 +5,7 @@
  * bare-1: sharp decode and resize to 200x200, the floor. ours-*: the image core. naive-3: one sharp
  * pipeline per size. jimp-1: jimp's decode, cover and PNG encode.
  */
-export const ENGINES = ['idle', 'idle-sharp', 'bare-1', 'ours-1', 'ours-1600', 'ours-3', 'naive-3', 'jimp-1'] as const;
+export const ENGINES = ['idle', 'idle-sharp', 'bare-1', 'ours-1', 'ours-1-nodc', 'ours-1600', 'ours-3', 'naive-3', 'jimp-1', 'handler-1'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export interface ServeConfig {
@@ -13,6 +13,8 @@ export interface ServeConfig {
   engines: EngineName[];
   /** The bundled image core (exports processImage and parseSizeSpec). */
   core?: string | undefined;
+  /** sharp.concurrency (libvips threads per image) to set before anything runs; sharp's default when absent. */
+  sharpConcurrency?: number | undefined;
 }
 
 export interface PeakConfig {

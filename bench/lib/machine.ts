@@ -72,5 +72,8 @@ export function describeMachine(info: MachineInfo): string[] {
     `CPU: ${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB RAM, ${info.os}`,
     `Node ${info.node}, sharp ${info.sharp} (libvips ${info.libvips}), jimp ${info.jimp}, Pillow ${info.pillow}${info.python === '' ? '' : ` (${info.python})`}`,
     `Date ${info.date}, load average at start ${info.loadAtStart.toFixed(2)}`,
+    ...(info.loadAtStart > info.cores
+      ? [`Shared and busy: the load average was ${info.loadAtStart.toFixed(1)} on ${info.cores} cores (other people's work); absolute times are inflated, CPU quotas bind less than on an idle machine`]
+      : []),
   ];
 }

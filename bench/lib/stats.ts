@@ -82,14 +82,8 @@ export function formatMs(ms: number): string {
 }
 
 const KIB = 1024;
-const MIB = 1024 * 1024;
 
-/** Bytes with MB = 2^20 bytes, as `img-resizer build` prints them and Lambda counts its limits. */
-export function formatBytes(bytes: number): string {
-  if (bytes < KIB) return `${bytes} B`;
-  if (bytes < MIB) return `${(bytes / KIB).toFixed(0)} KB`;
-  return `${(bytes / MIB).toFixed(bytes < 10 * MIB ? 2 : 1)} MB`;
-}
+export { formatBytes } from '../../src/ui/bytes.js';
 
 /** Peak resident set size given in KiB (what getrusage and process.resourceUsage report on Linux), in MB. */
 export function formatRssKib(kib: number): string {

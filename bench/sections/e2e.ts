@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { systemClock, type Clock } from '../../src/pipeline/wait-for-items.js';
+import { systemClock, type Clock } from '../../src/operations/wait-for-items.js';
 import { Output } from '../../src/ui/output.js';
 import { ensureCorpus, type CorpusFile } from '../lib/corpus.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
@@ -111,7 +111,7 @@ export async function benchEndToEnd(plan: Plan, log: (line: string) => void, cor
     log(`End to end: stack up and deployed in ${formatMs(performance.now() - started)}`);
 
     step = 'warm-up upload';
-    const warm = await runUpload(context, { paths: warmupFiles.map((f) => f.path), prefix: 'bench/warmup/', wait: true, timeoutSeconds: 120, emitJson: false });
+    const warm = await runUpload(context, { paths: warmupFiles.map((f) => f.path), prefix: 'bench/warmup/', wait: true, timeoutSeconds: 120 });
     if (warm.exitCode !== 0) throw new Error(`warm-up upload failed: ${warm.report.files.map((f) => f.reason ?? f.outcome).join('; ')}`);
 
     const uploads: Sample[] = [];
@@ -120,7 +120,7 @@ export async function benchEndToEnd(plan: Plan, log: (line: string) => void, cor
       step = `upload run ${run + 1}`;
       const prefix = `bench/run-${run}/`;
       const t0 = performance.now();
-      const upload = await runUpload(context, { paths: files.map((f) => f.path), prefix, wait: true, timeoutSeconds: 300, emitJson: false, clock: cappedClock });
+      const upload = await runUpload(context, { paths: files.map((f) => f.path), prefix, wait: true, timeoutSeconds: 300, clock: cappedClock });
       const ms = performance.now() - t0;
       const bad = upload.report.files.filter((f) => f.outcome !== 'SUCCEEDED');
       if (bad.length > 0) throw new Error(`upload: ${bad.length} not SUCCEEDED (${bad[0]?.key ?? ''}: ${bad[0]?.reason ?? bad[0]?.outcome ?? ''})`);

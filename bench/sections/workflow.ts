@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { systemClock, type Clock } from '../../src/pipeline/wait-for-items.js';
+import { systemClock, type Clock } from '../../src/operations/wait-for-items.js';
 import { Output } from '../../src/ui/output.js';
 import { ensureCorpus } from '../lib/corpus.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
@@ -58,7 +58,7 @@ export async function benchWorkflow(plan: Plan, log: (line: string) => void, cor
     const flow = await deploy('stepfunctions');
     const once = async (context: AppContext, prefix: string): Promise<number> => {
       const t0 = performance.now();
-      const upload = await runUpload(context, { paths: [photo.path], prefix, wait: true, timeoutSeconds: 120, emitJson: false, clock: cappedClock });
+      const upload = await runUpload(context, { paths: [photo.path], prefix, wait: true, timeoutSeconds: 120, clock: cappedClock });
       if (upload.report.files[0]?.outcome !== 'SUCCEEDED') throw new Error(`upload: ${upload.report.files[0]?.reason ?? upload.report.files[0]?.outcome ?? '?'}`);
       return performance.now() - t0;
     };

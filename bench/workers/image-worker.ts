@@ -19,9 +19,50 @@ import { LARGE_ONLY, sizeSpec, THREE_SIZES, THUMBNAIL, type EngineName, type Pea
 type Engine = (input: Buffer) => Promise<unknown>;
 
 /** The image core's bundle (bench/lib/bundle.ts): its exports, typed from the sources. */
+type SourceObject = import('../../lambda-src/core/process-record.js').SourceObject;
+
 type CoreModule = Pick<typeof import('../../lambda-src/core/image.js'), 'processImage'> &
   Pick<typeof import('../../lambda-src/core/sizes.js'), 'parseSizeSpec'> &
-  Pick<typeof import('../../lambda-src/core/settings.js'), 'DEFAULT_MAX_PIXELS' | 'DEFAULT_MAX_BYTES'>;
+  Pick<typeof import('../../lambda-src/core/settings.js'), 'DEFAULT_MAX_PIXELS' | 'DEFAULT_MAX_BYTES' | 'loadFunctionSettings'> &
+  Pick<typeof import('../../lambda-src/core/process-record.js'), 'processRecord'> &
+  Pick<typeof import('../../lambda-src/core/jpeg/progressive.js'), 'setDcScanDecoding'>;
+
+async function loadCore(corePath: string | undefined): Promise<CoreModule> {
+  if (corePath === undefined) throw new Error('the image core is not available');
+  loadSharp();
+  return (await import(pathToFileURL(corePath).href)) as CoreModule;
+}
+
+/**
+ * The function's processing of one upload, S3 and DynamoDB replaced by in-memory ports (no network, no
+ * emulator): read the object, resize to the default sizes, "write" the outputs and the metadata item.
+ */
+function handlerEngine(core: CoreModule): Engine {
+  const settings = core.loadFunctionSettings({ DEST_BUCKET: 'bench-dest', TABLE_NAME: 'bench-table', SOURCE_BUCKET: 'bench-source' });
+  const written = new Map<string, unknown>();
+  const ports = {
+    getObject: (_bucket: string, _key: string) => Promise.resolve(current),
+    putObject: (request: { key: string; body: Buffer }) => {
+      written.set(request.key, request.body);
+      return Promise.resolve();
+    },
+    putItem: (item: unknown) => {
+      written.set('item', item);
+      return Promise.resolve();
+    },
+  };
+  let current: SourceObject = { contentLength: 0, eTag: 'e', lastModified: new Date(0), read: () => Promise.resolve(Buffer.alloc(0)), discard: () => undefined };
+  let serial = 0;
+  return async (input) => {
+    serial += 1;
+    current = { ...current, contentLength: input.length, read: () => Promise.resolve(input) };
+    const record = { bucket: 'bench-source', rawKey: `photo-${serial}.jpg`, key: `photo-${serial}.jpg`, eventName: 'ObjectCreated:Put', size: input.length, eTag: 'e', sequencer: undefined };
+    const result = await core.processRecord(record, settings, ports);
+    written.clear();
+    if (result.status !== 'SUCCEEDED') throw new Error(`processRecord: ${result.status} ${result.errorMessage ?? result.reason ?? ''}`);
+    return result;
+  };
+}
 
 /** sharp as the function loads it (require, see lambda-src/core/sharp.ts), so ours and the others share one instance. */
 function loadSharp(): typeof SharpModule {
@@ -56,16 +97,26 @@ async function loadEngine(name: EngineName, corePath: string | undefined): Promi
         );
     }
     case 'ours-1':
+    case 'ours-1-nodc':
     case 'ours-1600':
     case 'ours-3': {
-      if (corePath === undefined) throw new Error('the image core is not available');
-      loadSharp();
-      const core = (await import(pathToFileURL(corePath).href)) as CoreModule;
-      const sizes = core.parseSizeSpec(sizeSpec(name === 'ours-1' ? [THUMBNAIL] : name === 'ours-3' ? THREE_SIZES : LARGE_ONLY));
+      const core = await loadCore(corePath);
+      const sizes = core.parseSizeSpec(sizeSpec(name === 'ours-3' ? THREE_SIZES : name === 'ours-1600' ? LARGE_ONLY : [THUMBNAIL]));
       // The function's defaults: limits on, no upscaling.
       const options = { sizes, format: 'png', fit: 'cover', maxPixels: core.DEFAULT_MAX_PIXELS, maxBytes: core.DEFAULT_MAX_BYTES, allowUpscale: false } as const;
-      return (input) => core.processImage(input, options);
+      if (name !== 'ours-1-nodc') return (input) => core.processImage(input, options);
+      // Today's path before the DC-scan decoder: the switch is flipped only around this engine's own call.
+      return async (input) => {
+        core.setDcScanDecoding(false);
+        try {
+          return await core.processImage(input, options);
+        } finally {
+          core.setDcScanDecoding(true);
+        }
+      };
     }
+    case 'handler-1':
+      return handlerEngine(await loadCore(corePath));
     case 'jimp-1': {
       const { Jimp } = await import('jimp');
       return async (input) => {
@@ -86,6 +137,7 @@ function send(message: unknown): void {
 }
 
 async function serve(config: ServeConfig): Promise<void> {
+  if (config.sharpConcurrency !== undefined) loadSharp().concurrency(config.sharpConcurrency);
   const inputs = await Promise.all(config.files.map((file) => readFile(file)));
   const engines = new Map<EngineName, Engine>();
   for (const name of config.engines) engines.set(name, await loadEngine(name, config.core));

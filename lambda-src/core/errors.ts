@@ -14,6 +14,8 @@ export const IMAGE_ERROR_CODES = [
   // Not the image's fault, but recorded so an operator sees it: the function may not read the object (a
   // missing grant, a KMS key it may not use). The invocation still fails, so Lambda retries it.
   'ACCESS_DENIED',
+  // Rekognition's moderation labels rejected the image (MODERATION=on); no output is kept.
+  'MODERATED',
 ] as const;
 export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[number];
 

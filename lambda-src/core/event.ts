@@ -68,7 +68,7 @@ function parseRecord(record: Json): S3ObjectRecord | string {
   };
 }
 
-/** The principal the CLI's backfill puts in the events it synthesizes (src/pipeline/backfill.ts). */
+/** The principal the CLI's backfill puts in the events it synthesizes (src/operations/backfill.ts). */
 export const SYNTHESIZED_EVENT_PRINCIPAL = 'img-resizer-backfill';
 
 /** Whether a record announces a removal (a delete, or a delete marker in a versioned bucket). */

@@ -1,5 +1,6 @@
 import { judgeWarnings } from './decoder-warnings.js';
 import { ImageError } from './errors.js';
+import { progressiveDcSource, type SourceHeader } from './jpeg/progressive.js';
 import { canonicalFormat } from './keys.js';
 import type { FitMode, OutputFormat } from './settings.js';
 import { sharp, type Metadata, type Sharp, type SharpOptions } from './sharp.js';
@@ -64,10 +65,6 @@ const CONTENT_TYPES: Record<WrittenFormat, string> = {
   tiff: 'image/tiff',
 };
 
-export function contentTypeFor(format: WrittenFormat): string {
-  return CONTENT_TYPES[format];
-}
-
 /**
  * zlib level of the PNG outputs other than the largest when there are several sizes (the largest, and a single
  * size, keep sharp's 6). PNG is lossless, so only the bytes change: measured on the corpus at 800 and 200 px,
@@ -91,6 +88,8 @@ interface Plan {
   load: SharpOptions;
   /** What planning found to say (an APNG kept as its first frame), recorded with the decoder's warnings. */
   notes: string[];
+  /** The header's colour profile and EXIF orientation, for a source read from its DC scans (see jpeg/). */
+  header: SourceHeader;
 }
 
 /**
@@ -151,12 +150,16 @@ function oneImageAtATime<T>(work: () => Promise<T>): Promise<T> {
 async function processChecked(input: Buffer, options: ProcessOptions): Promise<ProcessedImage> {
   const events: string[] = [];
   const plan = await planImage(input, options, events);
+  // A progressive JPEG whose sizes all need at most 1/8 of it is read from its DC scans alone (see jpeg/).
+  // sharp then decodes a TIFF, not the JPEG: damage inside the AC scans (no output pixel at 1/8) gives no warning
+  // here, where the full decode would refuse the file (see README, Performance).
+  const pixels = (await progressiveDcSource(input, plan.source, options, plan.header)) ?? input;
   const outputs: ProcessedOutput[] = [];
   if (options.sizes.length === 1) {
     const [size] = options.sizes as [SizeSpec];
-    outputs.push(await render(reader(input, plan.load, events), size, plan, options));
+    outputs.push(await render(reader(pixels, plan.load, events), size, plan, options));
   } else {
-    const intermediate = await decodeOnce(input, plan, options, events);
+    const intermediate = await decodeOnce(pixels, plan, options, events);
     // The sizes are independent once decoded: encoding them side by side uses every core the function has
     // (sharp runs each pipeline on one thread here), and libuv's pool of four bounds how many run at once.
     // The largest output is encoded as a single size would be; the others, extra work that one size does not
@@ -218,6 +221,7 @@ async function planImage(input: Buffer, options: ProcessOptions, events: string[
   return {
     source,
     notes,
+    header: { icc: metadata.icc, orientation: metadata.orientation },
     format: outputFormat,
     animated,
     delay: animated ? metadata.delay : undefined,
@@ -303,7 +307,7 @@ async function render(
   if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
   pipeline = encode(pipeline, plan, options.quality, pngCompression);
-  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number; pages?: number } };
+  let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number | undefined; pages?: number | undefined } };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {

@@ -50,6 +50,18 @@ export interface MetadataItem {
   SourceLastModified?: string;
   /** The source object's ETag, without quotes. */
   SourceETag?: string;
+  /** ThumbHash of the image, base64 (SUCCEEDED only; see core/insight.ts). */
+  Placeholder?: string;
+  /** `#rrggbb`. */
+  DominantColor?: string;
+  /** 64-bit pHash, 16 hex digits: near-duplicates differ in few bits. */
+  PerceptualHash?: string;
+  /** Rekognition DetectLabels (LABELS=on), most confident first. */
+  Labels?: LabelRecord[];
+  /** Why Labels could not be had for this image (Rekognition refused it); the image still succeeds. */
+  LabelsUnavailable?: string;
+  /** Rekognition DetectModerationLabels (MODERATION=on) at or over the threshold; on MODERATED items. */
+  ModerationLabels?: ModerationLabelRecord[];
   /**
    * The S3 event's sequencer, upper case and left-padded to a fixed width (see core/sequencer.ts): a write from
    * an earlier event of the same key than the stored item's is refused.
@@ -57,6 +69,21 @@ export interface MetadataItem {
   Sequencer?: string;
   /** SUCCEEDED only, when the decoders reported something about a file they decoded without visible damage. */
   Warnings?: string[];
+}
+
+export interface LabelRecord {
+  Name: string;
+  /** 0-100. */
+  Confidence: number;
+  /** Names of the label's parents (Dog: Animal, Pet, Mammal, Canine). */
+  Parents: string[];
+}
+
+export interface ModerationLabelRecord {
+  Name: string;
+  Confidence: number;
+  /** Empty for a top-level category. */
+  ParentName: string;
 }
 
 export interface SourceDescription {

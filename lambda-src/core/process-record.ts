@@ -1,7 +1,9 @@
+import { analyseContent, analysisAttributes, type ContentAnalysis, type ContentAnalysisPort } from './content-analysis.js';
 import { ImageError, type ImageErrorCode } from './errors.js';
 import type { S3ObjectRecord } from './event.js';
 import { imageIdFor } from './image-id.js';
 import { processImage } from './image.js';
+import { insightAttributes, insightFromOutputs } from './insight.js';
 import { isOutputKey, outputKeyFor } from './keys.js';
 import { failedItem, succeededItem, type MetadataItem, type SourceDescription } from './metadata.js';
 import { storedSequencer } from './sequencer.js';
@@ -42,8 +44,10 @@ export interface RecordPorts {
    * @throws NewerItemError
    */
   markDeleted?(item: MetadataItem): Promise<MetadataItem | undefined>;
-  /** Deletes objects; keys that do not exist are no error. Needed for removals. */
+  /** Deletes objects; keys that do not exist are no error. Needed for removals, and with moderation on. */
   deleteObjects?(bucket: string, keys: readonly string[]): Promise<void>;
+  /** Rekognition; needed only when the settings switch labels or moderation on. */
+  contentAnalysis?: ContentAnalysisPort;
 }
 
 /** The object is gone (deleted after the event, or never there). */
@@ -145,8 +149,8 @@ export async function processRecord(
   const known: { bytes?: number } = {};
 
   const superseded = (why: string): RecordResult => ({ ...base, status: 'SKIPPED', imageId, reason: `superseded: ${why}`, durationMs: elapsed() });
-  const fail = async (error: ImageError): Promise<RecordResult> => {
-    const item = failedItem(source, error, { startedAt, finishedAt: clock() }, { ...error.source, ...known });
+  const fail = async (error: ImageError, extra: Partial<MetadataItem> = {}): Promise<RecordResult> => {
+    const item = { ...failedItem(source, error, { startedAt, finishedAt: clock() }, { ...error.source, ...known }), ...extra };
     try {
       await ports.putItem(item);
     } catch (putError) {
@@ -196,6 +200,33 @@ export async function processRecord(
     throw error;
   }
   const { original } = processed;
+  // Before any write: a moderated image leaves no output behind, and a transient Rekognition error retries
+  // the invocation with nothing written yet.
+  const [insight, analysis] = await Promise.all([
+    // Best effort: it reads back an output just encoded, and an image must not fail for want of a placeholder.
+    insightFromOutputs(processed.outputs).catch(() => undefined),
+    settings.labels || settings.moderation
+      ? analyseContent(processed.outputs, settings, requireContentAnalysis(ports))
+      : Promise.resolve<ContentAnalysis>({}),
+  ]);
+  if (analysis.moderationLabels) {
+    // Outputs at these keys are an earlier version's (this one writes none): they go too, so nothing of an
+    // object whose current version was rejected stays served.
+    await requireDeleteObjects(ports)(
+      settings.destBucket,
+      processed.outputs.map((output) => outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format)),
+    );
+    const names = analysis.moderationLabels.map((label) => `${label.Name} (${label.Confidence.toFixed(1)}%)`).join(', ');
+    const moderated = await fail(
+      new ImageError('MODERATED', `Rejected by moderation: ${names}; no output was written.`, { source: original }),
+      analysisAttributes(analysis),
+    );
+    // Refused as older than the stored item: the outputs just deleted may have been the newer version's. As for
+    // a refused SUCCEEDED write below, process whatever the object is now, once, so outputs and item agree.
+    if (moderated.status !== 'SKIPPED' || repairing || record.eTag === undefined) return moderated;
+    const repaired = await processRecord({ ...record, eTag: undefined }, settings, ports, clock, true);
+    return repaired.status === 'SKIPPED' ? moderated : repaired;
+  }
   const outputs = processed.outputs.map((output) => ({
     ...output,
     key: outputKeyFor(record.key, output.size, settings.sizes.length, output.format, original.format),
@@ -212,7 +243,11 @@ export async function processRecord(
     ),
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
-  const item = succeededItem(source, original, outputs, { startedAt, finishedAt: clock() });
+  const item: MetadataItem = {
+    ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }),
+    ...(insight ? insightAttributes(insight) : {}),
+    ...analysisAttributes(analysis),
+  };
   try {
     await ports.putItem(item);
   } catch (error) {
@@ -241,4 +276,14 @@ export async function sourceIsGone(record: Pick<S3ObjectRecord, 'bucket' | 'key'
     if (error instanceof ObjectNotFoundError) return true;
     throw error;
   }
+}
+
+function requireContentAnalysis(ports: RecordPorts): ContentAnalysisPort {
+  if (!ports.contentAnalysis) throw new Error('LABELS or MODERATION is on, but the function has no Rekognition port.');
+  return ports.contentAnalysis;
+}
+
+function requireDeleteObjects(ports: RecordPorts): (bucket: string, keys: readonly string[]) => Promise<void> {
+  if (!ports.deleteObjects) throw new Error('MODERATION is on, but the function has no way to delete outputs.');
+  return ports.deleteObjects.bind(ports);
 }

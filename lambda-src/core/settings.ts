@@ -2,7 +2,6 @@ import { InvalidSettingError } from './errors.js';
 import { LAMBDA_MEMORY_ENV, maxPixelsForMemory } from './pixel-limit.js';
 import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
 
-export { InvalidSettingError } from './errors.js';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp', 'avif', 'original'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -24,6 +23,11 @@ export const FUNCTION_ENV = {
   cacheControl: 'CACHE_CONTROL',
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   keepOnDelete: 'KEEP_ON_DELETE',
+  labels: 'LABELS',
+  labelsMinConfidence: 'LABELS_MIN_CONFIDENCE',
+  labelsMax: 'LABELS_MAX',
+  moderation: 'MODERATION',
+  moderationMinConfidence: 'MODERATION_MIN_CONFIDENCE',
 } as const;
 
 /**
@@ -70,7 +74,31 @@ export interface FunctionSettings {
   notifyTopicArn: string | undefined;
   /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
   keepOnDelete: boolean;
+  /** Rekognition DetectLabels, when on (LABELS=on). */
+  labels?: LabelSettings;
+  /** Rekognition DetectModerationLabels, when on (MODERATION=on). */
+  moderation?: ModerationSettings;
 }
+
+export interface LabelSettings {
+  /** 0-100: labels Rekognition is less sure of are not returned. */
+  minConfidence: number;
+  maxLabels: number;
+}
+
+export interface ModerationSettings {
+  /** 0-100: a moderation label at or over this confidence rejects the image (FAILED, MODERATED). */
+  minConfidence: number;
+}
+
+/** Rekognition's own default is 55; 70 keeps the labels an app would show without sorting through guesses. */
+export const DEFAULT_LABELS_MIN_CONFIDENCE = 70;
+export const DEFAULT_LABELS_MAX = 10;
+/**
+ * Rekognition's own default is 50, which rejects beach photos; 80 rejects only what it is fairly sure of, and
+ * an operator who wants stricter sets MODERATION_MIN_CONFIDENCE.
+ */
+export const DEFAULT_MODERATION_MIN_CONFIDENCE = 80;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -110,6 +138,7 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
     keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
+    ...contentAnalysisSettings(optional),
   };
 }
 
@@ -121,6 +150,46 @@ function topicArn(name: string, value: string | undefined): string | undefined {
     throw new InvalidSettingError(`"${value}" is not the ARN of a standard SNS topic (arn:aws:sns:region:account:name).`, name);
   }
   return value;
+}
+
+/** LABELS / MODERATION and their tuning; each section present only when switched on. */
+function contentAnalysisSettings(optional: (name: string) => string | undefined): Pick<FunctionSettings, 'labels' | 'moderation'> {
+  const result: Pick<FunctionSettings, 'labels' | 'moderation'> = {};
+  if (switchSetting(FUNCTION_ENV.labels, optional(FUNCTION_ENV.labels))) {
+    result.labels = {
+      minConfidence: confidenceSetting(FUNCTION_ENV.labelsMinConfidence, optional(FUNCTION_ENV.labelsMinConfidence), DEFAULT_LABELS_MIN_CONFIDENCE),
+      // Rekognition returns at most 1000 labels; the item should stay far below DynamoDB's 400 KB.
+      maxLabels: Math.min(1000, positiveInteger(FUNCTION_ENV.labelsMax, optional(FUNCTION_ENV.labelsMax), DEFAULT_LABELS_MAX)),
+    };
+  }
+  if (switchSetting(FUNCTION_ENV.moderation, optional(FUNCTION_ENV.moderation))) {
+    result.moderation = {
+      minConfidence: confidenceSetting(
+        FUNCTION_ENV.moderationMinConfidence,
+        optional(FUNCTION_ENV.moderationMinConfidence),
+        DEFAULT_MODERATION_MIN_CONFIDENCE,
+      ),
+    };
+  }
+  return result;
+}
+
+/** on/off switches: on, true, 1, yes; off, false, 0, no; unset is off. */
+function switchSetting(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
+  if (['off', 'false', '0', 'no'].includes(lower)) return false;
+  throw new InvalidSettingError(`"${value}" is not on or off.`, name);
+}
+
+function confidenceSetting(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n < 0 || n > 100) {
+    throw new InvalidSettingError(`"${value}" is not a confidence from 0 to 100.`, name);
+  }
+  return n;
 }
 
 export interface FunctionEnvironmentInput {

@@ -7,7 +7,7 @@ import type SharpModule from 'sharp';
  * (The bundle keeps sharp external; its native binary cannot be bundled.)
  */
 export const sharp = createRequire(import.meta.url)('sharp') as typeof SharpModule;
-export type { Sharp, SharpOptions, Metadata, OutputInfo } from 'sharp';
+export type { Sharp, SharpOptions, Metadata } from 'sharp';
 
 // libvips' operation cache only helps when the same image is processed again; a function sees each image once,
 // so the cache would only hold memory (up to 50 MB by default) between invocations.

@@ -123,6 +123,9 @@ export async function resizeForWorkflow(
       kept.item = item;
       return Promise.resolve();
     },
+    // Labels and moderation (Rekognition; moderation deletes a flagged image's outputs) work as on the direct path.
+    ...(ports.contentAnalysis ? { contentAnalysis: ports.contentAnalysis } : {}),
+    ...(ports.deleteObjects ? { deleteObjects: ports.deleteObjects.bind(ports) } : {}),
   };
   const result = await processRecord(record, settings, itemWriter, clock);
   const { item: _unused, status, ...rest } = result;

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../errors.js';
+import { formatBytes } from '../ui/bytes.js';
 import type { Output } from '../ui/output.js';
 import { bundleFunction, FUNCTION_FILE, type BundleInput } from './function-bundle.js';
 import { buildSharpLayer, type LambdaArch } from './layer.js';
@@ -67,11 +68,6 @@ export function layerZipName(arch: LambdaArch): string {
   return `sharp-layer-${arch}.zip`;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < MB) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / MB).toFixed(2)} MB`;
-}
 
 /** The function zip: index.mjs (and index.mjs.map when asked for), nothing else. */
 export async function buildFunctionZip(options: { sourcemap?: boolean; entry?: string } = {}): Promise<{ artifact: Artifact; largestInputs: BundleInput[] }> {

@@ -7,14 +7,13 @@ import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
 
 /** The file name inside the function zip; the handler setting is therefore `index.handler`. */
 export const FUNCTION_FILE = 'index.mjs';
-export const FUNCTION_HANDLER = 'index.handler';
 /** Relative to the package root. */
-export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/handler.ts';
+export const DEFAULT_FUNCTION_ENTRY = 'lambda-src/index.ts';
 
 export interface BundleOptions {
   /** Put a source map beside the code (index.mjs.map) and reference it from the code. */
   sourcemap?: boolean;
-  /** Entry file, absolute or relative to the package root; default lambda-src/handler.ts. */
+  /** Entry file, absolute or relative to the package root; default lambda-src/index.ts. */
   entry?: string;
   /** The Lambda runtime the code will run on; sets esbuild's target (nodejs22.x: node22). Default nodejs22.x. */
   runtime?: LambdaRuntime;

@@ -1,14 +1,48 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsTarget } from './target.js';
+
+/**
+ * Each SDK package is loaded the first time its client is asked for, so a command pays only for the services
+ * it talks to. Node resolves these packages to their CommonJS builds even from ESM `import` (they declare no
+ * "exports"), so `require` here returns the very module instances the aws/ modules import: one copy each.
+ */
+const requireSdk = createRequire(import.meta.url);
+interface SdkModules {
+  s3: typeof import('@aws-sdk/client-s3');
+  lambda: typeof import('@aws-sdk/client-lambda');
+  dynamodb: typeof import('@aws-sdk/client-dynamodb');
+  documents: typeof import('@aws-sdk/lib-dynamodb');
+  iam: typeof import('@aws-sdk/client-iam');
+  sts: typeof import('@aws-sdk/client-sts');
+  sfn: typeof import('@aws-sdk/client-sfn');
+  events: typeof import('@aws-sdk/client-eventbridge');
+  logs: typeof import('@aws-sdk/client-cloudwatch-logs');
+  http: typeof import('@smithy/node-http-handler');
+}
+const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
+  s3: '@aws-sdk/client-s3',
+  lambda: '@aws-sdk/client-lambda',
+  dynamodb: '@aws-sdk/client-dynamodb',
+  documents: '@aws-sdk/lib-dynamodb',
+  iam: '@aws-sdk/client-iam',
+  sts: '@aws-sdk/client-sts',
+  sfn: '@aws-sdk/client-sfn',
+  events: '@aws-sdk/client-eventbridge',
+  logs: '@aws-sdk/client-cloudwatch-logs',
+  http: '@smithy/node-http-handler',
+};
+function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
+  return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
+}
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
@@ -23,10 +57,12 @@ export interface ClientFactoryOptions {
 
 /**
  * One factory for every AWS client, built from the resolved target, so endpoint, region, credentials,
- * path-style addressing and checksum behaviour are decided in one place. Clients are created lazily.
+ * path-style addressing and checksum behaviour are decided in one place. Clients (and their SDK packages)
+ * are created lazily.
  */
 export class AwsClients {
-  private readonly cache = new Map<string, AnyClient | DynamoDBDocumentClient>();
+  private readonly cache = new Map<string, AnyClient>();
+  private documentClient: DynamoDBDocumentClient | undefined;
 
   constructor(
     readonly target: AwsTarget,
@@ -35,6 +71,7 @@ export class AwsClients {
 
   private baseConfig() {
     const { target } = this;
+    const { NodeHttpHandler } = sdk('http');
     return {
       ...(target.region === undefined ? {} : { region: target.region }),
       ...(target.profile === undefined ? {} : { profile: target.profile }),
@@ -53,62 +90,60 @@ export class AwsClients {
     };
   }
 
-  private memo<T extends AnyClient | DynamoDBDocumentClient>(name: string, make: () => T): T {
-    let client = this.cache.get(name) as T | undefined;
-    if (!client) {
-      client = make();
-      if (!(client instanceof DynamoDBDocumentClient)) {
-        for (const hook of this.options.hooks ?? []) hook(client, name);
-      }
-      this.cache.set(name, client);
-    }
+  private memo<T extends AnyClient>(name: string, make: () => T): T {
+    const cached = this.cache.get(name);
+    if (cached) return cached as T;
+    const client = make();
+    for (const hook of this.options.hooks ?? []) hook(client, name);
+    this.cache.set(name, client);
     return client;
   }
 
   get s3(): S3Client {
-    return this.memo('s3', () => new S3Client({ ...this.baseConfig(), forcePathStyle: this.target.endpointOverridden }));
+    return this.memo('s3', () => new (sdk('s3').S3Client)({ ...this.baseConfig(), forcePathStyle: this.target.endpointOverridden }));
   }
 
   get lambda(): LambdaClient {
-    return this.memo('lambda', () => new LambdaClient(this.baseConfig()));
+    return this.memo('lambda', () => new (sdk('lambda').LambdaClient)(this.baseConfig()));
   }
 
   get dynamodb(): DynamoDBClient {
-    return this.memo('dynamodb', () => new DynamoDBClient(this.baseConfig()));
+    return this.memo('dynamodb', () => new (sdk('dynamodb').DynamoDBClient)(this.baseConfig()));
   }
 
   /** Plain-JSON view of DynamoDB items. */
   get documents(): DynamoDBDocumentClient {
-    return this.memo('documents', () =>
-      DynamoDBDocumentClient.from(this.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    );
+    this.documentClient ??= sdk('documents').DynamoDBDocumentClient.from(this.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+    return this.documentClient;
   }
 
   get iam(): IAMClient {
-    return this.memo('iam', () => new IAMClient(this.baseConfig()));
+    return this.memo('iam', () => new (sdk('iam').IAMClient)(this.baseConfig()));
   }
 
   get sts(): STSClient {
-    return this.memo('sts', () => new STSClient(this.baseConfig()));
+    return this.memo('sts', () => new (sdk('sts').STSClient)(this.baseConfig()));
   }
 
   /** Step Functions (workflow mode). */
   get sfn(): SFNClient {
     // StartSyncExecution's "sync-" host prefix cannot be put in front of an overridden endpoint (an IP address).
-    return this.memo('sfn', () => new SFNClient({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
+    return this.memo('sfn', () => new (sdk('sfn').SFNClient)({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
   }
 
   /** EventBridge (workflow mode's rule). */
   get events(): EventBridgeClient {
-    return this.memo('events', () => new EventBridgeClient(this.baseConfig()));
+    return this.memo('events', () => new (sdk('events').EventBridgeClient)(this.baseConfig()));
   }
 
   /** CloudWatch Logs (the workflow's log group). */
   get logs(): CloudWatchLogsClient {
-    return this.memo('logs', () => new CloudWatchLogsClient(this.baseConfig()));
+    return this.memo('logs', () => new (sdk('logs').CloudWatchLogsClient)(this.baseConfig()));
   }
 
   destroy(): void {
+    this.documentClient?.destroy();
+    this.documentClient = undefined;
     for (const client of this.cache.values()) client.destroy();
     this.cache.clear();
   }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 /** Objects up to this size go up in one PutObject from memory; larger ones stream through multipart upload. */
@@ -74,17 +74,6 @@ export async function* listObjectPages(s3: S3Client, bucket: string, prefix?: st
       });
     }
     yield objects;
-  }
-}
-
-export async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: number; contentType: string | undefined } | undefined> {
-  try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { bytes: head.ContentLength ?? 0, contentType: head.ContentType };
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name === 'NotFound' || name === 'NoSuchKey') return undefined;
-    throw error;
   }
 }
 

@@ -1,15 +1,16 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEFAULT_BACKFILL_CONCURRENCY, runBackfill } from '../pipeline/backfill.js';
-import { action, parsePositiveInt } from './shared.js';
+import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
+import type { BackfillOptions, BackfillResult } from '../operations/backfill.js';
+import { commandAction, flag, optionalString, parsePositiveInt, requiredNumber } from './shared.js';
 
-export { runBackfill, type BackfillOptions, type BackfillReport } from '../pipeline/backfill.js';
-
-interface BackfillFlags {
-  prefix?: string;
-  concurrency: number;
-  dryRun?: boolean;
-  force?: boolean;
+/** The command's whole work once its flags are valid: the operation, then its rendering. */
+export async function runBackfill(context: AppContext, options: BackfillOptions = {}): Promise<BackfillResult> {
+  const operation = await import('../operations/backfill.js');
+  const { renderBackfill } = await import('../ui/backfill.js');
+  const result = await operation.runBackfill(context, options);
+  renderBackfill(context.output, result, Boolean(options.dryRun));
+  return result;
 }
 
 export function backfillCommand(): Command {
@@ -24,20 +25,17 @@ export function backfillCommand(): Command {
     .option('--dry-run', 'list what would be processed, invoke nothing')
     .option('--force', 'reprocess every object, SUCCEEDED ones too')
     .action(
-      action(async (context: AppContext, flags: BackfillFlags) => {
+      commandAction(async (context, { options }) => {
+        const prefix = optionalString(options, 'prefix');
+        const concurrency = requiredNumber(options, 'concurrency');
+        const dryRun = flag(options, 'dryRun');
+        const force = flag(options, 'force');
         // Ctrl-C stops starting new invocations; those in flight finish and the summary says what is left.
         const interrupt = new AbortController();
         const onSigint = (): void => { interrupt.abort(); };
         process.once('SIGINT', onSigint);
         try {
-          const { exitCode } = await runBackfill(context, {
-            prefix: flags.prefix,
-            concurrency: flags.concurrency,
-            dryRun: Boolean(flags.dryRun),
-            force: Boolean(flags.force),
-            signal: interrupt.signal,
-          });
-          return exitCode;
+          return await runBackfill(context, { prefix, concurrency, dryRun, force, signal: interrupt.signal });
         } finally {
           process.off('SIGINT', onSigint);
         }

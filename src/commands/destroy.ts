@@ -1,10 +1,9 @@
 import { Command } from 'commander';
 import type { AppContext } from '../context.js';
 import type { DestroyOptions, DestroyResult } from '../operations/destroy.js';
-import { flag, type RawOptions } from './provision-options.js';
-import { action } from './shared.js';
+import { commandAction, flag, type CommandResult } from './shared.js';
 
-export function destroyOptionsFrom(raw: RawOptions): DestroyOptions {
+export function destroyOptionsFrom(raw: Readonly<Record<string, unknown>>): DestroyOptions {
   return { keepBuckets: flag(raw, 'keepBuckets'), dryRun: flag(raw, 'dryRun') };
 }
 
@@ -21,10 +20,5 @@ export function destroyCommand(): Command {
     .description('remove what init created, trigger first (asks first on a terminal; --yes otherwise)')
     .option('--keep-buckets', 'keep both buckets and their objects')
     .option('--dry-run', 'print what would be removed and change nothing')
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => {
-        const result = await executeDestroy(context, destroyOptionsFrom(raw));
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeDestroy(context, destroyOptionsFrom(options))));
 }

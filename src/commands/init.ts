@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, FIT_MODES, ORCHESTRATIONS, OUTPUT_FORMATS, STATE_MACHINE_KINDS } from '../config/settings.js';
+import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import type { AppContext } from '../context.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
-import { flag, optionalChoice, optionalNumber, optionalString, type RawOptions } from './provision-options.js';
-import { action, parseChoice, parsePositiveInt } from './shared.js';
+import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, type CommandResult } from './shared.js';
 
 /** The command line's options, checked into the operation's typed options. */
-export function initOptionsFrom(raw: RawOptions): InitOptions {
+export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOptions {
   return {
     dryRun: flag(raw, 'dryRun'),
     stackName: optionalString(raw, 'stackName'),
@@ -86,10 +86,5 @@ export function initCommand(): Command {
         'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
-    .action(
-      action(async (context: AppContext, raw: RawOptions) => {
-        const result = await executeInit(context, initOptionsFrom(raw));
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));
 }

@@ -1,45 +1,134 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { AppContext, type GlobalOptions } from '../context.js';
-import { ExitCode, UsageError, type ExitCode as ExitCodeType } from '../errors.js';
+import { Command, InvalidArgumentError } from 'commander';
+import type { AppContext, GlobalOptions } from '../context.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 import { validateEndpoint } from '../aws/target.js';
 
 /**
- * Wraps a command's action: builds the context from the global options and passes the exit code
- * back to main(), which alone sets it.
+ * What every command's action hands back: main() alone turns it into the process's exit code.
+ * Operations return richer results; they all carry this.
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- lets each command type its own arguments
-export function action<A extends unknown[]>(
-  handler: (context: AppContext, ...args: A) => Promise<ExitCodeType | undefined>,
+export interface CommandResult {
+  exitCode: ExitCode;
+}
+
+/** A command's positional arguments and its own options, as commander parsed them (not yet trusted). */
+export interface Invocation {
+  args: readonly unknown[];
+  options: Readonly<Record<string, unknown>>;
+}
+
+let lastResult: CommandResult | undefined;
+
+/**
+ * Wraps a command's action: checks the global options, builds the context (loaded on demand, so a command's
+ * declaration costs nothing), runs the handler and keeps its result for main(). The handler validates
+ * `invocation` into its own typed options before doing anything.
+ */
+export function commandAction(
+  handler: (context: AppContext, invocation: Invocation) => Promise<CommandResult>,
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const globals = command.optsWithGlobals<GlobalOptions>();
-    validateGlobals(globals);
+    const command = args.at(-1);
+    if (!(command instanceof Command)) throw new CliError('INTERNAL', 'A command action was called without its command.');
+    const globals = globalOptions(command.optsWithGlobals());
+    const { AppContext } = await import('../context.js');
     const context = new AppContext(globals);
     try {
-      const code = await handler(context, ...(args.slice(0, -1) as A));
-      lastExitCode = code ?? ExitCode.Ok;
+      lastResult = await handler(context, { args: command.processedArgs, options: command.opts() });
     } finally {
       context.close();
     }
   };
 }
 
+/** The exit code the last action's result asks for (Ok when no action ran: help, version). */
+export function takeExitCode(): ExitCode {
+  const code = lastResult?.exitCode ?? ExitCode.Ok;
+  lastResult = undefined;
+  return code;
+}
+
 /** Global options are checked at the edge, before any command does I/O. */
-function validateGlobals(globals: GlobalOptions): void {
+export function globalOptions(values: Readonly<Record<string, unknown>>): GlobalOptions {
+  const globals: GlobalOptions = {
+    profile: optionalString(values, 'profile'),
+    region: optionalString(values, 'region'),
+    endpointUrl: optionalString(values, 'endpointUrl'),
+    local: flag(values, 'local'),
+    config: optionalString(values, 'config'),
+    json: flag(values, 'json'),
+    yes: flag(values, 'yes'),
+    debug: flag(values, 'debug'),
+  };
   if (globals.endpointUrl !== undefined) validateEndpoint(globals.endpointUrl);
   if (globals.local && globals.endpointUrl !== undefined) {
     throw new UsageError('--local and --endpoint-url are mutually exclusive.', 'Use --local for the bundled stack, or --endpoint-url for another endpoint.');
   }
+  return globals;
 }
 
-let lastExitCode: ExitCodeType = ExitCode.Ok;
+// Readers of commander's parsed values: each checks the type it returns, so no command casts its flags.
 
-/** The exit code the last action asked for. */
-export function takeExitCode(): ExitCodeType {
-  const code = lastExitCode;
-  lastExitCode = ExitCode.Ok;
-  return code;
+function invalid(name: string, expected: string): CliError {
+  return new CliError('INTERNAL', `Option ${name} was parsed as something other than ${expected}.`);
+}
+
+export function optionalString(values: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = values[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw invalid(name, 'a string');
+}
+
+export function requiredString(values: Readonly<Record<string, unknown>>, name: string): string {
+  const value = optionalString(values, name);
+  if (value === undefined) throw invalid(name, 'a string');
+  return value;
+}
+
+export function optionalNumber(values: Readonly<Record<string, unknown>>, name: string): number | undefined {
+  const value = values[name];
+  if (value === undefined || typeof value === 'number') return value;
+  throw invalid(name, 'a number');
+}
+
+export function requiredNumber(values: Readonly<Record<string, unknown>>, name: string): number {
+  const value = optionalNumber(values, name);
+  if (value === undefined) throw invalid(name, 'a number');
+  return value;
+}
+
+/** A boolean flag; absent means false. */
+export function flag(values: Readonly<Record<string, unknown>>, name: string): boolean {
+  const value = values[name];
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  throw invalid(name, 'true or false');
+}
+
+/** A flag with a --no- form: undefined when neither was given. */
+export function optionalFlag(values: Readonly<Record<string, unknown>>, name: string): boolean | undefined {
+  const value = values[name];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw invalid(name, 'true or false');
+}
+
+export function optionalChoice<T extends string>(values: Readonly<Record<string, unknown>>, name: string, choices: readonly T[]): T | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const match = choices.find((choice) => choice === value);
+  if (match === undefined) throw invalid(name, `one of ${choices.join(', ')}`);
+  return match;
+}
+
+export function stringArgument(args: readonly unknown[], index: number, name: string): string {
+  const value = args[index];
+  if (typeof value === 'string') return value;
+  throw invalid(name, 'a string');
+}
+
+export function stringListArgument(args: readonly unknown[], index: number, name: string): string[] {
+  const value = args[index];
+  if (Array.isArray(value) && value.every((item): item is string => typeof item === 'string')) return value;
+  throw invalid(name, 'a list of strings');
 }
 
 export function parsePositiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {

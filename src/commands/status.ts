@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { AppContext } from '../context.js';
 import type { StatusResult } from '../operations/status.js';
-import { action } from './shared.js';
+import { commandAction, type CommandResult } from './shared.js';
 
 /** Checks the stack and prints the resource and link tables (or the --json document). */
 export async function executeStatus(context: AppContext): Promise<StatusResult> {
@@ -14,10 +14,5 @@ export async function executeStatus(context: AppContext): Promise<StatusResult> 
 export function statusCommand(): Command {
   return new Command('status')
     .description('check every resource and the wiring between them; exit 3 on any drift, or when the stack is not deployed')
-    .action(
-      action(async (context: AppContext) => {
-        const result = await executeStatus(context);
-        return result.exitCode;
-      }),
-    );
+    .action(commandAction((context): Promise<CommandResult> => executeStatus(context)));
 }

@@ -1,16 +1,25 @@
 import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
-import { DEFAULT_WAIT_TIMEOUT_SECONDS, runUpload } from '../pipeline/upload.js';
-import { action, parsePositiveInt } from './shared.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
+import type { UploadOptions, UploadReport } from '../operations/upload.js';
+import type { ExitCode } from '../errors.js';
+import {
+  commandAction,
+  flag,
+  optionalFlag,
+  optionalString,
+  parsePositiveInt,
+  requiredNumber,
+  stringListArgument,
+} from './shared.js';
 
-export { runUpload, type UploadOptions, type UploadReport } from '../pipeline/upload.js';
-
-interface UploadFlags {
-  prefix?: string;
-  wait?: boolean;
-  timeout?: number;
-  force?: boolean;
-  concurrency?: number;
+/** The command's whole work once its flags are valid: the operation, then its rendering. */
+export async function runUpload(context: AppContext, options: UploadOptions): Promise<{ exitCode: ExitCode; report: UploadReport }> {
+  const operation = await import('../operations/upload.js');
+  const { renderUpload } = await import('../ui/upload.js');
+  const result = await operation.runUpload(context, options);
+  renderUpload(context.output, result.report);
+  return result;
 }
 
 export function uploadCommand(): Command {
@@ -28,22 +37,19 @@ export function uploadCommand(): Command {
     .option('--force', 'upload files whose bytes are not an image too')
     .addOption(new Option('--concurrency <n>', 'files uploaded at once').default(4).argParser(parsePositiveInt('--concurrency', 64)))
     .action(
-      action(async (context: AppContext, paths: string[], flags: UploadFlags) => {
+      commandAction(async (context, { args, options }) => {
+        const paths = stringListArgument(args, 0, 'path');
+        const prefix = optionalString(options, 'prefix');
+        const wait = optionalFlag(options, 'wait') ?? context.output.interactive;
+        const timeoutSeconds = requiredNumber(options, 'timeout');
+        const force = flag(options, 'force');
+        const concurrency = requiredNumber(options, 'concurrency');
         // Ctrl-C stops starting uploads and stops waiting; uploads in flight finish and the summary says what is left.
         const interrupt = new AbortController();
         const onSigint = (): void => { interrupt.abort(); };
         process.once('SIGINT', onSigint);
         try {
-          const { exitCode } = await runUpload(context, {
-            paths,
-            prefix: flags.prefix,
-            wait: flags.wait ?? context.output.interactive,
-            timeoutSeconds: flags.timeout,
-            force: Boolean(flags.force),
-            concurrency: flags.concurrency,
-            signal: interrupt.signal,
-          });
-          return exitCode;
+          return await runUpload(context, { paths, prefix, wait, timeoutSeconds, force, concurrency, signal: interrupt.signal });
         } finally {
           process.off('SIGINT', onSigint);
         }

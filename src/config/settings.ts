@@ -1,115 +1,26 @@
-import { readFile, writeFile, rename } from 'node:fs/promises';
-import path from 'node:path';
-import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
+import { UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
+import type { Prompter } from './prompter.js';
+import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, type StackSettings } from './stack-settings.js';
+import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
-export { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode };
+export { OUTPUT_FORMATS, FIT_MODES };
+/** @public Kept importable from here for the provisioning half, which may still use them. */
+export type { OutputFormat, FitMode };
 
-export const DEFAULT_SETTINGS_FILE = 'img-resizer.config.json';
-export const DEFAULT_STACK_NAME = 'img-resizer';
+// The settings module is split by job (architecture pass); every name stays importable from here.
+export * from './stack-settings.js';
+export * from './settings-file.js';
+export * from './prompter.js';
+export * from './validation.js';
 
-export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-
-/** The stack's resolved settings, written by `init` and read by every other command. Never credentials. */
-export interface StackSettings {
-  stackName: string;
-  /** Region the stack lives in (absent for "whatever the SDK resolves"). */
-  region?: string | undefined;
-  sourceBucket: string;
-  destBucket: string;
-  table: string;
-  functionName: string;
-  roleName: string;
-  layerName: string;
-  /** Size spec, e.g. "thumbnail=200x200". */
-  sizes: string;
-  format: OutputFormat;
-  fit: FitMode;
-  arch: Architecture;
-  memory: number;
-  timeout: number;
-  /** Trigger filters: only keys under this prefix / with this suffix start the function. */
-  prefix?: string | undefined;
-  suffix?: string | undefined;
-  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
-  orchestration?: Orchestration | undefined;
-  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
-  stateMachineType?: StateMachineKind | undefined;
-}
-
-export const ORCHESTRATIONS = ['direct', 'stepfunctions'] as const;
-export type Orchestration = (typeof ORCHESTRATIONS)[number];
-export const STATE_MACHINE_KINDS = ['express', 'standard'] as const;
-export type StateMachineKind = (typeof STATE_MACHINE_KINDS)[number];
-
-export function settingsPath(configFlag: string | undefined, cwd = process.cwd()): string {
-  return path.resolve(cwd, configFlag ?? DEFAULT_SETTINGS_FILE);
-}
-
-export async function readSettingsFile(file: string): Promise<Partial<StackSettings> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error('not a JSON object');
-    }
-    return parsed;
-  } catch (error) {
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`, 'Fix or delete the file, then run `img-resizer init` again.');
-  }
-}
-
-/** Settings of an initialised stack; a clear error when `init` has not run. */
-export async function loadStackSettings(file: string): Promise<StackSettings> {
-  const settings = await readSettingsFile(file);
-  if (!settings) {
-    throw new CliError('NOT_INITIALISED', `No settings file at ${file}.`, {
-      exitCode: ExitCode.Usage,
-      suggestion: 'Run `img-resizer init` first (add --local for the local stack), or point --config at the file.',
-    });
-  }
-  const required = ['sourceBucket', 'destBucket', 'table', 'functionName'] as const;
-  for (const key of required) {
-    if (typeof settings[key] !== 'string' || settings[key] === '') {
-      throw new UsageError(`${file} lacks "${key}".`, 'Run `img-resizer init` to rewrite it.');
-    }
-  }
-  // Files written before a field existed get its default, derived from the stack name like init does.
-  const stackName = settings.stackName ?? DEFAULT_STACK_NAME;
-  return {
-    ...derivedNames(stackName),
-    sizes: DEFAULT_SIZE_SPEC,
-    format: 'png',
-    fit: 'cover',
-    arch: 'x86_64',
-    memory: DEFAULT_MEMORY_MB,
-    timeout: DEFAULT_TIMEOUT_S,
-    ...settings,
-    stackName,
-  } as StackSettings;
-}
-
-/** Written atomically so an interrupted write never leaves half a file. */
-export async function writeSettingsFile(file: string, settings: StackSettings): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`, 'utf8');
-  await rename(temporary, file);
-}
+export type { Architecture } from '../constants.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Resolution for `init`: flags, then environment, then the settings file, then prompts, then defaults.
-
-export const DEFAULT_MEMORY_MB = 1024;
-export const DEFAULT_TIMEOUT_S = 60;
 
 /** The environment variables `init` reads, one per setting (documented in the README). */
 export const SETTINGS_ENV = {
@@ -135,32 +46,9 @@ export const SETTINGS_ENV = {
 /** Settings given on the command line; undefined means "not given". */
 export type SettingsFlags = { [K in keyof typeof SETTINGS_ENV]?: StackSettings[K] | undefined };
 
-/** Asks a person for a value; injectable so resolution is testable without a terminal. */
-export interface Prompter {
-  input(message: string, defaultValue: string, validate: (value: string) => string | true): Promise<string>;
-  select<T extends string>(message: string, choices: readonly T[], defaultValue: T): Promise<T>;
-  confirm(message: string, defaultValue: boolean): Promise<boolean>;
-}
-
-/** The inquirer prompts, loaded only when someone is asked something. */
-export const inquirerPrompter: Prompter = {
-  async input(message, defaultValue, validate) {
-    const { input } = await import('@inquirer/prompts');
-    return input({ message, default: defaultValue, validate });
-  },
-  async select(message, choices, defaultValue) {
-    const { select } = await import('@inquirer/prompts');
-    return select({ message, choices: choices.map((value) => ({ value, name: value })), default: defaultValue });
-  },
-  async confirm(message, defaultValue) {
-    const { confirm } = await import('@inquirer/prompts');
-    return confirm({ message, default: defaultValue });
-  },
-};
-
 export interface ResolveInput {
   flags: SettingsFlags;
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   file: Partial<StackSettings> | undefined;
   /**
    * The account and region in use (default bucket names embed them, since bucket names are global). Called
@@ -178,16 +66,6 @@ export type SettingsSources = Partial<Record<keyof StackSettings, 'flag' | 'env'
 export interface ResolvedSettings {
   settings: StackSettings;
   sources: SettingsSources;
-}
-
-/** Names derived from the stack name alone. */
-export function derivedNames(stackName: string): Pick<StackSettings, 'table' | 'functionName' | 'roleName' | 'layerName'> {
-  return {
-    table: `${stackName}-metadata`,
-    functionName: `${stackName}-resize`,
-    roleName: `${stackName}-function-role`,
-    layerName: `${stackName}-sharp`,
-  };
 }
 
 /** Bucket names are global across all accounts, so the defaults carry the account and region. */
@@ -322,99 +200,3 @@ function wholeNumber(raw: string): number {
   return Number(raw);
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Validation, before any AWS call.
-
-export function validateStackName(name: string): void {
-  if (!/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name)) {
-    throw new UsageError(
-      `Stack name "${name}" is not valid.`,
-      'Use 2-32 lower-case letters, digits and hyphens, starting with a letter (it prefixes bucket, table and function names).',
-    );
-  }
-}
-
-/** Why a name breaks S3's rules for general purpose buckets, or undefined when it is valid. */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters long (it has ${name.length})`;
-  if (!/^[a-z0-9.-]+$/.test(name)) return 'may contain only lower-case letters, digits, dots and hyphens';
-  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must begin and end with a letter or digit';
-  if (name.includes('..')) return 'must not contain two adjacent dots';
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'must not look like an IP address';
-  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}"`;
-  }
-  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}"`;
-  }
-  return undefined;
-}
-
-function sizeSpecProblem(spec: string): string | undefined {
-  try {
-    parseSizeSpec(spec);
-    return undefined;
-  } catch (error) {
-    return errorMessage(error);
-  }
-}
-
-/**
- * The function writes `resized-{key}` or `resized/{size}/{key}`. When it writes into the bucket that triggers it,
- * the trigger prefix must exclude every such key, or each output would start the function again.
- */
-export function sameBucketProblem(prefix: string | undefined): string | undefined {
-  if (prefix === undefined || prefix === '') return 'needs a trigger prefix (--trigger-prefix uploads/) so outputs do not trigger the function';
-  if (prefix.startsWith('resized') || 'resized-'.startsWith(prefix) || 'resized/'.startsWith(prefix)) {
-    return `trigger prefix "${prefix}" would include the outputs (resized-… and resized/…); choose one such as uploads/`;
-  }
-  return undefined;
-}
-
-const SIZES_SUGGESTION = 'Write them as name=WxH, comma-separated, e.g. thumb=200x200,medium=800x800.';
-
-export function validateSettings(settings: StackSettings): void {
-  for (const key of ['sourceBucket', 'destBucket'] as const) {
-    const problem = bucketNameProblem(settings[key]);
-    if (problem) {
-      throw new UsageError(
-        `Bucket name "${settings[key]}" ${problem}.`,
-        key === 'sourceBucket' ? 'Give a valid one with --source-bucket.' : 'Give a valid one with --dest-bucket.',
-      );
-    }
-  }
-  if (settings.sourceBucket === settings.destBucket) {
-    const problem = sameBucketProblem(settings.prefix);
-    if (problem) throw new UsageError(`Source and destination are the same bucket: that ${problem}.`);
-  }
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(settings.table)) {
-    throw new UsageError(`Table name "${settings.table}" is not valid.`, 'Use 3-255 letters, digits, "_", "-" and ".".');
-  }
-  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(settings.functionName)) {
-    throw new UsageError(`Function name "${settings.functionName}" is not valid.`, 'Use 1-64 letters, digits, "-" and "_".');
-  }
-  if (!/^[\w+=,.@-]{1,64}$/.test(settings.roleName)) {
-    throw new UsageError(`Role name "${settings.roleName}" is not valid.`, 'Use 1-64 letters, digits and +=,.@_-');
-  }
-  if (!/^[a-zA-Z0-9_-]{1,140}$/.test(settings.layerName)) {
-    throw new UsageError(`Layer name "${settings.layerName}" is not valid.`, 'Use 1-140 letters, digits, "-" and "_".');
-  }
-  const sizes = sizeSpecProblem(settings.sizes);
-  if (sizes) throw new UsageError(`Sizes "${settings.sizes}": ${sizes}`, SIZES_SUGGESTION);
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(settings.format)) throw new UsageError(`Format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
-  if (!(FIT_MODES as readonly string[]).includes(settings.fit)) throw new UsageError(`Fit must be one of ${FIT_MODES.join(', ')}.`);
-  if (!(ARCHITECTURES as readonly string[]).includes(settings.arch)) throw new UsageError(`Architecture must be one of ${ARCHITECTURES.join(', ')}.`);
-  if (!Number.isInteger(settings.memory) || settings.memory < 128 || settings.memory > 10_240) {
-    throw new UsageError(`Memory ${settings.memory} MB is out of range: Lambda allows 128 to 10240 MB.`, 'Give --memory a value in that range.');
-  }
-  if (!Number.isInteger(settings.timeout) || settings.timeout < 1 || settings.timeout > 900) {
-    throw new UsageError(`Timeout ${settings.timeout} s is out of range: Lambda allows 1 to 900 seconds.`, 'Give --timeout a value in that range.');
-  }
-  for (const key of ['prefix', 'suffix'] as const) {
-    const value = settings[key];
-    if (value !== undefined && (value.length > 1024 || /[*?]/.test(value))) {
-      // * and ? are wildcards in the IAM policy's resource ARN, which embeds the prefix.
-      throw new UsageError(`Trigger ${key} "${value}" is not usable.`, 'Use at most 1024 characters, without * or ?.');
-    }
-  }
-}

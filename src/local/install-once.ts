@@ -28,8 +28,8 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Runs `install` into `root` once: a marker file records success, and a lock directory (mkdir is atomic)
- * keeps concurrent first uses (a CLI and a test run) from installing twice. The same scheme
- * installMiniStack uses, as a helper so both can share it. Returns whether this call installed.
+ * keeps concurrent first uses (a CLI and a test run) from installing twice. Used for MiniStack
+ * and for the runtime's Node. Returns whether this call installed.
  */
 export async function installOnce(options: InstallOnceOptions): Promise<boolean> {
   const { root, what } = options;

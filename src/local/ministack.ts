@@ -1,23 +1,23 @@
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, stat, rename } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
-import { cacheDir } from '../paths.js';
+import { installMiniStack, MINISTACK_VERSION } from './ministack-install.js';
 
-// cacheDir moved to src/paths.ts (shared with the artifact cache); re-exported for existing importers.
-export { cacheDir };
+/** Supervising the local stack: start, status, stop and reset of the MiniStack of one state directory. */
 
-const execFileAsync = promisify(execFile);
+// cacheDir moved to src/paths.ts (shared with the artifact cache); the installer moved to ministack-install.ts.
+// Both are re-exported for existing importers.
+export { cacheDir } from '../paths.js';
+export { findPython } from './ministack-install.js';
 
-/** Pinned: the emulator's behaviour (and our workarounds for it) is tested against this version. */
-export const MINISTACK_VERSION = '1.5.33';
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,events,stepfunctions';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation,events,stepfunctions';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 
@@ -41,93 +41,6 @@ interface ServerRecord {
 
 export function localStateDir(cwd: string): string {
   return path.join(cwd, '.img-resizer', 'local');
-}
-
-function venvDir(): string {
-  return path.join(cacheDir(), `ministack-${MINISTACK_VERSION}`, 'venv');
-}
-
-function venvPython(): string {
-  return process.platform === 'win32' ? path.join(venvDir(), 'Scripts', 'python.exe') : path.join(venvDir(), 'bin', 'python');
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Finds a Python 3.10+ interpreter, or fails with exit 2 saying what to install. */
-export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const candidates = [env.IMG_RESIZER_PYTHON, 'python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python'].filter(
-    (c): c is string => Boolean(c),
-  );
-  for (const candidate of candidates) {
-    try {
-      const { stdout } = await execFileAsync(candidate, ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
-      const [major, minor] = stdout.trim().split('.').map(Number);
-      if (major === 3 && (minor ?? 0) >= 10) return candidate;
-    } catch {
-      // Not installed or without venv: try the next one.
-    }
-  }
-  throw new CliError('PYTHON_NOT_FOUND', 'The local stack needs Python 3.10 or newer (with venv), and none was found.', {
-    exitCode: ExitCode.Usage,
-    suggestion: 'Install Python 3 (e.g. `apt-get install python3 python3-venv`), or set IMG_RESIZER_PYTHON to an interpreter.',
-  });
-}
-
-/**
- * Installs MiniStack into a virtual environment under the cache directory, once per version.
- * A lock directory keeps concurrent first runs (a CLI and a test run) from installing twice.
- */
-export async function installMiniStack(output?: Output): Promise<string> {
-  const root = path.dirname(venvDir());
-  const marker = path.join(root, 'installed.ok');
-  if (await exists(marker)) return venvPython();
-  await mkdir(root, { recursive: true });
-  const lock = path.join(root, 'install.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (await exists(marker)) return venvPython();
-      // A lock older than ten minutes belongs to a crashed installer.
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 10 * 60_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new CliError('LOCAL_INSTALL_LOCKED', `Another install of MiniStack holds ${lock}.`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (await exists(marker)) return venvPython();
-    const python = await findPython();
-    const task = output?.task(`Installing MiniStack ${MINISTACK_VERSION} (first use only) into ${root}`);
-    try {
-      await rm(venvDir(), { recursive: true, force: true });
-      await execFileAsync(python, ['-m', 'venv', venvDir()]);
-      await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      await writeFile(marker, `${new Date().toISOString()}\n`);
-      task?.succeed(`Installed MiniStack ${MINISTACK_VERSION}`);
-    } catch (error) {
-      task?.fail('Installing MiniStack failed');
-      const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
-      throw new CliError('LOCAL_INSTALL_FAILED', `Could not install MiniStack ${MINISTACK_VERSION}: ${detail}`, {
-        suggestion: 'Check that PyPI is reachable (pip install ministack), then try again.',
-        cause: error,
-      });
-    }
-    return venvPython();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
 }
 
 export function endpointFor(port: number): string {
@@ -197,6 +110,8 @@ export interface StartOptions {
    * Node major (see src/local/node-runtime.ts). MiniStack itself keeps its own Python.
    */
   pathPrefix?: readonly string[];
+  /** A Python with MiniStack installed (tests: one with the `full` extra); default the CLI's own install. */
+  python?: string;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -235,7 +150,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
       suggestion: 'Pick another with `img-resizer local start --port N`.',
     });
   }
-  const python = await installMiniStack(output);
+  const python = options.python ?? (await installMiniStack(output));
   await mkdir(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'ministack.log');
   const log = openSync(logFile, 'a');
@@ -328,8 +243,4 @@ export async function ensureLocalStack(options: { cwd: string; output?: Output }
   const status = await localStatus(stateDir);
   if (status.running) return status;
   return startLocalStack({ stateDir, output: options.output });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

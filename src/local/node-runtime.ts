@@ -1,7 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { NETWORK_ERROR, runNpm } from '../artifact/npm-run.js';
 import { CliError, errorMessage } from '../errors.js';
 import { cacheDir } from '../paths.js';
 import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
@@ -132,22 +133,6 @@ async function verify(node: string, version: string, root: string): Promise<void
   }
 }
 
-/**
- * npm settings inherited from `npm run` (npm_config_*) may redirect the install (prefix, global, omit);
- * keep only those about reaching the registry. Same rule as the sharp layer's install.
- */
-function npmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const keep = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|http_proxy|noproxy|no_proxy|ca|cafile|strict_ssl|fetch_.*|.*:registry|\/\/.*)$/i;
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (/^npm_/i.test(key) && !keep.test(key)) continue;
-    clean[key] = value;
-  }
-  clean.npm_config_update_notifier = 'false';
-  return clean;
-}
-
-const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENOTCACHED|ERR_SOCKET_TIMEOUT|network|request to \S+ failed)\b/i;
 
 /**
  * npm fetches the package and checks it against the registry's integrity hash; we use npm rather than
@@ -170,14 +155,7 @@ async function npmInstall(root: string, spec: string, env: NodeJS.ProcessEnv): P
     '--loglevel=error',
     spec,
   ];
-  const isWindows = process.platform === 'win32';
-  const { code, stderr, spawnError } = await new Promise<{ code: number | null; stderr: string; spawnError?: Error }>((resolve) => {
-    const child = spawn(isWindows ? 'npm.cmd' : 'npm', args, { cwd: root, env: npmEnvironment(env), shell: isWindows, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
-    child.on('error', (error) => { resolve({ code: null, stderr: err, spawnError: error }); });
-    child.on('close', (exitCode) => { resolve({ code: exitCode, stderr: err }); });
-  });
+  const { code, stderr, spawnError } = await runNpm(root, args, env);
   if (spawnError) {
     throw new CliError('NPM_NOT_FOUND', `Installing ${spec} needs npm, which could not be run: ${spawnError.message}`, {
       suggestion: 'Install Node.js with npm (npm ships with it).',

@@ -3,8 +3,8 @@ import type { Identity } from '../context.js';
 import { functionEnvironment } from '../../lambda-src/core/settings.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
-export const FUNCTION_RUNTIME = 'nodejs22.x';
-export const FUNCTION_HANDLER = 'index.handler';
+// Defined once in src/constants.ts (architecture pass); re-exported for the steps that import them from here.
+export { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../constants.js';
 /** The table's hash key, as the metadata contract names it. */
 export const TABLE_HASH_KEY = 'ImageID';
 /** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */
@@ -35,6 +35,23 @@ export function environmentProblem(environment: Record<string, string>): string 
   if (bytes <= ENVIRONMENT_LIMIT_BYTES) return undefined;
   const largest = Object.entries(environment).sort(([, a], [, b]) => b.length - a.length)[0]?.[0] ?? '';
   return `the function's environment variables take ${bytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit (largest: ${largest})`;
+}
+
+/** The values templates/function-policy.json names: concrete ones for init, CloudFormation `${...}` references for export. */
+export interface FunctionPolicyVars {
+  partition: string;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  sourcePrefix: string;
+  destBucket: string;
+  table: string;
+  functionName: string;
+}
+
+/** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
+export function renderFunctionPolicy(vars: FunctionPolicyVars): Json {
+  return renderTemplate(loadTemplate('function-policy.json'), { ...vars, tableActions: FUNCTION_TABLE_ACTIONS });
 }
 
 /** Everything the steps need to know about the stack as it should be: names, ARNs, documents. */
@@ -69,7 +86,6 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     destBucket: settings.destBucket,
     table: settings.table,
     functionName: settings.functionName,
-    tableActions: FUNCTION_TABLE_ACTIONS,
   };
   return {
     settings,
@@ -84,7 +100,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     functionArn: `arn:${partition}:lambda:${region}:${account}:function:${settings.functionName}`,
     layerArn: `arn:${partition}:lambda:${region}:${account}:layer:${settings.layerName}`,
     trustPolicy: loadTemplate('lambda-trust-policy.json'),
-    functionPolicy: renderTemplate(loadTemplate('function-policy.json'), vars),
+    functionPolicy: renderFunctionPolicy(vars),
     environment: functionEnvironment({
       destBucket: settings.destBucket,
       table: settings.table,

@@ -3,8 +3,6 @@ import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
 export const STATE_MACHINE_TEMPLATE = 'state-machine.asl.json';
 
-export type StateMachineType = 'EXPRESS' | 'STANDARD';
-
 /** What the definition refers to. The optional parts add their states only when present. */
 export interface StateMachineDefinitionInput {
   stackName: string;

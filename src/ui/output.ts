@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 /**
  * All console output goes through here. Human text goes to stderr whenever --json is on, so stdout
@@ -117,15 +117,7 @@ export class Output {
 
   /** A spinner on a terminal; plain start/finish lines otherwise. */
   task(text: string): TaskReporter {
-    if (this.interactive) {
-      const spinner: Ora = ora({ text, stream: this.err }).start();
-      return {
-        update: (t) => { spinner.text = t; },
-        succeed: (t) => { spinner.succeed(t ?? text); },
-        fail: (t) => { spinner.fail(t ?? text); },
-        skip: (t) => { spinner.info(t ?? text); },
-      };
-    }
+    if (this.interactive) return lazySpinner(text, this.err);
     return {
       update: () => undefined,
       succeed: (t) => { this.err.write(`✔ ${t ?? text}\n`); },
@@ -181,4 +173,32 @@ export function renderTable(headers: string[], rows: string[][]): string {
   const format = (cells: string[]): string =>
     cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [format(headers), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)].join('\n');
+}
+
+/**
+ * ora (with its dependencies) takes longer to load than the rest of the CLI's start-up, and only a terminal
+ * needs it: it is imported when the first spinner starts, and what happens before it has loaded is replayed.
+ */
+function lazySpinner(text: string, stream: NodeJS.WritableStream): TaskReporter {
+  let spinner: Ora | undefined;
+  let current = text;
+  let finish: ((s: Ora) => void) | undefined;
+  void import('ora').then(({ default: ora }) => {
+    spinner = ora({ text: current, stream });
+    if (finish) finish(spinner);
+    else spinner.start();
+  });
+  const end = (how: (s: Ora) => void): void => {
+    if (spinner) how(spinner);
+    else finish = how;
+  };
+  return {
+    update: (t) => {
+      current = t;
+      if (spinner) spinner.text = t;
+    },
+    succeed: (t) => { end((s) => { s.succeed(t ?? text); }); },
+    fail: (t) => { end((s) => { s.fail(t ?? text); }); },
+    skip: (t) => { end((s) => { s.info(t ?? text); }); },
+  };
 }

@@ -1,3 +1,4 @@
+import { hostArchitecture } from '../../src/constants.js';
 import { randomBytes } from 'node:crypto';
 import { buildArtifacts } from '../../src/artifact/build.js';
 import { executeInit } from '../../src/commands/init.js';
@@ -9,7 +10,7 @@ import { localTestContext, type TestContext } from './context.js';
 
 /** MiniStack runs functions with the host's node, so the layer must hold sharp for the host's CPU. */
 export function hostArch(): Architecture {
-  return process.arch === 'arm64' ? 'arm64' : 'x86_64';
+  return hostArchitecture();
 }
 
 let built: Promise<DeployArtifacts> | undefined;

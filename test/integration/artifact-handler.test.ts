@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { buildArtifacts, type BuildResult } from '../../src/artifact/build.js';
 import { lambdaLikeEnv, measureColdImport, unpackForLambda } from '../../src/artifact/lambda-layout.js';
 import { listZipEntries, sha256Hex } from '../../src/artifact/zip.js';
-import { runBuild } from '../../src/commands/build.js';
+import { runBuild } from '../../src/operations/build.js';
 import { Output } from '../../src/ui/output.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { encodeS3EventKey } from '../../lambda-src/core/keys.js';

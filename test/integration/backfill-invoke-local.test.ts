@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deterministicZip } from '../../src/artifact/zip.js';
 import { AwsClients, type AnyClient } from '../../src/aws/clients.js';
 import { localTarget } from '../../src/aws/target.js';
-import { invokeSynchronously } from '../../src/pipeline/invoke-function.js';
+import { invokeSynchronously } from '../../src/operations/invoke-function.js';
 import { RequestRecorder } from '../helpers/request-recorder.js';
 import { uniqueStackName } from '../helpers/deploy.js';
 

@@ -1,4 +1,4 @@
-import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
+import { DeleteFunctionCommand, DeleteFunctionConcurrencyCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DeleteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
@@ -200,6 +200,27 @@ describe('backfill on the local stack with the real function', () => {
       ['archive/zz notes.jpg', 'UNSUPPORTED_FORMAT'],
     ]);
     expect(stack.stderr()).toContain('archive/zz broken.jpg: CORRUPT_IMAGE');
+  });
+
+  it('stops backing off from throttling at once when interrupted', async () => {
+    const clients = await stack.context.clients();
+    // Reserved concurrency 0: every invoke is throttled, so backfill backs off (here 30 s a time) until stopped.
+    await clients.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: stack.settings.functionName, ReservedConcurrentExecutions: 0 }));
+    try {
+      const interrupt = new AbortController();
+      setTimeout(() => { interrupt.abort(); }, 3_000);
+      const started = Date.now();
+      const { exitCode, report } = await runBackfill(stack.context, {
+        prefix: 'archive/img-1', force: true, concurrency: 2, signal: interrupt.signal, retry: { minTimeoutMs: 30_000, maxTimeoutMs: 30_000 },
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(exitCode).toBe(ExitCode.Interrupted);
+      expect(report.interrupted).toBe(true);
+      expect(report.processed).toBe(0);
+      expect(report.notStarted).toBe(report.listed);
+    } finally {
+      await clients.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: stack.settings.functionName }));
+    }
   });
 
   // Last: it deletes the function.

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/commands/demo.js';
 import { ExitCode } from '../../src/errors.js';
-import { choosePhotos, demoPhotos } from '../../src/pipeline/demo-photos.js';
+import { choosePhotos, demoPhotos } from '../../src/operations/demo-photos.js';
 import { localTestContext } from '../helpers/context.js';
 
 describe('demo photographs', () => {
@@ -46,7 +46,9 @@ describe('demo photographs', () => {
 describe('demo on the local stack', () => {
   it('stands up the stack, uploads, waits, resizes locally, prints the metadata and where to look', async () => {
     const { context, cwd, stdout } = await localTestContext();
-    const { exitCode, report } = await runDemo(context, { photos: 2, generatedImages: true });
+    const outcome = await runDemo(context, { photos: 2, generatedImages: true });
+    if (outcome.cancelled) throw new Error('The demo on the local stack asks nothing and cannot be cancelled.');
+    const { exitCode, report } = outcome;
 
     expect(exitCode).toBe(ExitCode.Ok);
     expect(report.photos).toBe('generated');

@@ -120,7 +120,12 @@ describe('the function handler, in process, against the local stack', () => {
         { Size: 'thumb', Key: 'resized/thumb/trips/my beach+café.png', Width: 200, Height: 150, Format: 'png' },
         { Size: 'medium', Key: 'resized/medium/trips/my beach+café.png', Width: 400, Height: 300, Format: 'png' },
       ],
+      // Content insight, through DynamoDB and back; no Labels without LABELS=on.
+      Placeholder: expect.stringMatching(/^[A-Za-z0-9+/]{10,60}={0,2}$/) as string,
+      DominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) as string,
+      PerceptualHash: expect.stringMatching(/^[0-9a-f]{16}$/) as string,
     });
+    expect(await item(key)).not.toHaveProperty('Labels');
   });
 
   it('keeps one item when the event is delivered twice', async () => {

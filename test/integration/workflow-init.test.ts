@@ -12,7 +12,7 @@ import { executeDestroy } from '../../src/commands/destroy.js';
 import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
 import { executeStatus } from '../../src/commands/status.js';
-import { runBackfill } from '../../src/pipeline/backfill.js';
+import { runBackfill } from '../../src/operations/backfill.js';
 import { runUpload } from '../../src/commands/upload.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { synthesizeS3Event } from '../../src/pipeline/s3-event.js';
+import { synthesizeS3Event } from '../../src/operations/s3-event.js';
 
 /** The example record of AWS's documentation ("Event message structure", S3 User Guide), structure 2.1. */
 const AWS_EXAMPLE = {

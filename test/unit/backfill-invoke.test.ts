@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchGetItems } from '../../src/aws/metadata-table.js';
-import { invokeSynchronously, isThrottle } from '../../src/pipeline/invoke-function.js';
+import { invokeSynchronously, isThrottle } from '../../src/operations/invoke-function.js';
 
 // Only what the local stack cannot produce is mocked here: AWS's wording of a function error, and UnprocessedKeys.
 const lambda = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -33,7 +33,7 @@ describe('invokeSynchronously', () => {
   // Mocked because MiniStack reports every thrown error as errorType "Runtime.HandlerError"; AWS sends the error's name.
   it('reports a function error with the function\'s own message, as AWS words it', async () => {
     const payload = bytes(JSON.stringify({ errorType: 'Error', errorMessage: 'Input buffer contains unsupported image format', trace: [] }));
-    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payload });
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', ...(payload === undefined ? {} : { Payload: payload }) });
     const result = await invokeSynchronously(lambda, 'fn', {});
     expect(result).toEqual({ functionError: 'Unhandled', errorMessage: 'Error: Input buffer contains unsupported image format', attempts: 1 });
   });

@@ -1,25 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parseChoice, parsePositiveInt } from '../../src/commands/shared.js';
 import { isInteractiveTerminal } from '../../src/ui/output.js';
+import { runCli } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const bin = path.resolve('bin/img-resizer.js');
-
-/** Runs the built CLI (npm test builds first) and returns its exit code and output. */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [bin, ...args], { env: { ...process.env, CI: 'true', ...env }, cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** Runs the CLI from source and returns its exit code and output. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(args, { env, ...(cwd === undefined ? {} : { cwd }) });
 }
 
 describe('the command line', () => {

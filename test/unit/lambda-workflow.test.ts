@@ -127,6 +127,31 @@ describe('workflow mode: the Resize state', () => {
     );
   });
 
+  it('carries the content insight and, with LABELS on, the Rekognition labels in the item it returns', async () => {
+    const ports = new MemoryObjects();
+    const analysed: string[] = [];
+    const withAnalysis: RecordPorts = Object.assign(ports, {
+      contentAnalysis: {
+        detectLabels: () => {
+          analysed.push('labels');
+          return Promise.resolve([{ Name: 'Dog', Confidence: 97.5, Parents: ['Animal'] }]);
+        },
+        detectModerationLabels: () => Promise.resolve([]),
+      },
+    });
+    const eTag = ports.put('dog.jpg', await photo(640, 480));
+    const result = await createHandler({ env: { ...ENV, LABELS: 'on' }, ports: withAnalysis })({
+      workflow: 'resize',
+      event: objectCreated('dog.jpg', eTag, { sequencer: '0065A1B2C3D4E5F900' }),
+    });
+    expect(result.outcome).toBe('SUCCEEDED');
+    expect(analysed).toEqual(['labels']);
+    const item = unmarshall(result.item as never) as MetadataItem;
+    expect(item.Labels).toEqual([{ Name: 'Dog', Confidence: 97.5, Parents: ['Animal'] }]);
+    expect(item.PerceptualHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(ports.itemWrites).toBe(0);
+  });
+
   it('skips the function\'s own outputs without an item to record', async () => {
     const ports = new MemoryObjects();
     const handler = createHandler({ env: { ...ENV, DEST_BUCKET: 'uploads' }, ports });

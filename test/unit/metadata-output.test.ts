@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayWriter } from '../../src/pipeline/json-array-writer.js';
-import { formatProcessedAt, parseSourceKey, StreamingTable } from '../../src/pipeline/metadata.js';
-import { formatBytes } from '../../src/pipeline/format.js';
+import { JsonArrayWriter } from '../../src/ui/json-array-writer.js';
+import { parseSourceKey } from '../../src/operations/metadata.js';
+import { formatProcessedAt, StreamingTable } from '../../src/ui/metadata.js';
+import { formatBytes } from '../../src/ui/format.js';
 
 function collect(): { lines: string[]; text: () => string } {
   const lines: string[] = [];
@@ -59,8 +60,8 @@ describe('small formatters', () => {
     expect(formatProcessedAt('2025-03-04T05:06:07.890Z')).toBe('2025-03-04 05:06:07');
     expect(formatProcessedAt(undefined)).toBe('-');
     expect(formatBytes(999)).toBe('999 B');
-    expect(formatBytes(12_345)).toBe('12 kB');
-    expect(formatBytes(1_234_567)).toBe('1.2 MB');
+    expect(formatBytes(12_345)).toBe('12.1 KB');
+    expect(formatBytes(1_234_567)).toBe('1.18 MB');
     expect(parseSourceKey('photos/a b.jpg', 'src')).toEqual({ bucket: 'src', key: 'photos/a b.jpg' });
     expect(parseSourceKey('s3://other/photos/a.jpg', 'src')).toEqual({ bucket: 'other', key: 'photos/a.jpg' });
   });

@@ -4,10 +4,18 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runResize } from '../../src/commands/resize.js';
+import { runResize as resizeOperation, type ResizeOptions, type ResizeReport } from '../../src/operations/resize.js';
+import { renderResize } from '../../src/ui/resize.js';
 import { AppContext } from '../../src/context.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { Output } from '../../src/ui/output.js';
+
+/** What the resize command does: the operation, then its rendering. */
+async function runResize(context: AppContext, paths: string[], options: ResizeOptions): Promise<ResizeReport> {
+  const report = await resizeOperation(context, paths, options);
+  renderResize(context.output, report, context.cwd);
+  return report;
+}
 import { photo, solid, RED } from '../helpers/images.js';
 
 function capture(): { stream: PassThrough; text: () => string } {

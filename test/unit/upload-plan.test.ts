@@ -4,8 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { triggerFires } from '../../src/pipeline/trigger-filter.js';
-import { expandUploadPaths, globBase, keyFor, normalizePrefix, sniffEntries } from '../../src/pipeline/upload-plan.js';
+import { triggerFires } from '../../src/operations/trigger-filter.js';
+import { expandUploadPaths, globBase, keyFor, normalizePrefix, sniffEntries } from '../../src/operations/upload-plan.js';
 
 describe('key naming', () => {
   it('treats the prefix as a folder', () => {

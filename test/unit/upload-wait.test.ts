@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import { CLOCK_SKEW_TOLERANCE_MS, isFreshItem, waitForItems, type Clock, type PendingImage } from '../../src/pipeline/wait-for-items.js';
+import { CLOCK_SKEW_TOLERANCE_MS, isFreshItem, waitForItems, type Clock, type PendingImage } from '../../src/operations/wait-for-items.js';
 
 /** A clock that only moves when the code under test sleeps. */
 function fakeClock(start = Date.parse('2025-01-01T00:00:00Z')): Clock & { sleeps: number[] } {

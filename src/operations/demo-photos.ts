@@ -99,7 +99,12 @@ export async function generatePhotos(dir: string, count: number): Promise<string
     { name: 'aurora.jpg', width: 1920, height: 1080, sky: ['#020024', '#00d4a0'], sun: '#d8fff4', hills: '#0b1d26' },
   ];
   const files: string[] = [];
-  for (const scene of scenes.slice(0, Math.max(1, count))) {
+  for (let index = 0; index < Math.max(1, count); index += 1) {
+    // Past the four scenes, the same scenes again under numbered names: --photos 10 uploads 10 images.
+    const base = scenes[index % scenes.length] ?? scenes[0];
+    if (base === undefined) break;
+    const round = Math.floor(index / scenes.length);
+    const scene = round === 0 ? base : { ...base, name: base.name.replace(/(\.\w+)$/, ` ${round + 1}$1`) };
     const { width: w, height: h } = scene;
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
   <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">

@@ -7,7 +7,7 @@ import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { awsErrorName, CliError, errorMessage, ExitCode } from '../errors.js';
 import { backfillProgress } from './backfill-progress.js';
-import { formatFailure, plural } from './format.js';
+import { formatFailure, plural } from '../ui/format.js';
 import { invokeSynchronously, type InvokeRetryOptions } from './invoke-function.js';
 import { synthesizeObjectCreatedEvent, synthesizeS3Event } from './s3-event.js';
 import { runWorkflowSynchronously } from './start-workflow.js';
@@ -16,7 +16,7 @@ import { triggerFires } from './trigger-filter.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
-export const DEFAULT_BACKFILL_CONCURRENCY = 8;
+import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
 /** Shown as requester and notification id in the synthesized events, so they are recognisable in logs. */
 const BACKFILL_PRINCIPAL = 'img-resizer-backfill';
 
@@ -94,7 +94,15 @@ type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt'>;
  * item back to learn SUCCEEDED or FAILED. Memory stays bounded by PAGES_IN_FLIGHT pages, not the bucket's size.
  * Every step is idempotent, so an interrupted run is finished by running it again.
  */
-export async function runBackfill(context: AppContext, options: BackfillOptions = {}): Promise<{ exitCode: ExitCode; report: BackfillReport }> {
+export interface BackfillResult {
+  exitCode: ExitCode;
+  report: BackfillReport;
+  functionName: string;
+  /** False when an interruption stopped the listing too (objects on later pages are in no count). */
+  listingComplete: boolean;
+}
+
+export async function runBackfill(context: AppContext, options: BackfillOptions = {}): Promise<BackfillResult> {
   const { output } = context;
   const clock = options.clock ?? systemClock;
   const started = clock.now();
@@ -163,7 +171,8 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
             clients.lambda,
             settings.functionName,
             synthesizeS3Event(object, { bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt) }),
-            options.retry,
+            // The stop signal also cuts a throttling back-off short: Ctrl-C must not wait out a 20 s retry delay.
+            { ...options.retry, signal: stop.signal },
           );
       const item = await getItem(clients.documents, settings.table, imageId);
       const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: previous?.ProcessedAt });
@@ -178,6 +187,11 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
         report.failed.push({ key: object.key, errorCode: 'NO_ITEM', reason: 'the function returned but wrote no new metadata item' });
       }
     } catch (error) {
+      if (awsErrorName(error) === 'AbortError' && stopped()) {
+        // Interrupted while backing off: the object was not processed; the next run picks it up.
+        report.notStarted++;
+        return;
+      }
       if (isFatal(error)) {
         fatal.invokeError ??= error;
         stop.abort();
@@ -264,15 +278,8 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
 
   if (dryRun) {
     report.wouldProcess = wouldProcess;
-    if (wouldProcess.length === 0) {
-      output.info(`Nothing to process${report.skipped > 0 ? `: ${plural(report.skipped, 'object')} already SUCCEEDED` : ''}.`);
-    } else {
-      output.info(`Would process ${plural(wouldProcess.length, 'object')} with ${settings.functionName}${report.skipped > 0 ? `, skipping ${report.skipped} already SUCCEEDED` : ''}:`);
-      for (const key of wouldProcess) output.info(`  ${key}`);
-    }
     report.durationMs = clock.now() - started;
-    if (output.json) output.result(report);
-    return { exitCode: ExitCode.Ok, report };
+    return { exitCode: ExitCode.Ok, report, functionName: settings.functionName, listingComplete: listing.complete };
   }
 
   report.interrupted = Boolean(options.signal?.aborted);
@@ -281,28 +288,6 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   report.durationMs = finished - started;
   report.objectsPerSecond = report.invokeMs > 0 ? Math.round((report.processed / report.invokeMs) * 1000 * 10) / 10 : 0;
   report.failed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  printSummary(context, report, listing.complete);
-  if (output.json) output.result(report);
   const exitCode = report.interrupted ? ExitCode.Interrupted : report.failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
-  return { exitCode, report };
-}
-
-function printSummary(context: AppContext, report: BackfillReport, listingComplete: boolean): void {
-  const { output } = context;
-  const seconds = (report.invokeMs / 1000).toFixed(1);
-  const rate = report.processed > 0 ? ` in ${seconds} s (${report.objectsPerSecond} objects/s at concurrency ${report.concurrency})` : '';
-  const summary = `Backfill: ${report.processed} processed (${report.succeeded} succeeded, ${report.failed.length} failed), ${report.skipped} skipped as already SUCCEEDED${rate}`;
-  if (report.failed.length > 0) {
-    output.error(summary);
-    for (const failure of report.failed) output.error(`  ${failure.key}: ${failure.reason}`);
-  } else if (report.processed === 0 && !report.interrupted) {
-    output.success(report.skipped > 0 ? `Nothing to do: ${plural(report.skipped, 'object')} already SUCCEEDED.` : 'Nothing to do: no objects to process.');
-  } else {
-    output.success(summary);
-  }
-  if (report.interrupted) {
-    // The listing stops too, so objects on pages not yet listed are in no count.
-    const unlisted = listingComplete ? '' : ' (and the rest of the bucket not yet listed)';
-    output.warn(`Interrupted: ${plural(report.notStarted, 'object')} not started${unlisted}. Run \`img-resizer backfill\` again to finish.`);
-  }
+  return { exitCode, report, functionName: settings.functionName, listingComplete: listing.complete };
 }

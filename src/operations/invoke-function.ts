@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import pRetry from 'p-retry';
 import { awsErrorName } from '../errors.js';
 
@@ -37,21 +37,43 @@ export async function invokeSynchronously(
 ): Promise<InvokeResult> {
   let attempts = 0;
   const body = new TextEncoder().encode(JSON.stringify(payload));
-  const response = await pRetry(
-    async () => {
-      attempts++;
-      return lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: body }));
-    },
-    {
-      retries: options.retries ?? 8,
-      minTimeout: options.minTimeoutMs ?? 500,
-      maxTimeout: options.maxTimeoutMs ?? 20_000,
-      factor: 2,
-      randomize: true,
-      shouldRetry: ({ error }) => isThrottle(error),
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
+  // The caller's signal cuts a back-off short, but never discards an invoke that ran: p-retry, given the signal
+  // itself, would throw away a result that arrives after the abort. So p-retry gets a signal that fires only
+  // while no request is in flight.
+  const interrupted = (): DOMException => new DOMException('Interrupted while backing off from throttling.', 'AbortError');
+  const backoff = new AbortController();
+  let inFlight = false;
+  const onAbort = (): void => { if (!inFlight) backoff.abort(interrupted()); };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let response: InvokeCommandOutput;
+  try {
+    response = await pRetry(
+      async () => {
+        attempts++;
+        inFlight = true;
+        try {
+          return await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: body }));
+        } catch (error) {
+          // Throttled after the interruption: stop here rather than back off again.
+          if (isThrottle(error) && options.signal?.aborted) throw interrupted();
+          throw error;
+        } finally {
+          inFlight = false;
+        }
+      },
+      {
+        retries: options.retries ?? 8,
+        minTimeout: options.minTimeoutMs ?? 500,
+        maxTimeout: options.maxTimeoutMs ?? 20_000,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => isThrottle(error),
+        signal: backoff.signal,
+      },
+    );
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
   if (!response.FunctionError) return { functionError: undefined, errorMessage: undefined, attempts };
   return { functionError: response.FunctionError, errorMessage: describeFunctionError(response.Payload), attempts };
 }

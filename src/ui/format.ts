@@ -1,18 +1,8 @@
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 
-/** 1234 → "1.2 kB", in decimal units as S3's console shows them. */
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '-';
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit] ?? ''}`;
-}
+import { formatBytes } from './bytes.js';
+
+export { formatBytes };
 
 export function formatDimensions(width: number | undefined, height: number | undefined): string {
   return width === undefined || height === undefined ? '-' : `${width}x${height}`;

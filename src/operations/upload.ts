@@ -6,13 +6,13 @@ import { uploadFile } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { awsErrorName, errorMessage, ExitCode, UsageError } from '../errors.js';
-import { formatBytes, formatFailure, formatOutputLines, plural } from './format.js';
+import { formatBytes, formatFailure, formatOutputLines, plural } from '../ui/format.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { triggerFires } from './trigger-filter.js';
 import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
 
-export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60;
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 
 export interface UploadOptions {
@@ -26,8 +26,6 @@ export interface UploadOptions {
   force?: boolean | undefined;
   concurrency?: number | undefined;
   clock?: Clock;
-  /** Print the report as the run's JSON document under --json (off when a larger command composes this one). */
-  emitJson?: boolean | undefined;
   /** Ctrl-C: uploads not yet started are skipped, those in flight finish, and the wait stops. */
   signal?: AbortSignal | undefined;
 }
@@ -128,6 +126,8 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
           result.outcome = 'NOT_STARTED';
           result.reason = signal?.aborted ? 'interrupted before it started' : 'not started';
           results.push(result);
+          // Settled too: the bar counts every file, so it reaches its total however the run ends.
+          progress.tick();
           return;
         }
         const uploadedAt = clock.now();
@@ -235,7 +235,6 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
       `Interrupted${left.length > 0 ? `: ${left.join(', ')}` : ''}. Upload again to finish; \`img-resizer metadata list\` shows what was processed.`,
     );
   }
-  if (output.json && options.emitJson !== false) output.result(report);
   const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   return { exitCode, report };
 }

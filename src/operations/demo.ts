@@ -2,17 +2,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { getObjectBytes } from '../aws/objects.js';
-import { executeInit } from '../commands/init.js';
-import { runResize } from '../commands/resize.js';
-import type { Architecture, Prompter } from '../config/settings.js';
+import { buildArtifacts } from '../artifact/build.js';
+import type { Prompter } from '../config/settings.js';
 import type { AppContext } from '../context.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { demoPhotos, type DemoPhotos } from './demo-photos.js';
-import { runMetadataList } from './metadata.js';
+import { runInit, type InitEvent, type InitResult } from './init.js';
+import { runMetadataList, type MetadataListResult, type MetadataListSink } from './metadata.js';
+import { runResize, type ResizeReport } from './resize.js';
 import { runUpload, type UploadReport } from './upload.js';
 
-export const DEMO_DIR = 'img-resizer-demo';
+import { DEMO_DIR, hostArchitecture } from '../constants.js';
 export const DEMO_PREFIX = 'demo/';
 
 export interface DemoOptions {
@@ -26,6 +27,18 @@ export interface DemoOptions {
   /** Overrides for tests: the corpus script and its cache. */
   corpusScript?: string | undefined;
   corpusDir?: string;
+  /** Asks a person (on a terminal, without --yes) before real AWS resources are made; none means no one to ask. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+}
+
+/** The demo's result: its report, or that the person declined before anything was created (exit 0, not an error). */
+export type DemoOutcome = { exitCode: ExitCode; cancelled: false; report: DemoReport; target: DemoTarget } | { exitCode: ExitCode; cancelled: true };
+
+/** Where the demo ran, for the commands it suggests next. */
+export interface DemoTarget {
+  endpoint: string | undefined;
+  region: string;
+  local: boolean;
 }
 
 export interface DemoReport {
@@ -49,9 +62,6 @@ const acceptDefaults: Prompter = {
   confirm: (_message, defaultValue) => Promise.resolve(defaultValue),
 };
 
-function hostArch(): Architecture {
-  return process.arch === 'arm64' ? 'arm64' : 'x86_64';
-}
 
 /** ../shared/corpus/fetch-photos.sh next to this checkout, when it exists. */
 function defaultCorpusScript(): string | undefined {
@@ -67,24 +77,38 @@ function defaultCorpusScript(): string | undefined {
  * waits for the function, resizes one locally with the same core, downloads the function's outputs, prints the
  * metadata table and says where everything is.
  */
-export async function runDemo(context: AppContext, options: DemoOptions = {}): Promise<{ exitCode: ExitCode; report: DemoReport }> {
+/** What the demo reports while it runs, so its renderer can show the steps' own results in place. */
+export interface DemoEvents {
+  /** A step begins (its title). */
+  step?: (title: string) => void;
+  /** init's step events as they happen, then its result. */
+  init?: { onEvent: (event: InitEvent) => void; finish: (result: InitResult) => void };
+  resized?: (report: ResizeReport) => void;
+  /** Where the metadata step's pages go, and what shows its end. */
+  metadata?: { sink: MetadataListSink; finish: (result: MetadataListResult) => void };
+}
+
+export async function runDemo(context: AppContext, options: DemoOptions = {}, events: DemoEvents = {}): Promise<DemoOutcome> {
   const { output } = context;
   const outDir = path.resolve(context.cwd, options.outDir ?? DEMO_DIR);
+  if (!(await consented(context, options.confirm))) return { exitCode: ExitCode.Ok, cancelled: true };
   const clients = await context.clients();
-  await confirmRealAws(context);
 
-  output.info(output.color.bold('1. init: create the buckets, table, role, layer, function and trigger'));
-  const init = await executeInit(context, {
+  events.step?.('1. init: create the buckets, table, role, layer, function and trigger');
+  const init = await runInit(context, {
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
-    ...(clients.target.kind === 'local' ? { arch: hostArch() } : {}),
+    ...(clients.target.kind === 'local' ? { arch: hostArchitecture() } : {}),
+    build: async (arch) => {
+      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+      return { functionZip, layerZip };
+    },
+    onEvent: events.init?.onEvent,
   });
-  if (init.exitCode !== ExitCode.Ok) {
-    throw new CliError('DEMO_INIT_FAILED', '`init` did not finish; the demo stops here.', { exitCode: init.exitCode });
-  }
+  events.init?.finish(init);
   const settings = init.settings;
 
-  output.info(output.color.bold('\n2. upload: a few photographs to the source bucket, waiting for the function'));
+  events.step?.('2. upload: a few photographs to the source bucket, waiting for the function');
   const photoTask = output.task('Preparing sample photographs');
   const photos = await demoPhotos({
     corpusDir: options.corpusDir ?? path.join(cacheDir(), 'corpus'),
@@ -101,20 +125,21 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
     prefix: DEMO_PREFIX,
     wait: true,
     timeoutSeconds: options.timeoutSeconds ?? 120,
-    emitJson: false,
   });
 
-  output.info(output.color.bold('\n3. resize: the same image core, on this machine, no AWS involved'));
+  events.step?.('3. resize: the same image core, on this machine, no AWS involved');
   const localDir = path.join(outDir, 'local');
   const firstPhoto = photos.files[0];
   let resizedLocally: string[] = [];
   if (firstPhoto) {
-    const resized = await runResize(context, [firstPhoto], { out: localDir, sizes: settings.sizes, format: settings.format, fit: settings.fit, emitJson: false });
+    const resized = await runResize(context, [firstPhoto], { out: localDir, sizes: settings.sizes, format: settings.format, fit: settings.fit });
+    events.resized?.(resized);
     resizedLocally = resized.files;
   }
 
-  output.info(output.color.bold('\n4. metadata: what the function recorded'));
-  await runMetadataList(context, { json: false });
+  events.step?.('4. metadata: what the function recorded');
+  const listed = await runMetadataList(context, {}, events.metadata?.sink ?? { page: () => Promise.resolve(), failed: () => undefined });
+  events.metadata?.finish(listed);
 
   const downloaded = await downloadOutputs(context, upload.report, path.join(outDir, 'from-s3'));
   const report: DemoReport = {
@@ -132,21 +157,18 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}): P
     resizedLocally,
     outDir,
   };
-  printWhereToLook(context, report, clients.target.endpoint, await clients.s3.config.region());
-  if (output.json) output.result(report);
-  return { exitCode: upload.exitCode, report };
+  const target = { endpoint: clients.target.endpoint, region: await clients.s3.config.region(), local: Boolean(context.globals.local) };
+  return { exitCode: upload.exitCode, cancelled: false, report, target };
 }
 
 /** On real AWS the demo creates billable resources: only with --yes or a person's consent. */
-async function confirmRealAws(context: AppContext): Promise<void> {
-  const { target } = await context.clients();
-  if (target.kind !== 'aws' || context.yes) return;
-  if (!context.canPrompt) {
+async function consented(context: AppContext, confirm: DemoOptions['confirm']): Promise<boolean> {
+  const target = await context.resolveTarget();
+  if (target.kind !== 'aws' || context.yes) return true;
+  if (!confirm) {
     throw new UsageError('The demo would create resources in your AWS account.', 'Run it on the local stack with --local, or pass --yes to go ahead on AWS.');
   }
-  const { confirm } = await import('@inquirer/prompts');
-  const go = await confirm({ message: 'The demo creates two buckets, a table, a role, a layer and a function in your AWS account. Go ahead?', default: false });
-  if (!go) throw new CliError('CANCELLED', 'Nothing was created.', { exitCode: ExitCode.Ok });
+  return confirm('The demo creates two buckets, a table, a role, a layer and a function in your AWS account. Go ahead?');
 }
 
 /** The function's outputs of the demo's uploads, copied next to the local results so they can be opened. */
@@ -163,30 +185,4 @@ async function downloadOutputs(context: AppContext, upload: UploadReport, dir: s
     }
   }
   return files;
-}
-
-function printWhereToLook(context: AppContext, report: DemoReport, endpoint: string | undefined, region: string): void {
-  const { output } = context;
-  const relative = (file: string): string => path.relative(context.cwd, file) || '.';
-  const globalFlags = context.globals.local ? ' --local' : endpoint ? ` --endpoint-url ${endpoint}` : '';
-  // The local stack takes any credentials, but the AWS CLI wants some.
-  const awsCli = context.globals.local || endpoint?.startsWith('http://127.0.0.1')
-    ? `AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${region} aws --endpoint-url ${endpoint ?? ''}`
-    : `aws${endpoint ? ` --endpoint-url ${endpoint}` : ''}`;
-  const lines = [
-    '',
-    output.color.bold('Where to look'),
-    `  Resized images    s3://${report.destBucket}/ (${report.uploaded.reduce((n, u) => n + u.outputs.length, 0)} outputs)`,
-    ...report.uploaded.flatMap((u) => u.outputs.map((o) => `                      ${o.key}  ${o.width}x${o.height}`)),
-    `  Downloaded copies ${report.downloaded.length > 0 ? relative(path.join(report.outDir, 'from-s3')) : '(none)'}`,
-    `  Local resize      ${report.resizedLocally.length > 0 ? relative(path.join(report.outDir, 'local')) : '(none)'}`,
-    `  Settings          ${relative(report.settingsFile)} (every other command reads it)`,
-    '',
-    output.color.bold('Next'),
-    `  ${awsCli} s3 cp s3://${report.destBucket}/ ./outputs --recursive   # download every output`,
-    `  npx img-resizer${globalFlags} upload <your photos...> --wait`,
-    `  npx img-resizer${globalFlags} metadata get "${report.uploaded[0]?.key ?? `${DEMO_PREFIX}<name>`}"`,
-    `  npx img-resizer${globalFlags} destroy --yes   # remove everything the demo created`,
-  ];
-  for (const line of lines) output.info(line);
 }

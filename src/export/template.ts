@@ -1,0 +1,394 @@
+/**
+ * The stack `init` provisions, as a CloudFormation or SAM template: a pure model (settings in, document out),
+ * so it is tested without AWS and rendered byte-identically for the same input.
+ *
+ * Each part of the stack is one function returning its Parameters, Resources and Outputs; the optional parts
+ * (topic and dead-letter queue, CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS
+ * when `init` provisions them.
+ */
+import type { StackSettings } from '../config/stack-settings.js';
+import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
+import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
+import { INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, renderFunctionPolicy } from '../provision/stack.js';
+import { desiredTrigger } from '../provision/trigger.js';
+import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
+
+export type { ExportFormat } from '../constants.js';
+
+
+/** Where a zip is: beside the template (for `aws cloudformation package` / `sam deploy`), or already in S3. */
+export type ArtifactLocation = { kind: 'local'; file: string } | { kind: 's3'; bucket: string; key: string };
+
+export interface TemplateInput {
+  settings: StackSettings;
+  format: ExportFormat;
+  functionCode: ArtifactLocation;
+  layerContent: ArtifactLocation;
+  /** The layer version's Description (`sharp <v> linux-<cpu> glibc sha256:<hex>`), as `init` publishes it. */
+  layerDescription: string;
+}
+
+export type JsonObject = Record<string, Json>;
+
+/** What one part of the stack contributes. */
+export interface TemplatePart {
+  parameters?: JsonObject;
+  resources: JsonObject;
+  outputs?: JsonObject;
+}
+
+/** Logical IDs, referenced across parts. */
+export const LOGICAL_ID = {
+  sourceBucket: 'SourceBucket',
+  sourceBucketPolicy: 'SourceBucketPolicy',
+  destBucket: 'DestinationBucket',
+  destBucketPolicy: 'DestinationBucketPolicy',
+  table: 'MetadataTable',
+  role: 'FunctionRole',
+  layer: 'SharpLayer',
+  function: 'ResizeFunction',
+  permission: 'SourceBucketInvokePermission',
+} as const;
+
+/** Parameter names; their defaults are the current settings. */
+export const PARAMETER = {
+  sourceBucket: 'SourceBucketName',
+  destBucket: 'DestinationBucketName',
+  table: 'TableName',
+  functionName: 'FunctionName',
+  roleName: 'RoleName',
+  layerName: 'LayerName',
+  sizes: 'Sizes',
+  format: 'OutputFormat',
+  fit: 'Fit',
+  memory: 'MemorySize',
+  timeout: 'Timeout',
+} as const;
+
+const ref = (name: string): Json => ({ Ref: name });
+const getAtt = (logicalId: string, attribute: string): Json => ({ 'Fn::GetAtt': [logicalId, attribute] });
+const sub = (text: string): Json => ({ 'Fn::Sub': text });
+
+/** A literal inside an Fn::Sub string: `${` would start a reference, `${!` is Fn::Sub's escape for it. */
+export function escapeSub(literal: string): string {
+  return literal.replaceAll('${', '${!');
+}
+
+/** One bucket serves as source and destination (allowed with a trigger prefix): then it is one resource. */
+function sameBucket(settings: StackSettings): boolean {
+  return settings.sourceBucket === settings.destBucket;
+}
+
+function destBucketParameter(settings: StackSettings): string {
+  return sameBucket(settings) ? PARAMETER.sourceBucket : PARAMETER.destBucket;
+}
+
+function tagList(settings: StackSettings): Json {
+  return [{ Key: STACK_TAG, Value: settings.stackName }];
+}
+
+function parameters(settings: StackSettings): JsonObject {
+  const bucketPattern = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+  const out: JsonObject = {
+    [PARAMETER.sourceBucket]: { Type: 'String', Default: settings.sourceBucket, AllowedPattern: bucketPattern, Description: 'Uploads go here; each new object starts the function' },
+  };
+  if (!sameBucket(settings)) {
+    out[PARAMETER.destBucket] = { Type: 'String', Default: settings.destBucket, AllowedPattern: bucketPattern, Description: 'Resized images go here' };
+  }
+  Object.assign(out, {
+    [PARAMETER.table]: { Type: 'String', Default: settings.table, AllowedPattern: '^[a-zA-Z0-9_.-]{3,255}$', Description: 'Metadata table (hash key ImageID)' },
+    [PARAMETER.functionName]: { Type: 'String', Default: settings.functionName, AllowedPattern: '^[a-zA-Z0-9_-]{1,64}$', Description: 'The resize function' },
+    [PARAMETER.roleName]: { Type: 'String', Default: settings.roleName, AllowedPattern: '^[\\w+=,.@-]{1,64}$', Description: "The function's execution role" },
+    [PARAMETER.layerName]: { Type: 'String', Default: settings.layerName, AllowedPattern: '^[a-zA-Z0-9_-]{1,140}$', Description: 'The sharp layer' },
+    [PARAMETER.sizes]: {
+      Type: 'String',
+      Default: settings.sizes,
+      // The function's own rule for a size spec (lambda-src/core/sizes.ts), so a bad value fails the deployment, not every invocation.
+      AllowedPattern: '^[a-z0-9_-]{1,64}=[1-9][0-9]{0,4}x[1-9][0-9]{0,4}(,[a-z0-9_-]{1,64}=[1-9][0-9]{0,4}x[1-9][0-9]{0,4})*$',
+      Description: 'Output sizes: comma-separated name=WIDTHxHEIGHT',
+    },
+    [PARAMETER.format]: { Type: 'String', Default: settings.format, AllowedValues: [...OUTPUT_FORMATS], Description: 'Output image format' },
+    [PARAMETER.fit]: { Type: 'String', Default: settings.fit, AllowedValues: [...FIT_MODES], Description: 'How an image is fitted into each size' },
+    [PARAMETER.memory]: { Type: 'Number', Default: settings.memory, MinValue: 128, MaxValue: 10240, Description: "The function's memory (MB)" },
+    [PARAMETER.timeout]: { Type: 'Number', Default: settings.timeout, MinValue: 1, MaxValue: 900, Description: "The function's timeout (seconds)" },
+  });
+  return out;
+}
+
+/** Encrypted, private, owner-enforced, tagged: what `init` sets on a bucket. */
+function bucketProperties(settings: StackSettings, nameParameter: string): JsonObject {
+  return {
+    BucketName: ref(nameParameter),
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    Tags: tagList(settings),
+  };
+}
+
+function tlsOnlyPolicy(bucketLogicalId: string): Json {
+  return {
+    Type: 'AWS::S3::BucketPolicy',
+    Properties: {
+      Bucket: ref(bucketLogicalId),
+      PolicyDocument: renderTemplate(loadTemplate('bucket-tls-only-policy.json'), {
+        bucketArn: getAtt(bucketLogicalId, 'Arn'),
+        objectsArn: sub(`\${${bucketLogicalId}.Arn}/*`),
+      }),
+    },
+  };
+}
+
+/**
+ * The trigger, in CloudFormation's shape, from the same template `init` writes into the bucket's notification
+ * configuration (templates/notification-configuration.json).
+ */
+function lambdaConfigurations(settings: StackSettings): Json {
+  const trigger = desiredTrigger({ id: 'export', functionArn: 'export', prefix: settings.prefix, suffix: settings.suffix });
+  const rules = (trigger.Filter?.Key?.FilterRules ?? []).map((rule) => ({ Name: String(rule.Name), Value: rule.Value ?? '' }));
+  return (trigger.Events ?? []).map((event) => ({
+    Event: event,
+    Function: getAtt(LOGICAL_ID.function, 'Arn'),
+    ...(rules.length > 0 ? { Filter: { S3Key: { Rules: rules } } } : {}),
+  }));
+}
+
+/**
+ * Buckets. The source bucket's notification needs the invoke permission to exist (S3 checks it), and the
+ * permission names the bucket: a cycle if the permission referenced the bucket resource. So the permission's
+ * SourceArn is built from the bucket *name* parameter (Fn::Sub), and the bucket DependsOn the permission.
+ */
+export function bucketsPart(input: TemplateInput): TemplatePart {
+  const { settings } = input;
+  const resources: JsonObject = {
+    [LOGICAL_ID.sourceBucket]: {
+      Type: 'AWS::S3::Bucket',
+      DependsOn: [LOGICAL_ID.permission],
+      Properties: { ...bucketProperties(settings, PARAMETER.sourceBucket), NotificationConfiguration: { LambdaConfigurations: lambdaConfigurations(settings) } },
+    },
+    [LOGICAL_ID.sourceBucketPolicy]: tlsOnlyPolicy(LOGICAL_ID.sourceBucket),
+  };
+  const outputs: JsonObject = {
+    SourceBucketName: { Description: 'Upload images here', Value: ref(LOGICAL_ID.sourceBucket) },
+  };
+  if (sameBucket(settings)) {
+    outputs.DestinationBucketName = { Description: 'Resized images are written here', Value: ref(LOGICAL_ID.sourceBucket) };
+  } else {
+    resources[LOGICAL_ID.destBucket] = { Type: 'AWS::S3::Bucket', Properties: bucketProperties(settings, PARAMETER.destBucket) };
+    resources[LOGICAL_ID.destBucketPolicy] = tlsOnlyPolicy(LOGICAL_ID.destBucket);
+    outputs.DestinationBucketName = { Description: 'Resized images are written here', Value: ref(LOGICAL_ID.destBucket) };
+  }
+  return { resources, outputs };
+}
+
+export function tablePart(input: TemplateInput): TemplatePart {
+  return {
+    resources: {
+      [LOGICAL_ID.table]: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: ref(PARAMETER.table),
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: TABLE_HASH_KEY, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: TABLE_HASH_KEY, KeyType: 'HASH' }],
+          Tags: tagList(input.settings),
+        },
+      },
+    },
+    outputs: { MetadataTableName: { Description: 'One item per upload', Value: ref(PARAMETER.table) } },
+  };
+}
+
+/** Every string that names a `${...}` becomes an Fn::Sub; the rest stay as they are. */
+function substituteStrings(value: Json): Json {
+  if (typeof value === 'string') return value.includes('${') ? sub(value) : value;
+  if (Array.isArray(value)) return value.map(substituteStrings);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteStrings(item)]));
+  }
+  return value;
+}
+
+/**
+ * The role's inline policy, rendered by the code `init` uses, with CloudFormation references in place of the
+ * concrete values. Names, not resource ARNs (Ref/GetAtt), so the role depends on no resource: the buckets
+ * depend on the function, which depends on the role.
+ */
+export function exportedFunctionPolicy(settings: StackSettings): Json {
+  return substituteStrings(
+    renderFunctionPolicy({
+      partition: '${AWS::Partition}',
+      region: '${AWS::Region}',
+      account: '${AWS::AccountId}',
+      sourceBucket: `\${${PARAMETER.sourceBucket}}`,
+      sourcePrefix: escapeSub(settings.prefix ?? ''),
+      destBucket: `\${${destBucketParameter(settings)}}`,
+      table: `\${${PARAMETER.table}}`,
+      functionName: `\${${PARAMETER.functionName}}`,
+    }),
+  );
+}
+
+export function rolePart(input: TemplateInput): TemplatePart {
+  const { settings } = input;
+  return {
+    resources: {
+      [LOGICAL_ID.role]: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: ref(PARAMETER.roleName),
+          Description: `img-resizer stack ${settings.stackName}: the resize function's execution role`,
+          AssumeRolePolicyDocument: loadTemplate('lambda-trust-policy.json'),
+          Policies: [{ PolicyName: INLINE_POLICY_NAME, PolicyDocument: exportedFunctionPolicy(settings) }],
+          Tags: tagList(settings),
+        },
+      },
+    },
+    outputs: { FunctionRoleArn: { Description: "The function's execution role", Value: getAtt(LOGICAL_ID.role, 'Arn') } },
+  };
+}
+
+/**
+ * On a CloudFormation resource whose code is a local path: cfn-lint's W3002 says such a template needs
+ * `aws cloudformation package` first, which is exactly how it is meant to be deployed (README), so that one
+ * check is off for that resource. `package` keeps the Metadata; SAM and S3 references need none.
+ */
+function packagedCodeMetadata(location: ArtifactLocation): JsonObject {
+  return location.kind === 'local' ? { Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3002'] } } } } : {};
+}
+
+function artifactReference(location: ArtifactLocation, shape: 'cloudformation' | 'sam'): Json {
+  if (location.kind === 'local') return location.file;
+  return shape === 'sam' ? { Bucket: location.bucket, Key: location.key } : { S3Bucket: location.bucket, S3Key: location.key };
+}
+
+/** The function's environment as `init` sets it, with the parameterised settings as references. */
+function environmentVariables(settings: StackSettings): JsonObject {
+  const concrete = functionEnvironment({
+    destBucket: settings.destBucket,
+    table: settings.table,
+    sourceBucket: settings.sourceBucket,
+    sizes: settings.sizes,
+    format: settings.format,
+    fit: settings.fit,
+  });
+  const referenced: Record<string, string> = {
+    [FUNCTION_ENV.destBucket]: destBucketParameter(settings),
+    [FUNCTION_ENV.table]: PARAMETER.table,
+    [FUNCTION_ENV.sourceBucket]: PARAMETER.sourceBucket,
+    [FUNCTION_ENV.sizes]: PARAMETER.sizes,
+    [FUNCTION_ENV.format]: PARAMETER.format,
+    [FUNCTION_ENV.fit]: PARAMETER.fit,
+  };
+  const out: JsonObject = {};
+  for (const [name, value] of Object.entries(concrete)) {
+    const parameter = referenced[name];
+    out[name] = parameter === undefined ? value : ref(parameter);
+  }
+  return out;
+}
+
+/** The sharp layer, the function and the permission that lets the source bucket invoke it. */
+export function functionPart(input: TemplateInput): TemplatePart {
+  const { settings, format } = input;
+  const description = `img-resizer stack ${settings.stackName}: resizes images uploaded to \${${PARAMETER.sourceBucket}}`;
+  const layer: Json =
+    format === 'sam'
+      ? {
+          Type: 'AWS::Serverless::LayerVersion',
+          Properties: {
+            LayerName: ref(PARAMETER.layerName),
+            Description: input.layerDescription,
+            ContentUri: artifactReference(input.layerContent, 'sam'),
+            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleArchitectures: [settings.arch],
+            // SAM keeps old layer versions by default; `destroy` removes them, so the stack does too.
+            RetentionPolicy: 'Delete',
+          },
+        }
+      : {
+          Type: 'AWS::Lambda::LayerVersion',
+          ...packagedCodeMetadata(input.layerContent),
+          Properties: {
+            LayerName: ref(PARAMETER.layerName),
+            Description: input.layerDescription,
+            Content: artifactReference(input.layerContent, 'cloudformation'),
+            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleArchitectures: [settings.arch],
+          },
+        };
+  const common: JsonObject = {
+    FunctionName: ref(PARAMETER.functionName),
+    Description: sub(description),
+    Runtime: FUNCTION_RUNTIME,
+    Handler: FUNCTION_HANDLER,
+    Role: getAtt(LOGICAL_ID.role, 'Arn'),
+    MemorySize: ref(PARAMETER.memory),
+    Timeout: ref(PARAMETER.timeout),
+    Architectures: [settings.arch],
+    Layers: [ref(LOGICAL_ID.layer)],
+    Environment: { Variables: environmentVariables(settings) },
+  };
+  const fn: Json =
+    format === 'sam'
+      ? {
+          Type: 'AWS::Serverless::Function',
+          Properties: { ...common, CodeUri: artifactReference(input.functionCode, 'sam'), Tags: { [STACK_TAG]: settings.stackName } },
+        }
+      : {
+          Type: 'AWS::Lambda::Function',
+          ...packagedCodeMetadata(input.functionCode),
+          Properties: { ...common, Code: artifactReference(input.functionCode, 'cloudformation'), Tags: tagList(settings) },
+        };
+  return {
+    resources: {
+      [LOGICAL_ID.layer]: layer,
+      [LOGICAL_ID.function]: fn,
+      [LOGICAL_ID.permission]: {
+        Type: 'AWS::Lambda::Permission',
+        Properties: {
+          FunctionName: getAtt(LOGICAL_ID.function, 'Arn'),
+          Action: 'lambda:InvokeFunction',
+          Principal: 's3.amazonaws.com',
+          SourceArn: sub(`arn:\${AWS::Partition}:s3:::\${${PARAMETER.sourceBucket}}`),
+          SourceAccount: ref('AWS::AccountId'),
+        },
+      },
+    },
+    outputs: {
+      FunctionArn: { Description: 'The resize function', Value: getAtt(LOGICAL_ID.function, 'Arn') },
+      SharpLayerVersionArn: { Description: 'The sharp layer version the function uses', Value: ref(LOGICAL_ID.layer) },
+    },
+  };
+}
+
+/** The stack's parts, in template order. Optional parts (topic/DLQ, CDN, API, state machine) add theirs here. */
+export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[] = [bucketsPart, tablePart, rolePart, functionPart];
+
+/** The whole template as a JSON value. */
+export function stackTemplate(input: TemplateInput): JsonObject {
+  const parts = TEMPLATE_PARTS.map((part) => part(input));
+  const merge = (pick: (part: TemplatePart) => JsonObject | undefined): JsonObject => {
+    const out: JsonObject = {};
+    for (const part of parts) {
+      for (const [key, value] of Object.entries(pick(part) ?? {})) {
+        if (Object.hasOwn(out, key)) throw new Error(`two template parts define ${key}`);
+        out[key] = value;
+      }
+    }
+    return out;
+  };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    ...(input.format === 'sam' ? { Transform: 'AWS::Serverless-2016-10-31' } : {}),
+    Description: `img-resizer stack ${input.settings.stackName}: S3 upload -> Lambda (sharp) -> S3 + DynamoDB (exported by img-resizer export)`,
+    Parameters: { ...parameters(input.settings), ...merge((part) => part.parameters) },
+    Resources: merge((part) => part.resources),
+    Outputs: merge((part) => part.outputs),
+  };
+}
+
+/** The template's text: two-space JSON, keys in the model's fixed order, one trailing newline. */
+export function renderStackTemplate(input: TemplateInput): string {
+  return `${JSON.stringify(stackTemplate(input), null, 2)}\n`;
+}
