@@ -104,6 +104,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'the stack\'s HTTP API (init --api): its URL',
     load: async () => (await import('./commands/api.js')).apiCommand(),
   },
+  {
+    name: 'url',
+    term: 'url [options] <source-key>',
+    description: 'print the URL of an output: through the CDN when the stack has one, else presigned (expires)',
+    load: async () => (await import('./commands/url.js')).urlCommand(),
+  },
+  {
+    name: 'gallery',
+    term: 'gallery [options]',
+    description: 'write one self-contained HTML page of the latest images (thumbnails, sizes, failures with their error)',
+    load: async () => (await import('./commands/gallery.js')).galleryCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

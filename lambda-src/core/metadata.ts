@@ -13,6 +13,13 @@ export interface OutputRecord {
   Height: number;
   Bytes: number;
   Format: string;
+  /** The output's address through the stack's CDN, when it has one (presigned URLs expire, so none is stored). */
+  Url?: string;
+}
+
+/** An output's CDN URL: the base plus the key, each path segment percent-encoded. */
+export function outputUrl(cdnBaseUrl: string, key: string): string {
+  return `${cdnBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /**
@@ -125,14 +132,16 @@ export function succeededItem(
   original: OriginalImage,
   outputs: readonly (Pick<ProcessedOutput, 'size' | 'width' | 'height' | 'bytes' | 'format'> & { key: string })[],
   timing: Timing,
+  cdnBaseUrl?: string,
 ): MetadataItem {
-  const records = outputs.map((output) => ({
+  const records = outputs.map((output): OutputRecord => ({
     Size: output.size.name,
     Key: output.key,
     Width: output.width,
     Height: output.height,
     Bytes: output.bytes,
     Format: output.format,
+    ...(cdnBaseUrl === undefined ? {} : { Url: outputUrl(cdnBaseUrl, output.key) }),
   }));
   return {
     ...common(source, timing),

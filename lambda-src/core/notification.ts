@@ -18,6 +18,8 @@ export interface NotificationOutput {
   height: number;
   bytes: number;
   format: string;
+  /** The output's CDN URL, when the stack has a CDN (the item's `Url`). */
+  url?: string;
 }
 
 export interface ImageNotification {
@@ -50,7 +52,15 @@ const TYPE_OF_STATUS: Record<MetadataItem['Status'], NotificationType> = {
 };
 
 function output(record: OutputRecord): NotificationOutput {
-  return { key: record.Key, size: record.Size, width: record.Width, height: record.Height, bytes: record.Bytes, format: record.Format };
+  return {
+    key: record.Key,
+    size: record.Size,
+    width: record.Width,
+    height: record.Height,
+    bytes: record.Bytes,
+    format: record.Format,
+    ...(record.Url === undefined ? {} : { url: record.Url }),
+  };
 }
 
 /** The notification of the item a record ended with. */

@@ -244,7 +244,7 @@ export async function processRecord(
   );
   // The item last: whoever sees SUCCEEDED can fetch every output.
   const item: MetadataItem = {
-    ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }),
+    ...succeededItem(source, original, outputs, { startedAt, finishedAt: clock() }, settings.cdnBaseUrl),
     ...(insight ? insightAttributes(insight) : {}),
     ...analysisAttributes(analysis),
   };

@@ -23,6 +23,7 @@ export const FUNCTION_ENV = {
   cacheControl: 'CACHE_CONTROL',
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   keepOnDelete: 'KEEP_ON_DELETE',
+  cdnBaseUrl: 'CDN_BASE_URL',
   labels: 'LABELS',
   labelsMinConfidence: 'LABELS_MIN_CONFIDENCE',
   labelsMax: 'LABELS_MAX',
@@ -74,6 +75,8 @@ export interface FunctionSettings {
   notifyTopicArn: string | undefined;
   /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
   keepOnDelete: boolean;
+  /** The CDN's address (no trailing slash): each output's `Url` is this plus its key. None, no `Url`. */
+  cdnBaseUrl: string | undefined;
   /** Rekognition DetectLabels, when on (LABELS=on). */
   labels?: LabelSettings;
   /** Rekognition DetectModerationLabels, when on (MODERATION=on). */
@@ -138,8 +141,19 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
     keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
+    cdnBaseUrl: baseUrl(FUNCTION_ENV.cdnBaseUrl, optional(FUNCTION_ENV.cdnBaseUrl)),
     ...contentAnalysisSettings(optional),
   };
+}
+
+/**
+ * The CDN's address, which the API handler reads too (lambda-src/core/api/settings.ts): both accept an origin,
+ * optionally with a path, and drop trailing slashes, so one CDN_BASE_URL means the same to both.
+ */
+function baseUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(value)) throw new InvalidSettingError(`"${value}" is not a base URL such as https://d111.cloudfront.net.`, name);
+  return value.replace(/\/+$/, '');
 }
 
 function topicArn(name: string, value: string | undefined): string | undefined {
@@ -208,6 +222,7 @@ export interface FunctionEnvironmentInput {
   keepOnDelete?: boolean | undefined;
   labels?: { minConfidence?: number | undefined; maxLabels?: number | undefined } | undefined;
   moderation?: { minConfidence?: number | undefined } | undefined;
+  cdnBaseUrl?: string | undefined;
 }
 
 /**
@@ -242,6 +257,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     env[FUNCTION_ENV.moderation] = 'on';
     if (input.moderation.minConfidence !== undefined) env[FUNCTION_ENV.moderationMinConfidence] = String(input.moderation.minConfidence);
   }
+  if (input.cdnBaseUrl !== undefined) env[FUNCTION_ENV.cdnBaseUrl] = input.cdnBaseUrl;
   loadFunctionSettings(env);
   return { ...env, ...RUNTIME_TUNING_ENV };
 }

@@ -10,6 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { explainSdkError } from './sdk-errors.js';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { AwsTarget } from './target.js';
 
 /**
@@ -28,6 +29,7 @@ interface SdkModules {
   sns: typeof import('@aws-sdk/client-sns');
   sqs: typeof import('@aws-sdk/client-sqs');
   logs: typeof import('@aws-sdk/client-cloudwatch-logs');
+  cloudfront: typeof import('@aws-sdk/client-cloudfront');
   http: typeof import('@smithy/node-http-handler');
   apigateway: typeof import('@aws-sdk/client-apigatewayv2');
 }
@@ -41,6 +43,7 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   sns: '@aws-sdk/client-sns',
   sqs: '@aws-sdk/client-sqs',
   logs: '@aws-sdk/client-cloudwatch-logs',
+  cloudfront: '@aws-sdk/client-cloudfront',
   http: '@smithy/node-http-handler',
   apigateway: '@aws-sdk/client-apigatewayv2',
 };
@@ -50,7 +53,7 @@ function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient | CloudFrontClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -145,6 +148,11 @@ export class AwsClients {
 
   get logs(): CloudWatchLogsClient {
     return this.memo('logs', () => new (sdk('logs').CloudWatchLogsClient)(this.baseConfig()));
+  }
+
+  /** CloudFront is global: its API lives in us-east-1 whatever the stack's region. */
+  get cloudfront(): CloudFrontClient {
+    return this.memo('cloudfront', () => new (sdk('cloudfront').CloudFrontClient)({ ...this.baseConfig(), region: 'us-east-1' }));
   }
 
   destroy(): void {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
 import { ARCHITECTURES } from '../constants.js';
+import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
@@ -88,6 +89,12 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     labelsMax: optionalNumber(raw, 'labelsMax'),
     moderation: optionalFlag(raw, 'moderation'),
     moderationMinConfidence: optionalNumber(raw, 'moderationMinConfidence'),
+    cdn: raw.cdn === true ? true : raw.cdn === false ? false : undefined,
+    cdnPriceClass: optionalChoice(raw, 'cdnPriceClass', CDN_PRICE_CLASSES),
+    cdnAliases: optionalString(raw, 'cdnAlias'),
+    cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
+    cacheControl: optionalString(raw, 'cacheControl'),
+    waitCdn: flag(raw, 'waitCdn'),
     ...apiOptionsFrom(raw),
   };
 }
@@ -200,6 +207,13 @@ export function initCommand(): Command {
     .option('--api-cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
     .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parsePositiveInt('--api-throttle-rate', 10_000)))
     .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parsePositiveInt('--api-throttle-burst', 5_000)))
+    .option('--cdn', 'serve the resized images through a CloudFront distribution (private bucket, Origin Access Control)')
+    .option('--no-cdn', 'no CDN (an existing distribution stays until destroy)')
+    .addOption(new Option('--cdn-price-class <class>', 'edge locations the CDN uses (default PriceClass_100)').argParser(parseChoice('--cdn-price-class', CDN_PRICE_CLASSES)))
+    .option('--cdn-alias <domains>', 'custom domain names for the CDN, comma-separated (needs --cdn-certificate-arn)')
+    .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
+    .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
+    .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -208,7 +222,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
-        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE).\n' +
+        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
+        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

@@ -1,11 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import type { AppContext } from '../context.js';
 import { METADATA_STATUSES } from '../constants.js';
-import type { ExitCode } from '../errors.js';
-import type { DuplicatesResult, MetadataDuplicatesOptions, MetadataListOptions, MetadataListResult } from '../operations/metadata.js';
+import type { DuplicatesResult, MetadataDuplicatesOptions, MetadataGetOptions, MetadataGetResult, MetadataListOptions, MetadataListResult } from '../operations/metadata.js';
 import { DEFAULT_DUPLICATE_DISTANCE } from '../operations/duplicates.js';
-import { commandAction, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
+import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
 
 /** The command's whole work once its flags are valid: the operation, rendering each page as it arrives. */
 export async function runMetadataList(context: AppContext, options: MetadataListOptions = {}): Promise<MetadataListResult> {
@@ -18,11 +16,11 @@ export async function runMetadataList(context: AppContext, options: MetadataList
 }
 
 /** The command's whole work once its argument is valid: the operation, then its rendering. */
-export async function runMetadataGet(context: AppContext, sourceKey: string): Promise<{ exitCode: ExitCode; item: MetadataItem }> {
+export async function runMetadataGet(context: AppContext, sourceKey: string, options: MetadataGetOptions = {}): Promise<MetadataGetResult> {
   const operation = await import('../operations/metadata.js');
   const { renderMetadataItem } = await import('../ui/metadata.js');
-  const result = await operation.runMetadataGet(context, sourceKey);
-  renderMetadataItem(context.output, result.item);
+  const result = await operation.runMetadataGet(context, sourceKey, options);
+  renderMetadataItem(context.output, result);
   return result;
 }
 
@@ -76,7 +74,13 @@ export function metadataCommand(): Command {
     .command('get')
     .description('the item of one source object')
     .argument('<source-key>', 'the object\'s key in the source bucket (or s3://bucket/key)')
-    .action(commandAction((context, { args }) => runMetadataGet(context, stringArgument(args, 0, 'source-key'))));
+    .option('--html', 'print an <img srcset sizes> (a <picture> when outputs come in several formats) to paste into a page')
+    .addOption(new Option('--expires <seconds>', 'lifetime of presigned URLs when the stack has no CDN (default 3600)').argParser(parsePositiveInt('--expires', 604_800)))
+    .action(
+      commandAction((context, { args, options }) =>
+        runMetadataGet(context, stringArgument(args, 0, 'source-key'), { html: flag(options, 'html'), expires: optionalNumber(options, 'expires') }),
+      ),
+    );
 
   return metadata;
 }

@@ -2,7 +2,16 @@ import { ARCHITECTURES } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import type { Prompter } from './prompter.js';
-import { DEFAULT_MEMORY_MB, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, OPERATIONAL_DEFAULTS, type StackSettings } from './stack-settings.js';
+import {
+  CDN_PRICE_CLASSES,
+  DEFAULT_CDN_PRICE_CLASS,
+  DEFAULT_MEMORY_MB,
+  DEFAULT_STACK_NAME,
+  DEFAULT_TIMEOUT_S,
+  derivedNames,
+  OPERATIONAL_DEFAULTS,
+  type StackSettings,
+} from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
@@ -62,6 +71,11 @@ export const SETTINGS_ENV = {
   apiCorsOrigin: 'IMG_RESIZER_API_CORS_ORIGIN',
   apiThrottleRate: 'IMG_RESIZER_API_THROTTLE_RATE',
   apiThrottleBurst: 'IMG_RESIZER_API_THROTTLE_BURST',
+  cdn: 'IMG_RESIZER_CDN',
+  cdnPriceClass: 'IMG_RESIZER_CDN_PRICE_CLASS',
+  cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
+  cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
+  cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -204,6 +218,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     notify: orDefault('notify', parseNotifyList, []),
     allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
     ...apiSettings(given, asString),
+    ...(await resolveDeliverySettings(given, prompter, sources)),
   };
   // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
   const labels = given('labels', onOff);
@@ -251,6 +266,36 @@ function apiSettings(
   if ((out.apiJwtIssuer === undefined) !== (out.apiJwtAudience === undefined)) {
     throw new UsageError('JWT auth needs both an issuer and an audience.', 'Give --api-jwt-issuer and --api-jwt-audience together, or neither for IAM auth.');
   }
+  return out;
+}
+
+/**
+ * The delivery settings (CDN and Cache-Control): only keys with a value are returned, so a stack without a CDN
+ * keeps a settings file without them. Interactive init asks whether to put a CDN in front.
+ */
+async function resolveDeliverySettings(
+  given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
+  prompter: Prompter | undefined,
+  sources: SettingsSources,
+): Promise<Partial<StackSettings>> {
+  let cdn = given('cdn', yesNo);
+  if (cdn === undefined && prompter) {
+    sources.cdn = 'prompt';
+    cdn = await prompter.confirm('Serve the resized images through a CloudFront CDN?', false);
+  }
+  const out: Partial<StackSettings> = {};
+  // A "no" is recorded too, so interactive init does not ask again next time.
+  if (cdn === false) out.cdn = false;
+  if (cdn === true) {
+    out.cdn = true;
+    out.cdnPriceClass = given('cdnPriceClass', choice('cdn price class', CDN_PRICE_CLASSES)) ?? DEFAULT_CDN_PRICE_CLASS;
+    const aliases = emptyToUndefined(given('cdnAliases', (raw) => raw));
+    const certificate = emptyToUndefined(given('cdnCertificateArn', (raw) => raw));
+    if (aliases !== undefined) out.cdnAliases = aliases;
+    if (certificate !== undefined) out.cdnCertificateArn = certificate;
+  }
+  const cacheControl = emptyToUndefined(given('cacheControl', (raw) => raw));
+  if (cacheControl !== undefined) out.cacheControl = cacheControl;
   return out;
 }
 

@@ -73,6 +73,25 @@ export interface StackSettings {
   /** Stage throttling: requests per second and burst. */
   apiThrottleRate?: number | undefined;
   apiThrottleBurst?: number | undefined;
+  /** Serve the destination bucket's outputs through a CloudFront distribution (see src/provision/cdn.ts). */
+  cdn?: boolean | undefined;
+  /** CloudFront price class (edge locations used). */
+  cdnPriceClass?: CdnPriceClass | undefined;
+  /** Comma-separated custom domain names for the distribution; needs cdnCertificateArn. */
+  cdnAliases?: string | undefined;
+  /** ACM certificate (us-east-1) covering cdnAliases. */
+  cdnCertificateArn?: string | undefined;
+  /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
+  cacheControl?: string | undefined;
+}
+
+export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
+export type CdnPriceClass = (typeof CDN_PRICE_CLASSES)[number];
+export const DEFAULT_CDN_PRICE_CLASS: CdnPriceClass = 'PriceClass_100';
+
+/** The aliases setting as a sorted list of host names. */
+export function cdnAliasList(settings: Pick<StackSettings, 'cdnAliases'>): string[] {
+  return (settings.cdnAliases ?? '').split(',').map((alias) => alias.trim().toLowerCase()).filter(Boolean).sort();
 }
 
 /**

@@ -3,7 +3,7 @@ import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { ARCHITECTURES } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { notifyProtocol } from './notify-targets.js';
-import { operationalSettings, type StackSettings } from './stack-settings.js';
+import { cdnAliasList, operationalSettings, type StackSettings } from './stack-settings.js';
 
 /** Validation of settings, before any AWS call. */
 
@@ -100,6 +100,21 @@ export function validateSettings(settings: StackSettings): void {
   }
   if (settings.labelsMax !== undefined && !(Number.isInteger(settings.labelsMax) && settings.labelsMax >= 1 && settings.labelsMax <= 1000)) {
     throw new UsageError(`Labels maximum ${settings.labelsMax} is out of range.`, 'Give --labels-max a whole number from 1 to 1000 (Rekognition returns at most 1000).');
+  }
+  if (settings.cdn === true) {
+    const aliases = cdnAliasList(settings);
+    if (aliases.length > 0 && !settings.cdnCertificateArn) {
+      throw new UsageError('Custom CDN domains (--cdn-alias) need a certificate.', 'Give --cdn-certificate-arn with an ACM certificate in us-east-1 that covers them.');
+    }
+    if (settings.cdnCertificateArn !== undefined && !/^arn:[\w-]+:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(settings.cdnCertificateArn)) {
+      throw new UsageError(`"${settings.cdnCertificateArn}" is not an ACM certificate ARN in us-east-1.`, 'CloudFront only uses certificates from us-east-1.');
+    }
+    for (const alias of aliases) {
+      if (!/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(alias)) throw new UsageError(`CDN alias "${alias}" is not a domain name.`);
+    }
+  }
+  if (settings.cacheControl !== undefined && (settings.cacheControl.length > 256 || /[\r\n]/.test(settings.cacheControl))) {
+    throw new UsageError('Cache-Control must be one line of at most 256 characters.', 'For example --cache-control "public, max-age=86400".');
   }
   for (const key of ['prefix', 'suffix'] as const) {
     const value = settings[key];

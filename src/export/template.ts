@@ -142,10 +142,16 @@ function tlsOnlyPolicy(bucketLogicalId: string): Json {
     Type: 'AWS::S3::BucketPolicy',
     Properties: {
       Bucket: ref(bucketLogicalId),
-      PolicyDocument: renderTemplate(loadTemplate('bucket-tls-only-policy.json'), {
-        bucketArn: getAtt(bucketLogicalId, 'Arn'),
-        objectsArn: sub(`\${${bucketLogicalId}.Arn}/*`),
-      }),
+      // The same statement `init` writes (templates/bucket-policy-tls-only.json, Sid ImgResizerTlsOnly).
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          renderTemplate(loadTemplate('bucket-policy-tls-only.json'), {
+            bucketArn: getAtt(bucketLogicalId, 'Arn'),
+            objectsArn: sub(`\${${bucketLogicalId}.Arn}/*`),
+          }),
+        ],
+      },
     },
   };
 }

@@ -1,6 +1,7 @@
 import { inquirerPrompter, loadStackSettings, type Prompter, type StackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
+import type { WaitOptions } from '../aws/cloudfront.js';
 import type { RemovalRetry } from '../provision/bucket.js';
 import { publicResults, runSteps, type RunEvent } from '../provision/runner.js';
 import { stackModel } from '../provision/stack.js';
@@ -16,6 +17,9 @@ export interface DestroyOptions {
   prompter?: Prompter | undefined;
   /** How a bucket that keeps filling is emptied again (tests shorten the waits). */
   bucketRetry?: RemovalRetry | undefined;
+  /** --no-wait: disable the CDN distribution and leave it (CloudFront takes minutes); a later destroy deletes it. */
+  noWait?: boolean | undefined;
+  cdnWait?: WaitOptions | undefined;
   onEvent?: ((event: RunEvent) => void) | undefined;
 }
 
@@ -96,7 +100,7 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
   }
 
   const steps = publicResults(
-    await runSteps({ clients, stack, artifacts: undefined }, removalSteps(settings, { keepBuckets, bucketRetry: options.bucketRetry }), {
+    await runSteps({ clients, stack, artifacts: undefined }, removalSteps(settings, { keepBuckets, bucketRetry: options.bucketRetry, noWait: options.noWait, cdnWait: options.cdnWait }), {
       dryRun,
       onEvent: options.onEvent,
       explainStop: incomplete,

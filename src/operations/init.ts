@@ -1,4 +1,5 @@
 import { buildArtifacts } from '../artifact/build.js';
+import type { WaitOptions } from '../aws/cloudfront.js';
 import type { PropagationRetry } from '../aws/lambda.js';
 import {
   inquirerPrompter,
@@ -40,6 +41,10 @@ export interface InitOptions extends SettingsFlags {
   /** IAM propagation retry timing (tests shorten it). */
   propagationRetry?: PropagationRetry | undefined;
   onEvent?: ((event: InitEvent) => void) | undefined;
+  /** --wait-cdn: wait until CloudFront has deployed the distribution (minutes on AWS). */
+  waitCdn?: boolean | undefined;
+  /** Poll timing of that wait (tests shorten it). */
+  cdnWait?: WaitOptions | undefined;
 }
 
 export interface InitResult {
@@ -61,7 +66,7 @@ export interface InitResult {
   steps: StepResult<ProvisionOp>[];
 }
 
-const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent']);
+const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait']);
 
 function settingsFlags(options: InitOptions): SettingsFlags {
   const flags: SettingsFlags = {};
@@ -110,8 +115,9 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
+  const cdnOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait };
   if (!dryRun && options.confirmPlan !== undefined) {
-    const plan = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun: true }));
+    const plan = publicResults(await runSteps(provision, provisionSteps(settings, cdnOptions), { dryRun: true }));
     const changes = plan.some((r) => r.action !== 'no-op');
     const blocked = plan.some((r) => r.status === 'blocked');
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
@@ -128,7 +134,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const results = publicResults(await runSteps(provision, provisionSteps(settings), { dryRun, onEvent: options.onEvent }));
+  const results = publicResults(await runSteps(provision, provisionSteps(settings, cdnOptions), { dryRun, onEvent: options.onEvent }));
   const upToDate = results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
   const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';

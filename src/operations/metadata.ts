@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { METADATA_STATUSES as STATUSES } from '../constants.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { DuplicateReport, HashedItem } from './duplicates.js';
+import type { ItemMarkup, OutputAddress } from './delivery.js';
 import { explainMissing, onResource } from './stack-errors.js';
 
 // The statuses are declared in constants.ts for the command's --status; they must be the table's.
@@ -124,8 +125,24 @@ export function parseSourceKey(input: string, sourceBucket: string): { bucket: s
   return { bucket: sourceBucket, key: input };
 }
 
+export interface MetadataGetOptions {
+  /** Make the <img srcset sizes> (or <picture>) of the outputs, for `metadata get --html`. */
+  html?: boolean | undefined;
+  /** Lifetime of presigned URLs (stacks without a CDN), seconds. */
+  expires?: number | undefined;
+}
+
+export interface MetadataGetResult {
+  exitCode: ExitCode;
+  item: MetadataItem;
+  /** Each output's address (the CDN's, or presigned): for people, not the --json document. */
+  addresses: OutputAddress[];
+  /** With `html`: the markup of the outputs. */
+  markup?: ItemMarkup;
+}
+
 /** The item of one source object, found through the same ImageID derivation the function uses. */
-export async function runMetadataGet(context: AppContext, sourceKey: string): Promise<{ exitCode: ExitCode; item: MetadataItem }> {
+export async function runMetadataGet(context: AppContext, sourceKey: string, options: MetadataGetOptions = {}): Promise<MetadataGetResult> {
   const settings = await loadStackSettings(context.settingsFile);
   const { bucket, key } = parseSourceKey(sourceKey, settings.sourceBucket);
   const imageId = imageIdFor(bucket, key);
@@ -136,5 +153,11 @@ export async function runMetadataGet(context: AppContext, sourceKey: string): Pr
       suggestion: 'Check the key with `img-resizer metadata list`; an object that was never processed can be with `img-resizer backfill`.',
     });
   }
-  return { exitCode: ExitCode.Ok, item };
+  // Loaded only once there is an item: presigning needs the S3 client, which a failed lookup never does.
+  const delivery = await import('./delivery.js');
+  if (options.html) return { exitCode: ExitCode.Ok, item, addresses: [], markup: await delivery.itemMarkup(clients.s3, item, options.expires) };
+  const expires = options.expires ?? delivery.DEFAULT_PRESIGN_SECONDS;
+  delivery.checkExpires(expires);
+  const addresses = context.output.json || item.Outputs.length === 0 ? [] : await delivery.outputAddresses(clients.s3, item, expires);
+  return { exitCode: ExitCode.Ok, item, addresses };
 }

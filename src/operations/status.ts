@@ -133,6 +133,10 @@ export async function runStatus(context: AppContext): Promise<StatusResult> {
   const stack = stackModel(settings, identity, region);
   const results = await runSteps({ clients, stack, artifacts: undefined }, provisionSteps(settings), { dryRun: true, continueOnError: true });
   const links = checkLinks(stack, results);
+  if (settings.cdn === true) {
+    const { checkCdnLinks, probeCdn } = await import('./cdn-status.js');
+    links.push(...checkCdnLinks(stack, results), await probeCdn(clients.s3, clients.target, stack, results));
+  }
   const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
   const failedEvents = queueDepth(observedOf(results, 'failed-events-queue') as ObservedQueue | undefined);

@@ -9,6 +9,7 @@ import {
   waitForFunctionUpdated,
   type FunctionSpec,
 } from '../aws/lambda.js';
+import { FUNCTION_ENV } from '../../lambda-src/core/settings.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from './stack.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
@@ -96,7 +97,8 @@ export function desiredFunction(context: ProvisionContext, inputs: Readonly<Stac
     timeout: settings.timeout,
     architecture: settings.arch,
     layers: inputs.layerVersionArn ? [inputs.layerVersionArn] : [],
-    environment: stack.environment,
+    // The CDN's address is known once its step ran (a new distribution gets its domain name from CloudFront).
+    environment: inputs.cdnBaseUrl === undefined ? stack.environment : { ...stack.environment, [FUNCTION_ENV.cdnBaseUrl]: inputs.cdnBaseUrl },
     description: `img-resizer stack ${settings.stackName}: resizes images uploaded to ${settings.sourceBucket}`,
     codeSha256: artifacts?.functionZip.codeSha256,
     logGroup: stack.logGroupName,

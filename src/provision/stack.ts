@@ -184,6 +184,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
       ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
       ...contentAnalysisEnvironment(settings),
+      cacheControl: settings.cacheControl,
     }),
     notificationId: `img-resizer-${settings.stackName}`,
     topicName,

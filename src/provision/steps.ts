@@ -20,6 +20,9 @@ import {
   type HttpApiOp,
   type HttpApiRemovalOp,
 } from './api.js';
+import { bucketPolicyRemovalStep, bucketPolicyStep, type BucketPolicyOp, type BucketPolicyRemovalOp } from './bucket-policy.js';
+import { cdnRemovalStep, cdnStep, type CdnOp, type CdnRemovalOp } from './cdn.js';
+import type { WaitOptions } from '../aws/cloudfront.js';
 import { bucketRemovalStep, bucketStep, type BucketOp, type BucketRemovalOp, type RemovalRetry } from './bucket.js';
 import { functionRemovalStep, functionStep, type FunctionOp, type FunctionRemovalOp } from './function.js';
 import { layerRemovalStep, layerStep, type LayerOp, type LayerRemovalOp } from './layer.js';
@@ -64,7 +67,11 @@ export type ProvisionOp =
   | ApiLogGroupOp
   | ApiLogGroupRemovalOp
   | HttpApiOp
-  | HttpApiRemovalOp;
+  | HttpApiRemovalOp
+  | CdnOp
+  | CdnRemovalOp
+  | BucketPolicyOp
+  | BucketPolicyRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -80,11 +87,23 @@ function bucketRoles(settings: StackSettings): ('source' | 'dest')[] {
   return settings.sourceBucket === settings.destBucket ? ['source'] : ['source', 'dest'];
 }
 
-/** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
-export function provisionSteps(settings: StackSettings): RunnableStep[] {
+export interface ProvisionStepOptions {
+  /** init --wait-cdn: wait until CloudFront has deployed the distribution. */
+  waitCdn?: boolean | undefined;
+  cdnWait?: WaitOptions | undefined;
+}
+
+/**
+ * Every step, in dependency order: what the function needs exists before it, the trigger comes last. The CDN
+ * comes before the bucket policy (which names its ARN) and the function (which writes its address into items).
+ */
+export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
+    // Only with the CDN on (destroy also looks when it was turned off: the distribution stays until then).
+    ...(settings.cdn === true ? [defineStep(cdnStep({ wait: options.waitCdn === true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) }))] : []),
+    ...bucketRoles(settings).map((which) => defineStep(bucketPolicyStep(which))),
     defineStep(tableStep),
     defineStep(tableRecoveryStep),
     defineStep(logGroupStep),
@@ -111,6 +130,9 @@ export interface RemovalOptions {
   keepBuckets: boolean;
   /** How often a bucket that keeps filling is emptied again (tests shorten the waits). */
   bucketRetry?: RemovalRetry | undefined;
+  /** destroy --no-wait: disable the distribution and leave it; a later destroy deletes it. */
+  noWait?: boolean | undefined;
+  cdnWait?: WaitOptions | undefined;
 }
 
 /**
@@ -133,6 +155,10 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     defineStep(failedEventsQueueRemovalStep),
     defineStep(logGroupRemovalStep),
     defineStep(tableRemovalStep),
+    // Whenever the settings mention a CDN, on or off (a distribution stays when it is turned off); a stack that
+    // never had one makes no CloudFront call, so endpoints without CloudFront can still destroy it.
+    ...(settings.cdn === undefined ? [] : [defineStep(cdnRemovalStep({ wait: options.noWait !== true, ...(options.cdnWait ? { waitOptions: options.cdnWait } : {}) }))]),
+    ...bucketRoles(settings).map((which) => defineStep(bucketPolicyRemovalStep(which))),
     ...bucketRoles(settings).map((which) => defineStep(bucketRemovalStep(which, { keepBuckets: options.keepBuckets, retry: options.bucketRetry }))),
   ];
 }

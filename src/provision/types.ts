@@ -59,6 +59,11 @@ export interface StackOutputs {
   apiId?: string;
   apiEndpoint?: string;
   apiLogGroupArn?: string;
+  /** The stack's CloudFront distribution (src/provision/cdn.ts), when the CDN is on and it exists or will. */
+  distributionArn?: string;
+  distributionId?: string;
+  /** What the function writes into each output's Url: https://<domain or first alias>, the local form on MiniStack. */
+  cdnBaseUrl?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */

@@ -1,13 +1,30 @@
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import type { DuplicatesResult, MetadataListResult, MetadataListSink } from '../operations/metadata.js';
+import type { OutputAddress } from '../operations/delivery.js';
+import type { DuplicatesResult, MetadataGetResult, MetadataListResult, MetadataListSink } from '../operations/metadata.js';
 import { formatBytes, formatDimensions, formatFailure, formatOutputLines, formatOutputsBrief, plural } from './format.js';
 import { JsonArrayWriter } from './json-array-writer.js';
 import type { Output } from './output.js';
 
-/** `metadata get`: the item as JSON, or described line by line. */
-export function renderMetadataItem(output: Output, item: MetadataItem): void {
-  if (output.json) output.result(item);
-  else for (const line of describeItem(item)) output.info(line);
+/** `metadata get`: the item as JSON, or described line by line with its outputs' URLs; with --html, the markup. */
+export function renderMetadataItem(output: Output, result: Pick<MetadataGetResult, 'item' | 'addresses' | 'markup'>): void {
+  if (result.markup) {
+    if (output.json) output.result(result.markup);
+    else output.line(result.markup.html);
+    return;
+  }
+  if (output.json) output.result(result.item);
+  else for (const line of [...describeItem(result.item), ...urlLines(result.addresses)]) output.info(line);
+}
+
+/** Each output's address, and when presigned ones stop working. */
+export function urlLines(addresses: readonly OutputAddress[]): string[] {
+  if (addresses.length === 0) return [];
+  const width = Math.max(...addresses.map((a) => a.output.Size.length));
+  const expiresAt = addresses.find((a) => a.expiresAt)?.expiresAt;
+  return [
+    expiresAt ? `  URLs        presigned, valid until ${expiresAt.toISOString()} (no CDN)` : '  URLs        through the CDN',
+    ...addresses.map((a) => `    ${a.output.Size.padEnd(width)}  ${a.url}`),
+  ];
 }
 
 export function describeItem(item: MetadataItem): string[] {

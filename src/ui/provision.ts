@@ -161,6 +161,30 @@ export function describeOp(op: ProvisionOp): string[] {
     // table recovery
     case 'set-point-in-time-recovery':
       return [op.enabled ? 'turn on point-in-time recovery' : 'turn off point-in-time recovery'];
+    // CDN
+    case 'create-oac':
+      return [`create origin access control ${op.name} (SigV4, always sign)`];
+    case 'create-distribution':
+      return [`create distribution: origin ${op.origin}, ${op.priceClass}${op.aliases.length > 0 ? `, aliases ${op.aliases.join(', ')}` : ''}, HTTPS redirect, HTTP/2+3, compression`];
+    case 'update-distribution':
+      return op.changes.length === 0 ? ['update distribution (attach origin access control)'] : op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    case 'wait-cdn-deployed':
+      return [`wait until Deployed (now ${op.status}; minutes on AWS)`];
+    case 'disable-distribution':
+      return [`disable distribution ${op.id}`];
+    case 'delete-distribution':
+      return [`delete distribution ${op.id}`];
+    case 'delete-oac':
+      return [`delete origin access control ${op.id}`];
+    // bucket policies
+    case 'add-policy-statement':
+      return [`add statement ${op.sid}`];
+    case 'replace-policy-statement':
+      return [`replace statement ${op.sid}`];
+    case 'remove-policy-statement':
+      return [`remove statement ${op.sid}, keep others`];
+    case 'delete-bucket-policy':
+      return ['delete the policy (no statements left)'];
   }
 }
 

@@ -77,6 +77,8 @@ describe('destroy', () => {
       'Failed-events queue:deleted',
       'Function log group:deleted',
       'Metadata table:deleted',
+      'Source bucket policy:deleted',
+      'Destination bucket policy:deleted',
       'Source bucket:deleted',
       'Destination bucket:deleted',
     ]);
@@ -106,7 +108,7 @@ describe('destroy', () => {
     const test = await inStack();
     const result = await runInit(test.context, { artifacts: await testArtifacts(), dryRun: true });
     // Subscriptions to --notify targets are none here (a no-op); every resource is planned for creation.
-    expect(result.steps.filter((s) => s.id !== 'identity' && s.id !== 'subscriptions').map((s) => `${s.action}:${s.status}`)).toEqual(Array(13).fill('create:planned'));
+    expect(result.steps.filter((s) => s.id !== 'identity' && s.id !== 'subscriptions').map((s) => `${s.action}:${s.status}`)).toEqual(Array(15).fill('create:planned'));
     expect(test.recorder.mutating()).toEqual([]);
     expect(test.stdout()).toContain('Dry run: nothing was changed.');
     test.context.close();

@@ -69,6 +69,8 @@ describe('destroy --dry-run', () => {
       'failed-events-queue:delete:planned',
       'log-group:delete:planned',
       'table:delete:planned',
+      'source-bucket-policy:delete:planned',
+      'dest-bucket-policy:delete:planned',
       'source-bucket:delete:planned',
       'dest-bucket:delete:planned',
     ]);
@@ -102,7 +104,7 @@ describe('destroy while work is in flight', () => {
 
     expect(landing.landed()).toBe(2);
     expect(written).toBeGreaterThan(0);
-    expect(result.resources.map((r) => r.outcome)).toEqual(Array(11).fill('deleted'));
+    expect(result.resources.map((r) => r.outcome)).toEqual(Array(13).fill('deleted'));
     expect(result.resources.find((r) => r.resource === 'Destination bucket')?.detail).toMatch(/emptied \d+ times as objects kept arriving/);
     expect(test.recorder.operations().filter((op) => op === 's3:DeleteBucket').length).toBeGreaterThanOrEqual(4);
     await expect(writer.send(new HeadBucketCommand({ Bucket: stack.settings.destBucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
@@ -151,6 +153,8 @@ describe('destroy while work is in flight', () => {
       'Failed-events queue:gone',
       'Function log group:gone',
       'Metadata table:gone',
+      'Source bucket policy:gone',
+      'Destination bucket policy:gone',
       'Source bucket:deleted',
       'Destination bucket:deleted',
     ]);

@@ -67,6 +67,8 @@ describe('init from nothing', () => {
       'identity:unchanged',
       'source-bucket:applied',
       'dest-bucket:applied',
+      'source-bucket-policy:applied',
+      'dest-bucket-policy:applied',
       'table:applied',
       'table-recovery:applied',
       'log-group:applied',

@@ -122,7 +122,7 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
         Version: '2012-10-17',
         Statement: [
           {
-            Sid: 'DenyInsecureTransport',
+            Sid: 'ImgResizerTlsOnly',
             Effect: 'Deny',
             Principal: '*',
             Action: 's3:*',

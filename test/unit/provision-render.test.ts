@@ -83,6 +83,14 @@ describe('command options', () => {
     // commander's argParsers refuse bad input first: a value of the wrong type here is a declaration bug.
     expect(() => initOptionsFrom({ memory: '2048' })).toThrow(CliError);
     expect(() => initOptionsFrom({ format: 'gif' })).toThrow(/format was parsed as something other than one of/);
-    expect(destroyOptionsFrom({ dryRun: true })).toEqual({ dryRun: true, keepBuckets: false });
+    expect(destroyOptionsFrom({ dryRun: true })).toEqual({ dryRun: true, keepBuckets: false, noWait: false });
+    // commander turns --no-wait into wait: false.
+    expect(destroyOptionsFrom({ wait: false })).toMatchObject({ noWait: true });
+    expect(initOptionsFrom({ cdn: true, cdnPriceClass: 'PriceClass_200', cdnAlias: 'img.example.com', waitCdn: true, cacheControl: 'public, max-age=60' })).toMatchObject({
+      cdn: true, cdnPriceClass: 'PriceClass_200', cdnAliases: 'img.example.com', waitCdn: true, cacheControl: 'public, max-age=60',
+    });
+    expect(initOptionsFrom({ cdn: false }).cdn).toBe(false);
+    expect(initOptionsFrom({}).cdn).toBeUndefined();
+    expect(() => initOptionsFrom({ cdnPriceClass: 'PriceClass_1' })).toThrow(/cdnPriceClass was parsed as something other than one of/);
   });
 });
