@@ -104,6 +104,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'the stack\'s HTTP API (init --api): its URL',
     load: async () => (await import('./commands/api.js')).apiCommand(),
   },
+  {
+    name: 'executions',
+    term: 'executions [options]',
+    description: "workflow mode: list the state machine's recent executions, newest first, with their errors",
+    load: async () => (await import('./commands/executions.js')).executionsCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

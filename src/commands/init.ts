@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
 import type { InitOptions, InitResult } from '../operations/init.js';
@@ -88,6 +88,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     labelsMax: optionalNumber(raw, 'labelsMax'),
     moderation: optionalFlag(raw, 'moderation'),
     moderationMinConfidence: optionalNumber(raw, 'moderationMinConfidence'),
+    orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
+    stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
   };
 }
@@ -200,6 +202,16 @@ export function initCommand(): Command {
     .option('--api-cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
     .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parsePositiveInt('--api-throttle-rate', 10_000)))
     .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parsePositiveInt('--api-throttle-burst', 5_000)))
+    .addOption(
+      new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
+        parseChoice('--orchestration', ORCHESTRATIONS),
+      ),
+    )
+    .addOption(
+      new Option('--state-machine-type <type>', 'workflow mode: express (default, per request) or standard (full history)').argParser(
+        parseChoice('--state-machine-type', STATE_MACHINE_KINDS),
+      ),
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -208,7 +220,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_FIT, IMG_RESIZER_ARCH, IMG_RESIZER_MEMORY, IMG_RESIZER_TIMEOUT, IMG_RESIZER_TRIGGER_PREFIX, IMG_RESIZER_TRIGGER_SUFFIX,\n' +
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
-        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE).\n' +
+        'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

@@ -1,5 +1,5 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
-import type { Architecture } from '../constants.js';
+import type { Architecture, Orchestration, StateMachineKind } from '../constants.js';
 import type { NotifyTarget } from './notify-targets.js';
 
 /** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
@@ -73,6 +73,10 @@ export interface StackSettings {
   /** Stage throttling: requests per second and burst. */
   apiThrottleRate?: number | undefined;
   apiThrottleBurst?: number | undefined;
+  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
+  orchestration?: Orchestration | undefined;
+  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
+  stateMachineType?: StateMachineKind | undefined;
 }
 
 /**

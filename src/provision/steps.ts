@@ -35,6 +35,23 @@ import { logGroupRemovalStep, logGroupStep, type LogGroupOp, type LogGroupRemova
 import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
 import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
 import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
+import {
+  eventBridgeDeliveryStep,
+  eventsRoleStep,
+  ruleStep,
+  stateMachineRoleStep,
+  stateMachineStep,
+  workflowCleanupSteps,
+  workflowRemovalSteps,
+  type EventBridgeDeliveryOp,
+  type RuleOp,
+  type RuleRemovalOp,
+  type StateMachineOp,
+  type StateMachineRemovalOp,
+  type WorkflowLogGroupOp,
+  type WorkflowLogGroupRemovalOp,
+  workflowLogGroupStep,
+} from './workflow.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -64,7 +81,14 @@ export type ProvisionOp =
   | ApiLogGroupOp
   | ApiLogGroupRemovalOp
   | HttpApiOp
-  | HttpApiRemovalOp;
+  | HttpApiRemovalOp
+  | StateMachineOp
+  | StateMachineRemovalOp
+  | RuleOp
+  | RuleRemovalOp
+  | EventBridgeDeliveryOp
+  | WorkflowLogGroupOp
+  | WorkflowLogGroupRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -80,8 +104,14 @@ function bucketRoles(settings: StackSettings): ('source' | 'dest')[] {
   return settings.sourceBucket === settings.destBucket ? ['source'] : ['source', 'dest'];
 }
 
+export interface ProvisionStepOptions {
+  /** The settings file said workflow mode before this run: in direct mode, remove what it made (after the trigger). */
+  workflowLeftovers?: boolean | undefined;
+}
+
 /** Every step, in dependency order: what the function needs exists before it, the trigger comes last. */
-export function provisionSteps(settings: StackSettings): RunnableStep[] {
+export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
@@ -96,8 +126,22 @@ export function provisionSteps(settings: StackSettings): RunnableStep[] {
     defineStep(functionStep),
     defineStep(asyncInvokeStep),
     defineStep(permissionStep),
+    // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
+    // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
+    ...(workflow
+      ? [defineStep(stateMachineRoleStep), defineStep(workflowLogGroupStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
+      : []),
     defineStep(triggerStep),
     ...apiSteps(settings),
+    ...(!workflow && options.workflowLeftovers === true
+      ? [
+          defineStep(workflowCleanupSteps.rule),
+          defineStep(workflowCleanupSteps.stateMachine),
+          defineStep(workflowCleanupSteps.eventsRole),
+          defineStep(workflowCleanupSteps.stateMachineRole),
+          defineStep(workflowCleanupSteps.logGroup),
+        ]
+      : []),
   ];
 }
 
@@ -118,12 +162,23 @@ export interface RemovalOptions {
  * the function before what it depends on; the buckets last, as they hold the data.
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
+  // Workflow mode's resources exist only when the settings say so: the rule first, so no execution starts.
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     // The API first: nothing new arrives through it while the rest goes.
     ...(settings.api === true
       ? [defineStep(httpApiRemovalStep), defineStep(apiPermissionRemovalStep), defineStep(apiFunctionRemovalStep), defineStep(apiLogGroupRemovalStep), defineStep(apiRoleRemovalStep)]
       : []),
+    ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
+    ...(workflow
+      ? [
+          defineStep(workflowRemovalSteps.stateMachine),
+          defineStep(workflowRemovalSteps.eventsRole),
+          defineStep(workflowRemovalSteps.stateMachineRole),
+          defineStep(workflowRemovalSteps.logGroup),
+        ]
+      : []),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),

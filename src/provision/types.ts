@@ -59,6 +59,10 @@ export interface StackOutputs {
   apiId?: string;
   apiEndpoint?: string;
   apiLogGroupArn?: string;
+  /** Workflow mode: the state machine the rule starts. */
+  stateMachineArn?: string;
+  /** The failed-events queue's URL (the workflow's DeadLetter state sends to it). */
+  failedEventsQueueUrl?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */
