@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
 import { cacheDir } from '../paths.js';
+import { installOnce } from './install-once.js';
 import { findPython } from './ministack-install.js';
 
 /**
@@ -37,64 +39,31 @@ function venvPython(): string {
   return process.platform === 'win32' ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python');
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Installs `moto[server]` at MOTO_VERSION into its own virtual environment, once; returns its Python. A lock
- * directory keeps concurrent first runs from installing twice.
- */
+/** Installs `moto[server]` at MOTO_VERSION into its own virtual environment, once (installOnce); returns its Python. */
 export async function installMoto(): Promise<string> {
   const root = installRoot();
-  const marker = path.join(root, 'installed.ok');
-  if (await exists(marker)) return venvPython();
-  await mkdir(root, { recursive: true });
-  const lock = path.join(root, 'install.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (await exists(marker)) return venvPython();
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 10 * 60_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new CliError('LOCAL_INSTALL_LOCKED', `Another install of moto holds ${lock}.`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (await exists(marker)) return venvPython();
-    const python = await findPython();
-    const venv = path.join(root, 'venv');
-    try {
-      await rm(venv, { recursive: true, force: true });
-      await execFileAsync(python, ['-m', 'venv', venv]);
-      await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`], {
-        maxBuffer: 16 * 1024 * 1024,
-      });
-    } catch (error) {
-      const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
-      throw new CliError('LOCAL_INSTALL_FAILED', `Could not install moto ${MOTO_VERSION}: ${detail}`, {
-        suggestion: 'Check that PyPI is reachable (pip install "moto[server]"), then try again.',
-        cause: error,
-      });
-    }
-    await writeFile(marker, `${new Date().toISOString()}\n`);
-    return venvPython();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  await installOnce({
+    root,
+    what: 'moto',
+    install: async () => {
+      const python = await findPython();
+      const venv = path.join(root, 'venv');
+      try {
+        await rm(venv, { recursive: true, force: true });
+        await execFileAsync(python, ['-m', 'venv', venv]);
+        await execFileAsync(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`], {
+          maxBuffer: 16 * 1024 * 1024,
+        });
+      } catch (error) {
+        const detail = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join('\n') ?? String(error);
+        throw new CliError('LOCAL_INSTALL_FAILED', `Could not install moto ${MOTO_VERSION}: ${detail}`, {
+          suggestion: 'Check that PyPI is reachable (pip install "moto[server]"), then try again.',
+          cause: error,
+        });
+      }
+    },
+  });
+  return venvPython();
 }
 
 async function isUp(endpoint: string): Promise<boolean> {
