@@ -8,7 +8,7 @@
 import { operationalSettings, type StackSettings } from '../config/stack-settings.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
-import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
+import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, outputTuningEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
 
@@ -303,6 +303,7 @@ function environmentVariables(settings: StackSettings): JsonObject {
     ...(operational.notifications ? { notifyTopicArn: 'arn:aws:sns:us-east-1:000000000000:exported' } : {}),
     ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
     ...contentAnalysisEnvironment(settings),
+    ...outputTuningEnvironment(settings),
   });
   const referenced: Record<string, string> = {
     [FUNCTION_ENV.destBucket]: destBucketParameter(settings),

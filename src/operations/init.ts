@@ -3,7 +3,6 @@ import type { WaitOptions } from '../aws/cloudfront.js';
 import type { PropagationRetry } from '../aws/lambda.js';
 import {
   inquirerPrompter,
-  readSettingsFile,
   resolveInitSettings,
   writeSettingsFile,
   type Architecture,
@@ -82,7 +81,7 @@ function settingsFlags(options: InitOptions): SettingsFlags {
  */
 export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
   const dryRun = Boolean(options.dryRun);
-  const file = await readSettingsFile(context.settingsFile);
+  const file = await context.readSettings();
   // The first AWS call (STS) comes after every given value has been validated.
   let located: Promise<{ identity: Identity; region: string }> | undefined;
   const locate = () => {
