@@ -320,7 +320,7 @@ export function wholeNumberRule(min: number, max: number = Number.MAX_SAFE_INTEG
 }
 
 /** true, 1, yes / false, 0, no, any case. */
-export const TRUE_FALSE_RULE = settingRule('true or false', (text) => {
+const TRUE_FALSE_RULE = settingRule('true or false', (text) => {
   const lower = text.toLowerCase();
   return ['true', '1', 'yes'].includes(lower) ? true : ['false', '0', 'no'].includes(lower) ? false : undefined;
 });

@@ -145,13 +145,6 @@ export function parsePositiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-/** Commander's parser for a whole number from 0 to `max`. */
-export function parseWholeNumber(name: string, max: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
-    return Number(value);
-  };
-}
 
 /** One of a fixed set, matched regardless of case (`--status failed`, `--format PNG`), returned as spelled in the set. */
 export function parseChoice<T extends string>(name: string, choices: readonly T[]) {

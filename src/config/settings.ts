@@ -12,12 +12,12 @@ import {
 } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
-import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
+import { OUTPUT_FORMATS, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 import { parseNotifyList } from './notify-targets.js';
 import { parseSetting, type RuledSetting } from './setting-rules.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
-export { OUTPUT_FORMATS, FIT_MODES };
+export { OUTPUT_FORMATS };
 /** @public Kept importable from here for the provisioning half, which may still use them. */
 export type { OutputFormat, FitMode };
 
