@@ -52,10 +52,15 @@ describe('init --orchestration stepfunctions on the local stack', () => {
       Statement: [{ Action: 'states:StartExecution', Resource: names.stateMachineArn }],
     });
     const rolePolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-workflow-role${regionSuffix(settings)}`, PolicyName: 'img-resizer-workflow' }));
-    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Sid: string; Action: unknown }[] }).Statement;
-    // No topic or queue in this branch's stack: no sns:Publish or sqs:SendMessage statement.
-    expect(statements.map((s) => s.Sid)).toEqual(['InvokeResizeFunction', 'RecordMetadataItems', 'DeliverExecutionLogs']);
-    expect(statements.slice(0, 2).map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'dynamodb:PutItem']);
+    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Sid: string; Action: unknown; Resource: unknown }[] }).Statement;
+    // Exactly one action on one resource each: the function, the table, the outcomes topic, the failed-events queue.
+    expect(statements.map((s) => s.Sid)).toEqual(['InvokeResizeFunction', 'RecordMetadataItems', 'PublishOutcomes', 'SendFailuresToDeadLetterQueue', 'DeliverExecutionLogs']);
+    expect(statements.slice(0, 4).map((s) => [s.Action, s.Resource])).toEqual([
+      ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:000000000000:function:${settings.functionName}`],
+      ['dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:000000000000:table/${settings.table}`],
+      ['sns:Publish', `arn:aws:sns:us-east-1:000000000000:${settings.stackName}-outcomes`],
+      ['sqs:SendMessage', `arn:aws:sqs:us-east-1:000000000000:${settings.stackName}-failed-events`],
+    ]);
     // Execution logs, kept 30 days.
     const logGroupName = `/aws/vendedlogs/states/${settings.stackName}-workflow`;
     const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
