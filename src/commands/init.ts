@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
@@ -99,6 +99,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     maxBytes: optionalNumber(raw, 'maxBytes'),
     background: optionalString(raw, 'background'),
     waitCdn: flag(raw, 'waitCdn'),
+    orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
+    stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
   };
 }
@@ -216,6 +218,16 @@ export function initCommand(): Command {
     .addOption(new Option('--max-bytes <size>', 'largest source object the function reads, bytes or a size such as 20MB (default 64MB)').argParser(parseSettingFlag('maxBytes')))
     .addOption(new Option('--background <colour>', 'what transparent pixels become in JPEG outputs: a CSS name or #rrggbb (default white)').argParser(parseSettingFlag('background')))
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
+    .addOption(
+      new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
+        parseChoice('--orchestration', ORCHESTRATIONS),
+      ),
+    )
+    .addOption(
+      new Option('--state-machine-type <type>', 'workflow mode: express (default, per request) or standard (full history)').argParser(
+        parseChoice('--state-machine-type', STATE_MACHINE_KINDS),
+      ),
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -226,7 +238,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
-        'IMG_RESIZER_QUALITY, IMG_RESIZER_ALLOW_UPSCALE, IMG_RESIZER_MAX_PIXELS, IMG_RESIZER_MAX_BYTES, IMG_RESIZER_BACKGROUND).\n' +
+        'IMG_RESIZER_QUALITY, IMG_RESIZER_ALLOW_UPSCALE, IMG_RESIZER_MAX_PIXELS, IMG_RESIZER_MAX_BYTES, IMG_RESIZER_BACKGROUND,\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

@@ -13,7 +13,7 @@ import {
   type SettingRule,
 } from '../../lambda-src/core/settings.js';
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { CDN_PRICE_CLASSES, type StackSettings } from './stack-settings.js';
 
 /**
@@ -110,6 +110,8 @@ export const SETTING_RULES = {
   maxPixels: { flag: '--max-pixels', rule: MAX_PIXELS_RULE },
   maxBytes: { flag: '--max-bytes', rule: MAX_BYTES_SIZE_RULE },
   background: { flag: '--background', rule: BACKGROUND_TEXT_RULE },
+  orchestration: { flag: '--orchestration', rule: choiceRule(ORCHESTRATIONS) },
+  stateMachineType: { flag: '--state-machine-type', rule: choiceRule(STATE_MACHINE_KINDS) },
 } as const satisfies { [K in keyof StackSettings]?: { flag: string; rule: SettingRule<NonNullable<StackSettings[K]>> } };
 
 export type RuledSetting = keyof typeof SETTING_RULES;

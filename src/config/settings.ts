@@ -81,6 +81,8 @@ export const SETTINGS_ENV = {
   maxPixels: 'IMG_RESIZER_MAX_PIXELS',
   maxBytes: 'IMG_RESIZER_MAX_BYTES',
   background: 'IMG_RESIZER_BACKGROUND',
+  orchestration: 'IMG_RESIZER_ORCHESTRATION',
+  stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -224,6 +226,8 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     allowLockPublicBucket: orDefault('allowLockPublicBucket', rule('allowLockPublicBucket'), false),
     ...apiSettings(given, asString),
     ...(await resolveDeliverySettings(given, prompter, sources)),
+    orchestration: orDefault('orchestration', rule('orchestration'), 'direct'),
+    stateMachineType: orDefault('stateMachineType', rule('stateMachineType'), 'express'),
   };
   // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
   const labels = given('labels', rule('labels'));
