@@ -312,7 +312,7 @@ export function settingRule<T>(expected: string, read: (text: string) => T | und
 
 /** A whole number from `min` to `max` (written without sign, decimals or exponent). */
 export function wholeNumberRule(min: number, max: number = Number.MAX_SAFE_INTEGER, unit = ''): SettingRule<number> {
-  const range = max === Number.MAX_SAFE_INTEGER ? `a whole number${unit} of ${min} or more` : `a whole number${unit} from ${min} to ${max}`;
+  const range = max === Number.MAX_SAFE_INTEGER ? `a whole number${unit}, ${min} or more` : `a whole number${unit} from ${min} to ${max}`;
   return settingRule(range, (text) => {
     const n = Number(text);
     return /^\d+$/.test(text) && Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
@@ -330,7 +330,7 @@ export const QUALITY_RULE = wholeNumberRule(1, 100);
 /** MAX_PIXELS: width x height accepted, checked before decoding. */
 export const MAX_PIXELS_RULE = wholeNumberRule(1);
 /** MAX_BYTES: the largest source object read (it is read into memory whole). */
-export const MAX_BYTES_RULE = wholeNumberRule(1);
+export const MAX_BYTES_RULE = wholeNumberRule(1, Number.MAX_SAFE_INTEGER, ' of bytes');
 /** ALLOW_UPSCALE: enlarge images smaller than their box. */
 export const ALLOW_UPSCALE_RULE = TRUE_FALSE_RULE;
 /** CACHE_CONTROL: one header line; S3 refuses line breaks, and a long one is a mistake. */

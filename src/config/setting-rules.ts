@@ -45,7 +45,7 @@ const CONFIDENCE_RULE = settingRule('a confidence from 0 to 100', (text) => {
  * MAX_BYTES in bytes, or with a unit as `bytes` reads it (20MB, 1.5GB; binary multiples, as the CLI prints
  * sizes). The function's variable holds the whole number, checked by the function's own rule.
  */
-const MAX_BYTES_SIZE_RULE = settingRule(`${MAX_BYTES_RULE.expected} of bytes, or a size such as 20MB`, (text) => {
+const MAX_BYTES_SIZE_RULE = settingRule(`${MAX_BYTES_RULE.expected}, or a size such as 20MB`, (text) => {
   const parsed = /^\d+$/.test(text) ? Number(text) : /^\d+(\.\d+)?\s*[kmgt]i?b$/i.test(text) ? bytes.parse(text.replace(/ib$/i, 'b')) : null;
   if (parsed === null || !Number.isFinite(parsed)) return undefined;
   try {

@@ -84,7 +84,7 @@ describe('function output settings as init settings', () => {
   it('refuse what the function would refuse, by the function\'s own rule, naming the variable', async () => {
     await expect(resolve({}, { IMG_RESIZER_QUALITY: '0' })).rejects.toThrow('IMG_RESIZER_QUALITY: "0" is not a whole number from 1 to 100.');
     await expect(resolve({}, { IMG_RESIZER_BACKGROUND: 'see-through' })).rejects.toThrow(/IMG_RESIZER_BACKGROUND: "see-through" is not a colour/);
-    await expect(resolve({}, { IMG_RESIZER_MAX_BYTES: 'lots' })).rejects.toThrow(/IMG_RESIZER_MAX_BYTES: "lots" is not a whole number of 1 or more of bytes, or a size such as 20MB/);
+    await expect(resolve({}, { IMG_RESIZER_MAX_BYTES: 'lots' })).rejects.toThrow(/IMG_RESIZER_MAX_BYTES: "lots" is not a whole number of bytes, 1 or more, or a size such as 20MB/);
     await expect(resolve({}, { IMG_RESIZER_ALLOW_UPSCALE: 'maybe' })).rejects.toThrow(UsageError);
     // The function says the same of its own variable.
     expect(() => loadFunctionSettings({ DEST_BUCKET: 'd', TABLE_NAME: 't', [FUNCTION_ENV.quality]: '0' })).toThrow('OUTPUT_QUALITY: "0" is not a whole number from 1 to 100.');
