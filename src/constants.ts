@@ -4,8 +4,7 @@
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
-/** The managed runtime the function runs on (its Node major matches the bundle's target). */
-export const FUNCTION_RUNTIME = 'nodejs22.x';
+// The function's runtime is a setting (--runtime; src/runtimes.ts lists them, stackRuntime() reads it).
 
 /** index.mjs in the function zip, exporting `handler`. */
 export const FUNCTION_HANDLER = 'index.handler';
