@@ -334,7 +334,7 @@ export function functionNodeProblem(info: Pick<LocalStackInfo, 'running' | 'port
   if (!info.running) return undefined;
   const major = runtimeInfo(runtime).nodeMajor;
   const running = info.functionNodeVersion;
-  if (running !== undefined && running.startsWith(`v${major}.`)) return undefined;
+  if (running?.startsWith(`v${major}.`)) return undefined;
   const port = info.port === DEFAULT_LOCAL_PORT ? '' : ` --port ${info.port}`;
   const what = running === undefined ? "the machine's own node (it was started before it recorded one)" : `Node.js ${running}`;
   return (

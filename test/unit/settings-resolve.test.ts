@@ -50,6 +50,7 @@ describe('settings resolution', () => {
       keepOnDelete: false,
       notify: [],
       allowLockPublicBucket: false,
+      runtime: 'nodejs24.x',
     });
     expect(sources.sourceBucket).toBe('default');
     const { settings: named } = await resolveInitSettings({ ...base, flags: { stackName: 'photos' }, file: undefined });
