@@ -1,5 +1,5 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
-import type { Architecture } from '../constants.js';
+import type { Architecture, Orchestration, StateMachineKind } from '../constants.js';
 import type { LambdaRuntime } from '../runtimes.js';
 import type { NotifyTarget } from './notify-targets.js';
 
@@ -86,6 +86,10 @@ export interface StackSettings {
   cacheControl?: string | undefined;
   /** Issue 19: the Lambda runtime of the stack's functions and layer (absent in older files: see stackRuntime). */
   runtime?: LambdaRuntime | undefined;
+  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
+  orchestration?: Orchestration | undefined;
+  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
+  stateMachineType?: StateMachineKind | undefined;
 }
 
 export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
