@@ -314,7 +314,7 @@ function interruptMessage(results: readonly UploadedFile[], waited: boolean, com
   if (unsettled.length > 0) {
     const first = unsettled[0]?.key ?? '';
     parts.push(
-      `${unsettled.length === up.length ? 'the function processes them' : `the function processes the ${unsettled.length} not waited for`} anyway; ` +
+      `${unsettled.length === up.length ? `the function processes ${up.length === 1 ? 'it' : 'them'}` : `the function processes the ${unsettled.length} not waited for`} anyway; ` +
         `check with \`${commandLine} metadata get ${shellWord(first)}\`${unsettled.length > 1 ? ` (or \`${commandLine} metadata list\`)` : ''}`,
     );
   }

@@ -73,7 +73,7 @@ describe('upload when things go wrong, on the local stack with the real function
     const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => { resolve(exitCode); }));
     expect(code, stderr).toBe(130);
     expect(stderr.match(/Interrupted/g), stderr).toHaveLength(1);
-    expect(stderr).toContain('Interrupted: 1 file uploaded; the function processes them anyway; check with `');
+    expect(stderr).toContain('Interrupted: 1 file uploaded; the function processes it anyway; check with `');
     expect(stderr).toContain('metadata get ctrlc/wait.jpg`');
     expect(stderr).not.toContain('Upload again');
     expect(stderr).not.toContain('finishing the current request');
