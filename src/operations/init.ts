@@ -120,9 +120,10 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry, ownership: await context.ownershipRecord() };
-  const cdnOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait };
+  // A stack leaving workflow mode still has its state machine, rule and roles to take down.
+  const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
   if (!dryRun && options.confirmPlan !== undefined) {
-    const plan = publicResults(await runSteps(provision, provisionSteps(settings, cdnOptions), { dryRun: true }));
+    const plan = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun: true }));
     const changes = plan.some((r) => r.action !== 'no-op');
     const blocked = plan.some((r) => r.status === 'blocked');
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
@@ -139,7 +140,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const steps = provisionSteps(settings, cdnOptions);
+  const steps = provisionSteps(settings, stepOptions);
   const results = publicResults(await runSteps(provision, steps, { dryRun, onEvent: options.onEvent, signal: options.signal }));
   const notApplied = steps.slice(results.length).map((step) => ({ resource: step.resource, name: step.name(provision) }));
   const interrupted = notApplied.length > 0;
