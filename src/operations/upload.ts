@@ -310,7 +310,7 @@ function interruptMessage(results: readonly UploadedFile[], waited: boolean, com
   const up = results.filter((r) => ['UPLOADED', 'SUCCEEDED', 'FAILED', 'NOT_TRIGGERED'].includes(r.outcome));
   const notStarted = results.filter((r) => r.outcome === 'NOT_STARTED');
   const unsettled = up.filter((r) => r.outcome === 'UPLOADED' && waited);
-  const parts = [`Interrupted: ${plural(up.length, 'file')} uploaded`];
+  const parts = up.length > 0 ? [`${plural(up.length, 'file')} uploaded`] : [];
   if (unsettled.length > 0) {
     const first = unsettled[0]?.key ?? '';
     parts.push(
@@ -319,7 +319,7 @@ function interruptMessage(results: readonly UploadedFile[], waited: boolean, com
     );
   }
   if (notStarted.length > 0) parts.push(`${plural(notStarted.length, 'file')} not uploaded (${notStarted.slice(0, 5).map((r) => r.file).join(', ')}${notStarted.length > 5 ? ', ...' : ''}): upload ${notStarted.length === 1 ? 'it' : 'them'} again`);
-  return `${parts.join('; ')}.`;
+  return parts.length === 0 ? 'Interrupted.' : `Interrupted: ${parts.join('; ')}.`;
 }
 
 /** The core's verdict on a file the sniff flagged, as the function would record it ("UNSUPPORTED_FORMAT: ..."). */

@@ -168,7 +168,7 @@ describe('upload --wait on the local stack with the real function', () => {
     expect(report.interrupted).toBe(true);
     expect(report.files.map((f) => [f.key, f.outcome])).toEqual([['interrupted/never sent.jpg', 'NOT_STARTED']]);
     expect((JSON.parse(json.stdout()) as { interrupted: boolean }).interrupted).toBe(true);
-    expect(json.stderr()).toContain('Interrupted: 1 file not uploaded.');
+    expect(json.stderr()).toContain('Interrupted: 1 file not uploaded (photos/never sent.jpg): upload it again.');
     // The progress line still reaches its total: the file not started is settled too.
     expect(json.stderr()).toContain('Uploading 1/1');
     const clients = await json.context.clients();
