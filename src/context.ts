@@ -1,9 +1,12 @@
 import { explainSdkError } from './aws/sdk-errors.js';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
-import { readSettingsFile, settingsPath, type StackLocation } from './config/settings.js';
+import { readSettingsFile, resolveRuntime, settingsPath, type StackLocation } from './config/settings.js';
+import type { LambdaRuntime } from './runtimes.js';
 import { Output } from './ui/output.js';
-import { ensureLocalStack } from './local/ministack.js';
+import { ensureLocalStack, localStateDir } from './local/ministack.js';
+import { createdRecord } from './local/created-record.js';
+import type { OwnershipRecord } from './provision/types.js';
 import { cliCommand, shellWord } from './paths.js';
 import path from 'node:path';
 import { DEFAULT_SETTINGS_FILE } from './config/stack-settings.js';
@@ -64,6 +67,16 @@ export class AppContext {
   /** The local stack's port, once a local target is resolved. */
   private localPort: number | undefined;
   private settingsWarned = false;
+  /** The runtime `init` is deploying, when it differs from what the settings file says (see useFunctionRuntime). */
+  private functionRuntime: LambdaRuntime | undefined;
+
+  /**
+   * The runtime the stack's functions are about to run on: `init` says so before its first AWS call, so a local
+   * stack it starts runs them on that runtime's Node (other commands follow the settings file).
+   */
+  useFunctionRuntime(runtime: LambdaRuntime): void {
+    this.functionRuntime = runtime;
+  }
 
   get yes(): boolean {
     return Boolean(this.globals.yes);
@@ -108,7 +121,8 @@ export class AppContext {
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
       target.region === undefined && settings?.region ? { ...target, region: settings.region } : target;
     const local = async (port: number | undefined): Promise<AwsTarget> => {
-      const stack = await ensureLocalStack({ output: this.output, port });
+      const runtime = this.functionRuntime ?? resolveRuntime(undefined, {}, settings).runtime;
+      const stack = await ensureLocalStack({ output: this.output, port, runtime });
       this.localPort = stack.port;
       return withRegion(localTarget(stack.endpoint, this.globals));
     };
@@ -145,6 +159,15 @@ export class AppContext {
     if (this.globals.localPort !== undefined) return this.globals.localPort;
     const settings = await this.readSettings();
     return settings?.location?.kind === 'local' ? settings.location.port : undefined;
+  }
+
+  /**
+   * The record of what stacks created, on the local stack only: it can lose bucket tags on an unclean stop.
+   * AWS keeps tags, so there they remain the whole record.
+   */
+  async ownershipRecord(): Promise<OwnershipRecord | undefined> {
+    const target = await this.resolveTarget();
+    return target.kind === 'local' && this.localPort !== undefined ? createdRecord(localStateDir(this.localPort)) : undefined;
   }
 
   /** Where the resolved target is, as `init` records it in the settings file. */

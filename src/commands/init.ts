@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
 import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
+import { defaultRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
@@ -9,6 +10,7 @@ import type { InitOptions, InitResult } from '../operations/init.js';
 import {
   commandAction,
   flag,
+  handleInterrupt,
   optionalChoice,
   optionalFlag,
   optionalNumber,
@@ -99,6 +101,7 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     maxBytes: optionalNumber(raw, 'maxBytes'),
     background: optionalString(raw, 'background'),
     waitCdn: flag(raw, 'waitCdn'),
+    runtime: optionalChoice(raw, 'runtime', LAMBDA_RUNTIMES),
     orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
     stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
@@ -137,15 +140,28 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
       return inquirerPrompter.confirm('Apply this plan?', true);
     }
     : undefined;
-  const result = await runInit(context, {
-    confirmPlan,
-    build: async (arch) => {
-      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
-      return { functionZip, layerZip };
-    },
-    onEvent: stepReporter(output),
-    ...options,
+  const report = stepReporter(output);
+  // Ctrl-C: the step under way finishes, no further step is applied, and the summary says what is left.
+  const interrupt = new AbortController();
+  const release = handleInterrupt(() => {
+    interrupt.abort();
+    report({ type: 'interrupted' });
   });
+  let result: InitResult;
+  try {
+    result = await runInit(context, {
+      confirmPlan,
+      build: async (arch, runtime) => {
+        const { functionZip, layerZip } = await buildArtifacts({ arch, runtime, output });
+        return { functionZip, layerZip };
+      },
+      onEvent: report,
+      signal: interrupt.signal,
+      ...options,
+    });
+  } finally {
+    release();
+  }
   renderInit(output, result);
   // The table shortens long details: what the owner of a --notify target must allow is printed whole.
   if (!output.json) {
@@ -170,6 +186,11 @@ export function initCommand(): Command {
     .addOption(new Option('--format <format>', 'output format (default png)').argParser(parseChoice('--format', OUTPUT_FORMATS)))
     .addOption(new Option('--fit <fit>', 'how images fit each size (default cover)').argParser(parseChoice('--fit', FIT_MODES)))
     .addOption(new Option('--arch <arch>', 'function architecture (default x86_64)').argParser(parseChoice('--arch', ARCHITECTURES)))
+    .addOption(
+      new Option('--runtime <runtime>', `Lambda Node.js runtime of the functions and layer (default ${defaultRuntime()}, the newest the pipeline supports)`).argParser(
+        parseChoice('--runtime', LAMBDA_RUNTIMES),
+      ),
+    )
     .addOption(new Option('--memory <MB>', 'function memory, 128-10240 (default 1024)').argParser(parseSettingFlag('memory')))
     .addOption(new Option('--timeout <seconds>', 'function timeout, 1-900 (default 60)').argParser(parseSettingFlag('timeout')))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
@@ -239,7 +260,7 @@ export function initCommand(): Command {
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
         'IMG_RESIZER_QUALITY, IMG_RESIZER_ALLOW_UPSCALE, IMG_RESIZER_MAX_PIXELS, IMG_RESIZER_MAX_BYTES, IMG_RESIZER_BACKGROUND,\n' +
-        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

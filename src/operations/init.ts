@@ -4,6 +4,8 @@ import type { PropagationRetry } from '../aws/lambda.js';
 import {
   inquirerPrompter,
   resolveInitSettings,
+  resolveRuntime,
+  stackRuntime,
   writeSettingsFile,
   type Architecture,
   type Prompter,
@@ -18,9 +20,11 @@ import { environmentProblem, stackModel } from '../provision/stack.js';
 import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
+import type { LambdaRuntime } from '../runtimes.js';
 
 /** What init reports as it goes: the settings file written, then each step. */
-export type InitEvent = RunEvent | { type: 'settings-written'; file: string };
+/** `interrupted` comes from the command (it owns Ctrl-C), so the same reporter says it where the spinners are. */
+export type InitEvent = RunEvent | { type: 'settings-written'; file: string } | { type: 'interrupted' };
 
 export interface InitOptions extends SettingsFlags {
   dryRun?: boolean | undefined;
@@ -35,8 +39,8 @@ export interface InitOptions extends SettingsFlags {
   prompter?: Prompter | undefined;
   /** Already-built packages (tests build once); default: build them now with `build`. */
   artifacts?: DeployArtifacts | undefined;
-  /** Builds the packages (the command passes one that shows progress); default silent. */
-  build?: ((arch: Architecture) => Promise<DeployArtifacts>) | undefined;
+  /** Builds the packages for the stack's architecture and runtime (the command passes one that shows progress); default silent. */
+  build?: ((arch: Architecture, runtime: LambdaRuntime) => Promise<DeployArtifacts>) | undefined;
   /** IAM propagation retry timing (tests shorten it). */
   propagationRetry?: PropagationRetry | undefined;
   onEvent?: ((event: InitEvent) => void) | undefined;
@@ -44,15 +48,17 @@ export interface InitOptions extends SettingsFlags {
   waitCdn?: boolean | undefined;
   /** Poll timing of that wait (tests shorten it). */
   cdnWait?: WaitOptions | undefined;
+  /** Ctrl-C: the step under way finishes, no later step is applied, and the result lists what was not. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface InitResult {
   exitCode: ExitCode;
   /**
    * up-to-date: nothing to change; planned: a dry run's plan; applied: changes made; blocked: a dry run found a
-   * conflict (a real run fails with the conflict's error instead).
+   * conflict (a real run fails with the conflict's error instead); interrupted: Ctrl-C stopped it between steps.
    */
-  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked' | 'cancelled';
+  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked' | 'cancelled' | 'interrupted';
   dryRun: boolean;
   /** True when nothing needed to change. */
   upToDate: boolean;
@@ -63,9 +69,11 @@ export interface InitResult {
   /** How to run the CLI again on this stack (for the printed next step). */
   commandLine: string;
   steps: StepResult<ProvisionOp>[];
+  /** The steps an interrupted run did not get to (empty otherwise): running init again applies them. */
+  notApplied?: { resource: string; name: string }[];
 }
 
-const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait']);
+const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait', 'signal']);
 
 function settingsFlags(options: InitOptions): SettingsFlags {
   const flags: SettingsFlags = {};
@@ -82,6 +90,9 @@ function settingsFlags(options: InitOptions): SettingsFlags {
 export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
   const dryRun = Boolean(options.dryRun);
   const file = await context.readSettings();
+  const flags = settingsFlags(options);
+  // Before the first AWS call: a local stack started now runs the functions on this runtime's Node.
+  context.useFunctionRuntime(resolveRuntime(flags.runtime, options.env ?? process.env, file).runtime);
   // The first AWS call (STS) comes after every given value has been validated.
   let located: Promise<{ identity: Identity; region: string }> | undefined;
   const locate = () => {
@@ -95,7 +106,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   };
 
   const { settings, sources } = await resolveInitSettings({
-    flags: settingsFlags(options),
+    flags,
     ...(options.env === undefined ? {} : { env: options.env }),
     file,
     locate: async () => {
@@ -112,8 +123,8 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   const environment = environmentProblem(stack.environment);
   if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
 
-  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
-  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
+  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch, stackRuntime(settings)));
+  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry, ownership: await context.ownershipRecord() };
   // A stack leaving workflow mode still has its state machine, rule and roles to take down.
   const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
   if (!dryRun && options.confirmPlan !== undefined) {
@@ -123,7 +134,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
       return {
         exitCode: ExitCode.Ok, outcome: 'cancelled', dryRun, upToDate: false, settings, settingsFile: context.settingsFile, settingsWritten: false, sources, steps: plan,
-        commandLine: context.commandLine(),
+        commandLine: context.commandLine(), notApplied: [],
       };
     }
   }
@@ -134,12 +145,15 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const results = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun, onEvent: options.onEvent }));
-  const upToDate = results.every((r) => r.action === 'no-op');
+  const steps = provisionSteps(settings, stepOptions);
+  const results = publicResults(await runSteps(provision, steps, { dryRun, onEvent: options.onEvent, signal: options.signal }));
+  const notApplied = steps.slice(results.length).map((step) => ({ resource: step.resource, name: step.name(provision) }));
+  const interrupted = notApplied.length > 0;
+  const upToDate = !interrupted && results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
-  const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';
+  const outcome = interrupted ? 'interrupted' : upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';
   return {
-    exitCode: outcome === 'blocked' ? ExitCode.Failed : ExitCode.Ok,
+    exitCode: outcome === 'interrupted' ? ExitCode.Interrupted : outcome === 'blocked' ? ExitCode.Failed : ExitCode.Ok,
     outcome,
     dryRun,
     upToDate,
@@ -149,10 +163,11 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     sources,
     commandLine: context.commandLine(),
     steps: results,
+    notApplied,
   };
 }
 
-async function defaultBuild(arch: Architecture): Promise<DeployArtifacts> {
-  const { functionZip, layerZip } = await buildArtifacts({ arch });
+async function defaultBuild(arch: Architecture, runtime: LambdaRuntime): Promise<DeployArtifacts> {
+  const { functionZip, layerZip } = await buildArtifacts({ arch, runtime });
   return { functionZip, layerZip };
 }
