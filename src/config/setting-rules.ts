@@ -14,7 +14,6 @@ import {
 } from '../../lambda-src/core/settings.js';
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
 import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
-import { LAMBDA_RUNTIMES } from '../runtimes.js';
 import { CDN_PRICE_CLASSES, type StackSettings } from './stack-settings.js';
 
 /**
@@ -113,7 +112,6 @@ export const SETTING_RULES = {
   background: { flag: '--background', rule: BACKGROUND_TEXT_RULE },
   orchestration: { flag: '--orchestration', rule: choiceRule(ORCHESTRATIONS) },
   stateMachineType: { flag: '--state-machine-type', rule: choiceRule(STATE_MACHINE_KINDS) },
-  runtime: { flag: '--runtime', rule: choiceRule(LAMBDA_RUNTIMES) },
 } as const satisfies { [K in keyof StackSettings]?: { flag: string; rule: SettingRule<NonNullable<StackSettings[K]>> } };
 
 export type RuledSetting = keyof typeof SETTING_RULES;

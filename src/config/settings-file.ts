@@ -6,7 +6,7 @@ import { notifyProtocol } from './notify-targets.js';
 import { isRuledSetting, SETTING_RULES } from './setting-rules.js';
 // A cycle (settings.ts re-exports this module), harmless: SETTINGS_ENV is read only when a file is checked.
 import { SETTINGS_ENV } from './settings.js';
-import { bucketNameProblem, stackNameProblem } from './validation.js';
+import { bucketNameProblem } from './validation.js';
 import { DEFAULT_MEMORY_MB, DEFAULT_SETTINGS_FILE, DEFAULT_STACK_NAME, DEFAULT_TIMEOUT_S, derivedNames, type StackSettings } from './stack-settings.js';
 
 /** Reading and writing the settings file. */
@@ -100,7 +100,8 @@ function checkSettingsObject(file: string, raw: Record<string, unknown>): { sett
       }
     } else if (TEXT_KEYS.has(key)) {
       if (typeof value !== 'string') return fail(key, `${JSON.stringify(value)} is not text.`);
-      const problem = key === 'stackName' ? stackNameProblem(value) : key === 'sourceBucket' || key === 'destBucket' ? bucketNameProblem(value) : undefined;
+      // Bucket names are checked (a bad one fails every call); the stack name's form is init's business.
+      const problem = key === 'sourceBucket' || key === 'destBucket' ? bucketNameProblem(value) : undefined;
       if (problem) fail(key, `"${value}" ${problem}.`);
       settings[key] = value;
     } else {

@@ -1,5 +1,6 @@
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
 import { UsageError, errorMessage } from '../errors.js';
+import { isLambdaRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { notifyProtocol } from './notify-targets.js';
 import { SETTING_RULES } from './setting-rules.js';
 import { cdnAliasList, type StackSettings } from './stack-settings.js';
@@ -88,6 +89,10 @@ export function validateSettings(settings: StackSettings): void {
   const sizes = sizeSpecProblem(settings.sizes);
   if (sizes) throw new UsageError(`Sizes "${settings.sizes}": ${sizes}`, SIZES_SUGGESTION);
   checkRuledSettings(settings);
+  // The runtime keeps its own rule and messages (issue 19: resolveRuntime reads it from flag, environment and file).
+  if (settings.runtime !== undefined && !isLambdaRuntime(settings.runtime)) {
+    throw new UsageError(`Runtime "${String(settings.runtime)}" is not one img-resizer deploys.`, `Give --runtime one of ${LAMBDA_RUNTIMES.join(', ')}.`);
+  }
   if (settings.cdn === true) {
     const aliases = cdnAliasList(settings);
     if (aliases.length > 0 && !settings.cdnCertificateArn) {
