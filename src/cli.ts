@@ -116,6 +116,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'write one self-contained HTML page of the latest images (thumbnails, sizes, failures with their error)',
     load: async () => (await import('./commands/gallery.js')).galleryCommand(),
   },
+  {
+    name: 'tune',
+    term: 'tune [options]',
+    description: 'power-tune the deployed function: time it at several memory sizes with real images, then put its memory back (or --apply the best)',
+    load: async () => (await import('./commands/tune.js')).tuneCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

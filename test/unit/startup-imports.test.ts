@@ -26,7 +26,7 @@ async function importsOf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
 }
 
 describe('start-up loads only what the command uses', () => {
-  const light = [['--help'], ['--version'], ['help', 'upload'], ['init', '--help'], ['status', '--help'], ['destroy', '--help'], ['export', '--help'], ['upload', '--help'], ['metadata', 'get', '--help'], ['url', '--help'], ['gallery', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['events', '--help'], ['failures', '--help'], ['failures', 'redrive', '--help'], ['local', 'status']];
+  const light = [['--help'], ['--version'], ['help', 'upload'], ['init', '--help'], ['status', '--help'], ['destroy', '--help'], ['export', '--help'], ['upload', '--help'], ['metadata', 'get', '--help'], ['url', '--help'], ['gallery', '--help'], ['tune', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['events', '--help'], ['failures', '--help'], ['failures', 'redrive', '--help'], ['local', 'status']];
 
   it.each(light.map((args) => ({ args, shown: args.join(' ') })))('`$shown` imports no AWS SDK, sharp, esbuild, ora or prompt library', async ({ args }) => {
     const { modules, code } = await importsOf(args);
