@@ -125,7 +125,7 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /** Global options that take a value: the word after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--profile', '--region', '--endpoint-url', '--config']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--profile', '--region', '--endpoint-url', '--config', '--local-port']);
 
 /**
  * Which command `argv` runs (or asks help for: `help upload`), found without loading any command.
