@@ -132,7 +132,8 @@ describe('tune on the local stack', () => {
 
   it('restores the configuration when interrupted (SIGINT mid-run) and exits 130', async () => {
     const tsx = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
-    const child = spawn('node', ['--import', tsx, path.resolve('test/helpers/run-cli.ts'), 'tune', '--memory-sizes', '512,1536,2048', '--invocations', '50'], {
+    const cliArgs = ['tune', '--memory-sizes', '512,1536,2048', '--invocations', '50'];
+    const child = spawn(process.execPath, ['--import', tsx, path.resolve('test/helpers/run-cli.ts'), ...cliArgs], {
       cwd: stack.cwd,
       env: { ...process.env, CI: 'true', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
       stdio: ['ignore', 'pipe', 'pipe'],
