@@ -117,6 +117,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/gallery.js')).galleryCommand(),
   },
   {
+    name: 'executions',
+    term: 'executions [options]',
+    description: "workflow mode: list the state machine's recent executions, newest first, with their errors",
+    load: async () => (await import('./commands/executions.js')).executionsCommand(),
+  },
+  {
     name: 'tune',
     term: 'tune [options]',
     description: 'power-tune the deployed function: time it at several memory sizes with real images, then put its memory back (or --apply the best)',
