@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GetFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
+import { DeleteFunctionConcurrencyCommand, GetFunctionConfigurationCommand, PutFunctionConcurrencyCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
@@ -121,6 +121,23 @@ describe('tune on the local stack', () => {
     await clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: stack.settings.functionName, MemorySize: original.MemorySize }));
     await waitUntilFunctionUpdatedV2({ client: clients.lambda, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { FunctionName: stack.settings.functionName });
     await writeFile(settingsFile, settingsBefore);
+  }, 120_000);
+
+  it('sets the memory back when invoking fails mid-run (throttled), then reports the failure', async () => {
+    const clients = await stack.context.clients();
+    // Reserved concurrency 0: Lambda (and MiniStack) refuse every invoke with TooManyRequestsException, a real
+    // fault after tune has already changed the memory.
+    await clients.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: stack.settings.functionName, ReservedConcurrentExecutions: 0 }));
+    try {
+      const test = await localTestContext({}, stack.cwd);
+      await expect(runTune(test.context, { samples: [key], memorySizes: [512], invocations: 1 })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+      test.context.close();
+      expect(test.recorder.operations().filter((o) => o === 'lambda:UpdateFunctionConfiguration')).toHaveLength(2);
+      expect(test.stderr()).toMatch(/Setting the function's memory to 1024 MB/);
+    } finally {
+      await clients.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: stack.settings.functionName }));
+    }
+    expect(comparable(await readConfiguration())).toEqual(comparable(original));
   }, 120_000);
 
   it('refuses a sample that is not in the source bucket, before changing anything', async () => {
