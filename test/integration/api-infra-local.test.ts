@@ -1,8 +1,8 @@
 /**
  * Issue 14 on the local stack: `init --api` with JWT auth stands up the API end to end, and clients use it with
  * curl as the README shows. JWT because MiniStack enforces it on HTTP API routes (it fetches the issuer's
- * discovery document and JWKS, which this test serves on loopback); it enforces AWS_IAM only when started with
- * AUTH=true for every service, which the shared test stack is not (README "HTTP API": the local gap).
+ * discovery document and JWKS, which this test serves on loopback); it checks AWS_IAM signatures only when started
+ * with AUTH=true for every service, which api-iam-auth-local.test.ts does (README "HTTP API": the local gap).
  * MiniStack verifies RS256 signatures with the `cryptography` package, which only its `full` extra brings (the
  * plain install refuses every token), so this test runs a MiniStack of its own from that venv.
  */
