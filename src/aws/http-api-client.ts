@@ -60,7 +60,6 @@ export interface HttpApiClientOptions {
   auth: HttpApiAuth;
   /** Node's fetch unless given (tests pass one that records the requests it forwards). */
   fetch?: typeof fetch;
-  signal?: AbortSignal | undefined;
 }
 
 export class HttpApiClient {
@@ -96,14 +95,10 @@ export class HttpApiClient {
     const form = new FormData();
     for (const [name, value] of Object.entries(upload.upload.fields)) form.append(name, value);
     form.append('file', await openAsBlob(file.path, { type: file.contentType }), path.basename(file.path));
-    const response = await this.fetch(upload.upload.url, { method: upload.upload.method, body: form, redirect: 'manual', ...this.abortSignal() });
+    const response = await this.fetch(upload.upload.url, { method: upload.upload.method, body: form, redirect: 'manual' });
     const text = await response.text();
     if (response.status >= 200 && response.status < 300) return;
     throw s3Refusal(response.status, text, upload);
-  }
-
-  private abortSignal(): { signal?: AbortSignal } {
-    return this.options.signal === undefined ? {} : { signal: this.options.signal };
   }
 
   private async send(method: 'GET' | 'POST', route: string, body?: string): Promise<{ status: number; text: string }> {
@@ -128,7 +123,7 @@ export class HttpApiClient {
       const { host: _host, ...rest } = signed.headers;
       headers = rest;
     }
-    const response = await this.fetch(url, { method, headers, redirect: 'manual', ...(body === undefined ? {} : { body }), ...this.abortSignal() });
+    const response = await this.fetch(url, { method, headers, redirect: 'manual', ...(body === undefined ? {} : { body }) });
     return { status: response.status, text: await response.text() };
   }
 }
@@ -162,7 +157,7 @@ function apiErrorBody(text: string): { code: string | undefined; message: string
 /** An API answer that is not the expected success, as a typed error that says what to do next. */
 export function apiRefusal(response: { status: number; text: string }, route: string): HttpApiError {
   const { code, message } = apiErrorBody(response.text);
-  const said = message === undefined ? '' : `: ${message}`;
+  const said = `${code === undefined ? '' : ` ${code}`}${message === undefined ? '' : `: ${message}`}`;
   const common = { status: response.status, apiCode: code };
   switch (response.status) {
     case 401:

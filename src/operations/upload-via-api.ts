@@ -63,7 +63,9 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
     if (options.apiToken !== undefined) output.warn('The stack\'s API uses IAM auth: requests are signed with your AWS credentials, and the API token is not used.');
     auth = { kind: 'iam', signer: executeApiSigner((await context.clients()).apigateway) };
   }
-  const client = new HttpApiClient({ baseUrl: api.url, auth, signal: options.signal, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+  // No abort signal on the requests: as with the direct upload, Ctrl-C lets uploads in flight finish (no half-sent
+  // form), starts no more, and stops the wait between two polls.
+  const client = new HttpApiClient({ baseUrl: api.url, auth, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
 
   // Keys come from the API (`{prefix}{name}-{uuid}.{ext}`), so the local names only describe the files.
   const entries = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix: '' }));

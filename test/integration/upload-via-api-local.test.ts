@@ -114,6 +114,26 @@ describe('upload --via-api on the local stack (IAM auth)', () => {
     expect(recording.sent).toEqual([]);
   });
 
+  it('marks a file the API refuses as UPLOAD_FAILED with the API\'s reason and next step, and exits 1', async () => {
+    const recording = recordingFetch();
+    const { exitCode, report } = await runUploadViaApi(stack.context, { paths: [photoPath], prefix: 'elsewhere', wait: true, fetch: recording.fetch });
+    expect(exitCode).toBe(ExitCode.Failed);
+    expect(report.files[0]).toMatchObject({ outcome: 'UPLOAD_FAILED', reason: expect.stringContaining('INVALID_PREFIX') as string });
+    expect(report.files[0]!.reason).toContain('Leave out --prefix');
+    // Refused before any byte went to S3.
+    expect(recording.sent.map((r) => r.method + (r.url.startsWith(apiUrl) ? ' API' : ' S3'))).toEqual(['POST API']);
+  });
+
+  it('Ctrl-C before the uploads start: nothing is sent, every file is NOT_STARTED, exit 130', async () => {
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const recording = recordingFetch();
+    const { exitCode, report } = await runUploadViaApi(stack.context, { paths: [photoPath], wait: true, signal: interrupt.signal, fetch: recording.fetch });
+    expect(exitCode).toBe(ExitCode.Interrupted);
+    expect(report).toMatchObject({ interrupted: true, files: [{ outcome: 'NOT_STARTED' }] });
+    expect(recording.sent).toEqual([]);
+  });
+
   it('says so when the stack has no API', async () => {
     const plain = await deployTestStack({ sizes: 'thumb=100x100' });
     const error = await runUploadViaApi(plain.context, { paths: [photoPath], wait: false }).catch((e: unknown) => e);
