@@ -27,6 +27,8 @@ export interface UploadViaApiOptions {
   wait: boolean;
   timeoutSeconds?: number | undefined;
   concurrency?: number | undefined;
+  /** Refuse the whole batch when a file is not an image (by default it is skipped, exit 1). */
+  strict?: boolean | undefined;
   /** The bearer token for a JWT-authorised API (--api-token / IMG_RESIZER_API_TOKEN). Never stored or printed. */
   apiToken?: string | undefined;
   clock?: Clock;
@@ -68,16 +70,26 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
   const client = new HttpApiClient({ baseUrl: api.url, auth, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
 
   // Keys come from the API (`{prefix}{name}-{uuid}.{ext}`), so the local names only describe the files.
-  const entries = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix: '' }));
-  const nonImages = entries.filter((e) => !e.isImage);
+  const sniffed = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix: '' }));
+  const nonImages = sniffed.filter((e) => !e.isImage);
+  // As the direct upload: a stray non-image is skipped (exit 1), all of them or --strict refuse the batch. The
+  // API takes images only, so there is no --force here.
+  const skipped: UploadedFile[] = nonImages.map((e) => ({
+    file: e.display, bucket: settings.sourceBucket, key: '', bytes: e.bytes, contentType: e.contentType, imageId: '',
+    outcome: 'SKIPPED', reason: `not an image: ${e.mime ?? 'unknown type'}`,
+  }));
   if (nonImages.length > 0) {
     const described = nonImages.slice(0, 10).map((e) => `${e.display} (${e.mime ?? 'unknown type'})`);
     if (nonImages.length > 10) described.push(`and ${nonImages.length - 10} more`);
-    throw new UsageError(
-      `Not an image, judging by the bytes: ${described.join(', ')}.`,
-      'The API takes images only: leave them out, or upload them directly (without --via-api, with --force).',
-    );
+    if (options.strict || nonImages.length === sniffed.length) {
+      throw new UsageError(
+        `Not an image, judging by the bytes: ${described.join(', ')}.`,
+        'The API takes images only: leave them out, or upload them directly (without --via-api, with --force).',
+      );
+    }
+    output.warn(`Skipping ${plural(nonImages.length, 'file')} that ${nonImages.length === 1 ? 'is' : 'are'} not an image: ${described.join(', ')} (the API takes images only; --strict refuses the batch)`);
   }
+  const entries = sniffed.filter((e) => e.isImage);
 
   const { signal } = options;
   // A refusal of the caller (401/403) or a missing route fails every file alike: reported once, as what it is.
@@ -119,6 +131,7 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
   progress.stop();
   if (refusal !== undefined) throw refusal;
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  results.push(...skipped);
 
   for (const r of results) {
     if (r.outcome === 'UPLOAD_FAILED') output.error(`${r.file}: upload failed: ${r.reason ?? ''}`);
@@ -138,12 +151,13 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
     files: results,
     failed: failed.map((r) => r.key || r.file),
     interrupted,
+    skipped: skipped.map((r) => r.file),
     durationMs: clock.now() - started,
     via: 'api',
     apiUrl: api.url,
     auth: api.auth,
   };
-  const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+  const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 || skipped.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   return { exitCode, report };
 }
 

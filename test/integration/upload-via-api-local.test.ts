@@ -114,6 +114,17 @@ describe('upload --via-api on the local stack (IAM auth)', () => {
     expect(recording.sent).toEqual([]);
   });
 
+  it('skips a stray non-image in a batch (exit 1) and uploads the rest; --strict refuses the batch', async () => {
+    const notes = path.join(stack.cwd, 'stray.txt');
+    await writeFile(notes, 'not a picture either\n');
+    const { exitCode, report } = await runUploadViaApi(stack.context, { paths: [photoPath, notes], wait: false });
+    expect(exitCode).toBe(ExitCode.Failed);
+    expect(report.files.map((f) => f.outcome).sort()).toEqual(['SKIPPED', 'UPLOADED']);
+    expect(report.skipped).toEqual(['stray.txt']);
+    const strict = await runUploadViaApi(stack.context, { paths: [photoPath, notes], wait: false, strict: true }).catch((e: unknown) => e);
+    expect(strict).toBeInstanceOf(UsageError);
+  });
+
   it('marks a file the API refuses as UPLOAD_FAILED with the API\'s reason and next step, and exits 1', async () => {
     const recording = recordingFetch();
     const { exitCode, report } = await runUploadViaApi(stack.context, { paths: [photoPath], prefix: 'elsewhere', wait: true, fetch: recording.fetch });
