@@ -24,7 +24,7 @@ import { AppContext } from '../../src/context.js';
 import { Output } from '../../src/ui/output.js';
 import { PassThrough } from 'node:stream';
 import { ensureCorpus } from '../../bench/lib/corpus.js';
-import { FUNCTION_RUNTIME } from '../../src/provision/stack.js';
+import { defaultRuntime } from '../../src/runtimes.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 
 const UPLOAD = { filename: 'cat.jpg', contentType: 'image/jpeg', bytes: 1000 };
@@ -57,7 +57,7 @@ describe('the HTTP API with IAM auth, on a MiniStack that checks signatures (AUT
   }
 
   beforeAll(async () => {
-    const node = await installNodeForRuntime(FUNCTION_RUNTIME);
+    const node = await installNodeForRuntime(defaultRuntime());
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-stack-auth-'));
     const local = await startLocalStack({
       stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000, pathPrefix: [node.binDir], environment: { AUTH: 'true' },
