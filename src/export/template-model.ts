@@ -88,9 +88,19 @@ export function escapeSub(literal: string): string {
   return literal.replaceAll('${', '${!');
 }
 
-/** Every string that names a `${...}` becomes an Fn::Sub; the rest stay as they are. */
+/** A string that is one whole reference: `${Name}` (a Ref) or `${Resource.Attribute}` (a GetAtt). */
+const WHOLE_REFERENCE = /^\$\{([A-Za-z0-9:]+)(?:\.([A-Za-z0-9.]+))?\}$/;
+
+/**
+ * Every string that names a `${...}` becomes an Fn::Sub (or the plain Ref / GetAtt when it is nothing but one
+ * reference); the rest stay as they are.
+ */
 export function substituteStrings(value: Json): Json {
-  if (typeof value === 'string') return value.includes('${') ? sub(value) : value;
+  if (typeof value === 'string') {
+    const whole = WHOLE_REFERENCE.exec(value);
+    if (whole?.[1] !== undefined) return whole[2] === undefined ? ref(whole[1]) : getAtt(whole[1], whole[2]);
+    return value.includes('${') ? sub(value) : value;
+  }
   if (Array.isArray(value)) return value.map(substituteStrings);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteStrings(item)]));
