@@ -145,78 +145,85 @@ describe('the exported CloudFormation template on the local stack', () => {
   });
 });
 
+/**
+ * The template with every optional part on (the HTTP API with JWT auth and public reads, the CDN on an alias,
+ * --notify subscriptions), deployed, checked part by part, and deleted.
+ */
+async function deployEveryOption(endpoint: string, format: ExportFormat): Promise<void> {
+  const name = uniqueStackName(format === 'sam' ? 'samall' : 'cfnall');
+  const test = await localTestContext({}, undefined, endpoint);
+  const clients = await test.context.clients();
+  // The subscriber's queue is the operator's, made before the stack (init subscribes it, it does not make it).
+  const subscriberQueue = await createQueue(clients.sqs, `${name}-subscriber`, {}, {});
+  const subscriberArn = (await getQueueAttributes(clients.sqs, subscriberQueue))?.QueueArn ?? '';
+  const alias = `img-${name}.example.com`;
+  const settings = settingsFor(name, {
+    sizes: 'thumb=200x200,medium=800x600',
+    format: 'webp',
+    prefix: 'uploads/',
+    suffix: '.jpg',
+    logRetentionDays: 90,
+    retryAttempts: 1,
+    maxEventAgeSeconds: 3600,
+    notify: [{ endpoint: subscriberArn, filter: { status: ['SUCCEEDED'] } }, { endpoint: 'ops@example.com' }],
+    // Not labels or moderation: MiniStack has no Rekognition (labels-local.test.ts runs them against moto);
+    // what they change in the template (environment, role statement) is checked by the unit test and cfn-lint.
+    cacheControl: 'public, max-age=600',
+    api: true,
+    apiPresets: 'card=600x400:webp',
+    apiJwtIssuer: 'https://auth.example.com/',
+    apiJwtAudience: 'photos-app',
+    apiPublicReads: true,
+    apiCorsOrigin: 'https://photos.example.com',
+    apiThrottleRate: 20,
+    apiThrottleBurst: 40,
+    cdn: true,
+    cdnPriceClass: 'PriceClass_200',
+    cdnAliases: alias,
+    cdnCertificateArn: 'arn:aws:acm:us-east-1:000000000000:certificate/0b7e2c1a-9f1d-4a57-8f5e-3c2d1e0f9a8b',
+  });
+  await deployUploadDelete(endpoint, format, settings, 'uploads/cat.jpg', async ({ clients: deployed, outputs, key }) => {
+    // The function addresses its outputs through the CDN's alias (CDN_BASE_URL), with the stack's Cache-Control.
+    const item = await getItem(deployed.documents, settings.table, imageIdFor(settings.sourceBucket, key));
+    for (const output of item?.Outputs ?? []) expect(output.Url).toBe(`https://${alias}/${output.Key}`);
+    const firstOutput = item?.Outputs[0];
+    const head = await deployed.s3.send(new HeadObjectCommand({ Bucket: settings.destBucket, Key: firstOutput?.Key ?? '' }));
+    expect(head.CacheControl).toBe('public, max-age=600');
+
+    // The distribution: OAC-signed, the price class and alias, the domain in the outputs.
+    const distribution = (await deployed.cloudfront.send(new GetDistributionCommand({ Id: outputs.CdnDistributionId ?? '' }))).Distribution;
+    expect(distribution?.DomainName).toBe(outputs.CdnDomainName);
+    expect(distribution?.DistributionConfig?.PriceClass).toBe('PriceClass_200');
+    expect(distribution?.DistributionConfig?.Aliases?.Items).toEqual([alias]);
+    expect(distribution?.DistributionConfig?.Origins?.Items?.[0]?.OriginAccessControlId).toMatch(/\S/);
+
+    // The subscriber got the outcome, raw (the function's JSON, not SNS's envelope), as the filter lets through.
+    const messages = await receiveMessages(deployed.sqs, subscriberQueue, { waitSeconds: 10 });
+    const outcomes = messages.map((m) => JSON.parse(m.Body ?? '{}') as { type?: string; imageId?: string });
+    expect(outcomes.map((o) => o.type)).toContain('image.processed');
+
+    // The API: the routes, the JWT authorizer, the throttled stage with access logs; a public read answers.
+    const apiId = (await deployed.apigateway.send(new GetApisCommand({}))).Items?.find((api) => api.Name === apiNames(name).apiName)?.ApiId ?? '';
+    expect(outputs.ApiUrl).toContain(apiId);
+    const routes = await deployed.apigateway.send(new GetRoutesCommand({ ApiId: apiId }));
+    expect(routes.Items?.map((r) => `${r.RouteKey}:${r.AuthorizationType}`).sort()).toEqual(['GET /images/{proxy+}:NONE', 'POST /uploads:JWT']);
+    const stage = await deployed.apigateway.send(new GetStageCommand({ ApiId: apiId, StageName: '$default' }));
+    // Not the throttling: MiniStack's CloudFormation keeps DefaultRouteSettings under the template's key case
+    // and GetStage then answers them empty (an emulator gap named in the README); the unit test checks them.
+    expect(stage.AutoDeploy).toBe(true);
+    expect(stage.AccessLogSettings?.DestinationArn).toMatch(new RegExp(`:log-group:/aws/apigateway/${name}-api$`));
+    const read = await fetch(`${apiInvokeUrl({ apiId, apiEndpoint: outputs.ApiUrl }, endpoint)}/images/${key}`);
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { Status?: string }).Status).toBe('SUCCEEDED');
+  }).finally(async () => {
+    await deleteQueue(clients.sqs, subscriberQueue);
+    test.context.close();
+  });
+}
+
 describe('the exported every-option CloudFormation template on the local stack', () => {
   it('deploys the HTTP API, the CDN and the --notify subscriptions, serves the item through the API, delivers to the subscriber, and deletes', async () => {
-    const endpoint = inject('ministackEndpoint');
-    const name = uniqueStackName('cfnall');
-    const test = await localTestContext({}, undefined, endpoint);
-    const clients = await test.context.clients();
-    // The subscriber's queue is the operator's, made before the stack (init subscribes it, it does not make it).
-    const subscriberQueue = await createQueue(clients.sqs, `${name}-subscriber`, {}, {});
-    const subscriberArn = (await getQueueAttributes(clients.sqs, subscriberQueue))?.QueueArn ?? '';
-    const alias = `img-${name}.example.com`;
-    const settings = settingsFor(name, {
-      sizes: 'thumb=200x200,medium=800x600',
-      format: 'webp',
-      prefix: 'uploads/',
-      suffix: '.jpg',
-      logRetentionDays: 90,
-      retryAttempts: 1,
-      maxEventAgeSeconds: 3600,
-      notify: [{ endpoint: subscriberArn, filter: { status: ['SUCCEEDED'] } }, { endpoint: 'ops@example.com' }],
-      // Not labels or moderation: MiniStack has no Rekognition (labels-local.test.ts runs them against moto);
-      // what they change in the template (environment, role statement) is checked by the unit test and cfn-lint.
-      cacheControl: 'public, max-age=600',
-      api: true,
-      apiPresets: 'card=600x400:webp',
-      apiJwtIssuer: 'https://auth.example.com/',
-      apiJwtAudience: 'photos-app',
-      apiPublicReads: true,
-      apiCorsOrigin: 'https://photos.example.com',
-      apiThrottleRate: 20,
-      apiThrottleBurst: 40,
-      cdn: true,
-      cdnPriceClass: 'PriceClass_200',
-      cdnAliases: alias,
-      cdnCertificateArn: 'arn:aws:acm:us-east-1:000000000000:certificate/0b7e2c1a-9f1d-4a57-8f5e-3c2d1e0f9a8b',
-    });
-    await deployUploadDelete(endpoint, 'cloudformation', settings, 'uploads/cat.jpg', async ({ clients: deployed, outputs, key }) => {
-      // The function addresses its outputs through the CDN's alias (CDN_BASE_URL), with the stack's Cache-Control.
-      const item = await getItem(deployed.documents, settings.table, imageIdFor(settings.sourceBucket, key));
-      for (const output of item?.Outputs ?? []) expect(output.Url).toBe(`https://${alias}/${output.Key}`);
-      const firstOutput = item?.Outputs[0];
-      const head = await deployed.s3.send(new HeadObjectCommand({ Bucket: settings.destBucket, Key: firstOutput?.Key ?? '' }));
-      expect(head.CacheControl).toBe('public, max-age=600');
-
-      // The distribution: OAC-signed, the price class and alias, the domain in the outputs.
-      const distribution = (await deployed.cloudfront.send(new GetDistributionCommand({ Id: outputs.CdnDistributionId ?? '' }))).Distribution;
-      expect(distribution?.DomainName).toBe(outputs.CdnDomainName);
-      expect(distribution?.DistributionConfig?.PriceClass).toBe('PriceClass_200');
-      expect(distribution?.DistributionConfig?.Aliases?.Items).toEqual([alias]);
-      expect(distribution?.DistributionConfig?.Origins?.Items?.[0]?.OriginAccessControlId).toMatch(/\S/);
-
-      // The subscriber got the outcome, raw (the function's JSON, not SNS's envelope), as the filter lets through.
-      const messages = await receiveMessages(deployed.sqs, subscriberQueue, { waitSeconds: 10 });
-      const outcomes = messages.map((m) => JSON.parse(m.Body ?? '{}') as { type?: string; imageId?: string });
-      expect(outcomes.map((o) => o.type)).toContain('image.processed');
-
-      // The API: the routes, the JWT authorizer, the throttled stage with access logs; a public read answers.
-      const apiId = (await deployed.apigateway.send(new GetApisCommand({}))).Items?.find((api) => api.Name === apiNames(name).apiName)?.ApiId ?? '';
-      expect(outputs.ApiUrl).toContain(apiId);
-      const routes = await deployed.apigateway.send(new GetRoutesCommand({ ApiId: apiId }));
-      expect(routes.Items?.map((r) => `${r.RouteKey}:${r.AuthorizationType}`).sort()).toEqual(['GET /images/{proxy+}:NONE', 'POST /uploads:JWT']);
-      const stage = await deployed.apigateway.send(new GetStageCommand({ ApiId: apiId, StageName: '$default' }));
-      // Not the throttling: MiniStack's CloudFormation keeps DefaultRouteSettings under the template's key case
-      // and GetStage then answers them empty (an emulator gap named in the README); the unit test checks them.
-      expect(stage.AutoDeploy).toBe(true);
-      expect(stage.AccessLogSettings?.DestinationArn).toMatch(new RegExp(`:log-group:/aws/apigateway/${name}-api$`));
-      const read = await fetch(`${apiInvokeUrl({ apiId, apiEndpoint: outputs.ApiUrl }, endpoint)}/images/${key}`);
-      expect(read.status).toBe(200);
-      expect(((await read.json()) as { Status?: string }).Status).toBe('SUCCEEDED');
-    }).finally(async () => {
-      await deleteQueue(clients.sqs, subscriberQueue);
-      test.context.close();
-    });
+    await deployEveryOption(inject('ministackEndpoint'), 'cloudformation');
   });
 });
 
@@ -240,5 +247,9 @@ describe('the exported SAM template on a local stack with the SAM translator (Mi
   it('deploys, resizes an upload and deletes', async () => {
     const settings = settingsFor(uniqueStackName('sam'));
     await deployUploadDelete(endpoint, 'sam', settings, 'photos/dog.jpg');
+  });
+
+  it('deploys every option (API, CDN, subscriptions), serves through the API and deletes', async () => {
+    await deployEveryOption(endpoint, 'sam');
   });
 });
