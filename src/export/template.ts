@@ -39,7 +39,7 @@ import {
 } from './template-model.js';
 
 export type { ExportFormat } from '../constants.js';
-export { LOGICAL_ID, escapeSub, type ArtifactLocation, type TemplateInput } from './template-model.js';
+export { LOGICAL_ID, type ArtifactLocation, type TemplateInput } from './template-model.js';
 
 /** The names `init` gives the topic and the failed-events queue (src/provision/stack.ts), from the stack name. */
 function topicName(settings: StackSettings): string {
