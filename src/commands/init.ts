@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
@@ -95,6 +95,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
     cacheControl: optionalString(raw, 'cacheControl'),
     waitCdn: flag(raw, 'waitCdn'),
+    orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
+    stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
   };
 }
@@ -214,6 +216,16 @@ export function initCommand(): Command {
     .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
     .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
+    .addOption(
+      new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
+        parseChoice('--orchestration', ORCHESTRATIONS),
+      ),
+    )
+    .addOption(
+      new Option('--state-machine-type <type>', 'workflow mode: express (default, per request) or standard (full history)').argParser(
+        parseChoice('--state-machine-type', STATE_MACHINE_KINDS),
+      ),
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -223,7 +235,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
-        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL).\n' +
+        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

@@ -1,5 +1,5 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
-import type { Architecture } from '../constants.js';
+import type { Architecture, Orchestration, StateMachineKind } from '../constants.js';
 import type { NotifyTarget } from './notify-targets.js';
 
 /** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
@@ -83,6 +83,10 @@ export interface StackSettings {
   cdnCertificateArn?: string | undefined;
   /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
   cacheControl?: string | undefined;
+  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
+  orchestration?: Orchestration | undefined;
+  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
+  stateMachineType?: StateMachineKind | undefined;
 }
 
 export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;

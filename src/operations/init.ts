@@ -115,9 +115,10 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
-  const cdnOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait };
+  // A stack leaving workflow mode still has its state machine, rule and roles to take down.
+  const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
   if (!dryRun && options.confirmPlan !== undefined) {
-    const plan = publicResults(await runSteps(provision, provisionSteps(settings, cdnOptions), { dryRun: true }));
+    const plan = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun: true }));
     const changes = plan.some((r) => r.action !== 'no-op');
     const blocked = plan.some((r) => r.status === 'blocked');
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
@@ -134,7 +135,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const results = publicResults(await runSteps(provision, provisionSteps(settings, cdnOptions), { dryRun, onEvent: options.onEvent }));
+  const results = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun, onEvent: options.onEvent }));
   const upToDate = results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
   const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';

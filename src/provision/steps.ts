@@ -38,6 +38,23 @@ import { logGroupRemovalStep, logGroupStep, type LogGroupOp, type LogGroupRemova
 import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
 import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
 import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
+import {
+  eventBridgeDeliveryStep,
+  eventsRoleStep,
+  ruleStep,
+  stateMachineRoleStep,
+  stateMachineStep,
+  workflowCleanupSteps,
+  workflowRemovalSteps,
+  type EventBridgeDeliveryOp,
+  type RuleOp,
+  type RuleRemovalOp,
+  type StateMachineOp,
+  type StateMachineRemovalOp,
+  type WorkflowLogGroupOp,
+  type WorkflowLogGroupRemovalOp,
+  workflowLogGroupStep,
+} from './workflow.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -71,7 +88,14 @@ export type ProvisionOp =
   | CdnOp
   | CdnRemovalOp
   | BucketPolicyOp
-  | BucketPolicyRemovalOp;
+  | BucketPolicyRemovalOp
+  | StateMachineOp
+  | StateMachineRemovalOp
+  | RuleOp
+  | RuleRemovalOp
+  | EventBridgeDeliveryOp
+  | WorkflowLogGroupOp
+  | WorkflowLogGroupRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -91,6 +115,8 @@ export interface ProvisionStepOptions {
   /** init --wait-cdn: wait until CloudFront has deployed the distribution. */
   waitCdn?: boolean | undefined;
   cdnWait?: WaitOptions | undefined;
+  /** The settings file said workflow mode before this run: in direct mode, remove what it made (after the trigger). */
+  workflowLeftovers?: boolean | undefined;
 }
 
 /**
@@ -98,6 +124,7 @@ export interface ProvisionStepOptions {
  * comes before the bucket policy (which names its ARN) and the function (which writes its address into items).
  */
 export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
@@ -115,8 +142,22 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
     defineStep(functionStep),
     defineStep(asyncInvokeStep),
     defineStep(permissionStep),
+    // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
+    // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
+    ...(workflow
+      ? [defineStep(stateMachineRoleStep), defineStep(workflowLogGroupStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
+      : []),
     defineStep(triggerStep),
     ...apiSteps(settings),
+    ...(!workflow && options.workflowLeftovers === true
+      ? [
+          defineStep(workflowCleanupSteps.rule),
+          defineStep(workflowCleanupSteps.stateMachine),
+          defineStep(workflowCleanupSteps.eventsRole),
+          defineStep(workflowCleanupSteps.stateMachineRole),
+          defineStep(workflowCleanupSteps.logGroup),
+        ]
+      : []),
   ];
 }
 
@@ -140,12 +181,23 @@ export interface RemovalOptions {
  * the function before what it depends on; the buckets last, as they hold the data.
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
+  // Workflow mode's resources exist only when the settings say so: the rule first, so no execution starts.
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     // The API first: nothing new arrives through it while the rest goes.
     ...(settings.api === true
       ? [defineStep(httpApiRemovalStep), defineStep(apiPermissionRemovalStep), defineStep(apiFunctionRemovalStep), defineStep(apiLogGroupRemovalStep), defineStep(apiRoleRemovalStep)]
       : []),
+    ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
+    ...(workflow
+      ? [
+          defineStep(workflowRemovalSteps.stateMachine),
+          defineStep(workflowRemovalSteps.eventsRole),
+          defineStep(workflowRemovalSteps.stateMachineRole),
+          defineStep(workflowRemovalSteps.logGroup),
+        ]
+      : []),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),

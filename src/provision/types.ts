@@ -64,6 +64,10 @@ export interface StackOutputs {
   distributionId?: string;
   /** What the function writes into each output's Url: https://<domain or first alias>, the local form on MiniStack. */
   cdnBaseUrl?: string;
+  /** Workflow mode: the state machine the rule starts. */
+  stateMachineArn?: string;
+  /** The failed-events queue's URL (the workflow's DeadLetter state sends to it). */
+  failedEventsQueueUrl?: string;
 }
 
 /** What a run needs besides the earlier steps' outputs. Read-only: steps share nothing through it. */

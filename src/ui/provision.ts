@@ -146,7 +146,7 @@ export function describeOp(op: ProvisionOp): string[] {
       return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
     case 'delete-queue':
       return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
-    // log groups (the function's, and the HTTP API's access logs)
+    // log groups (the function's, the HTTP API's access logs, the workflow's execution logs)
     case 'create-log-group':
       return [`create, keeps logs ${op.retentionDays} days`];
     case 'set-log-retention':
@@ -185,6 +185,23 @@ export function describeOp(op: ProvisionOp): string[] {
       return [`remove statement ${op.sid}, keep others`];
     case 'delete-bucket-policy':
       return ['delete the policy (no statements left)'];
+    // workflow mode (state machine, rule, bucket delivery to EventBridge)
+    case 'create-state-machine':
+      return [`create (${op.type})`];
+    case 'update-state-machine':
+      return [`update ${op.fields.join(' and ')}`];
+    case 'replace-state-machine':
+      return [`type ${op.from} → ${op.to}: delete and create again`];
+    case 'delete-state-machine':
+      return ['delete the state machine'];
+    case 'put-rule':
+      return [op.why === 'missing' ? 'create the rule (Object Created in the source bucket)' : op.why === 'pattern' ? 'rewrite the event pattern' : 'enable the rule'];
+    case 'put-rule-target':
+      return [`target → ${op.stateMachineArn}`];
+    case 'delete-rule':
+      return ['remove the targets and the rule'];
+    case 'enable-eventbridge-delivery':
+      return [`send ${op.bucket}'s events to EventBridge, keep other notifications`];
   }
 }
 
@@ -344,7 +361,7 @@ export function renderInit(output: Output, result: InitResult): void {
 export function renderStatus(output: Output, result: StatusResult): void {
   const { settings, resources, links } = result;
   if (output.json) {
-    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, resources, links });
+    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, orchestration: settings.orchestration ?? 'direct', resources, links });
     return;
   }
   if (result.state === 'not-deployed') {
@@ -354,6 +371,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const state = (r: StepResult): string =>
     r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
+  if (settings.orchestration === 'stepfunctions') output.info(`Orchestration: stepfunctions (${settings.stateMachineType ?? 'express'}); \`img-resizer executions\` lists recent runs.\n`);
   output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)]), { width: output.tableWidth, shrink: RESOURCE_TABLE_SHRINK }));
   output.info('');
   output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail]), { width: output.tableWidth, shrink: [2, 0] }));
