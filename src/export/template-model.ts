@@ -57,6 +57,11 @@ export const LOGICAL_ID = {
   apiReadRoute: 'ApiReadRoute',
   apiStage: 'ApiDefaultStage',
   apiPermission: 'ApiInvokePermission',
+  workflowLogGroup: 'WorkflowLogGroup',
+  stateMachineRole: 'StateMachineRole',
+  stateMachine: 'StateMachine',
+  eventsRole: 'EventsRole',
+  uploadRule: 'UploadRule',
 } as const;
 
 /** The `--notify` targets' subscriptions, numbered in the settings' order (NotifySubscription1, ...). */

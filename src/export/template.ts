@@ -15,6 +15,7 @@ import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, type Json } from '../provision/templates.js';
 import { apiPart } from './api-part.js';
 import { cdnBaseUrlValue, cdnDistributionArn, cdnPart } from './cdn-part.js';
+import { workflowMode, workflowPart } from './workflow-part.js';
 import {
   LOGICAL_ID,
   PARAMETER,
@@ -136,7 +137,11 @@ export function bucketsPart(input: TemplateInput): TemplatePart {
     [LOGICAL_ID.sourceBucket]: {
       Type: 'AWS::S3::Bucket',
       DependsOn: [LOGICAL_ID.permission],
-      Properties: { ...bucketProperties(settings, PARAMETER.sourceBucket), NotificationConfiguration: { LambdaConfigurations: lambdaConfigurations(settings) } },
+      Properties: {
+        ...bucketProperties(settings, PARAMETER.sourceBucket),
+        // Workflow mode: the bucket's events go to EventBridge (its rule starts the state machine), not the function.
+        NotificationConfiguration: workflowMode(settings) ? { EventBridgeConfiguration: { EventBridgeEnabled: true } } : { LambdaConfigurations: lambdaConfigurations(settings) },
+      },
     },
     [LOGICAL_ID.sourceBucketPolicy]: bucketPolicy(settings, LOGICAL_ID.sourceBucket),
   };
@@ -369,6 +374,7 @@ export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[]
   notifyPart,
   cdnPart,
   apiPart,
+  workflowPart,
 ];
 
 /** The whole template as a JSON value. */

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { GetApisCommand, GetRoutesCommand, GetStageCommand } from '@aws-sdk/client-apigatewayv2';
 import { GetDistributionCommand, ListDistributionsCommand } from '@aws-sdk/client-cloudfront';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { StackSettings } from '../../src/config/settings.js';
@@ -224,6 +224,21 @@ async function deployEveryOption(endpoint: string, format: ExportFormat): Promis
 describe('the exported every-option CloudFormation template on the local stack', () => {
   it('deploys the HTTP API, the CDN and the --notify subscriptions, serves the item through the API, delivers to the subscriber, and deletes', async () => {
     await deployEveryOption(inject('ministackEndpoint'), 'cloudformation');
+  });
+});
+
+describe('the exported workflow-mode template on the local stack', () => {
+  it('deploys the state machine, its roles, rule and log group; an upload goes through EventBridge and the state machine; deletes', async () => {
+    const endpoint = inject('ministackEndpoint');
+    const name = uniqueStackName('cfnsfn');
+    const settings = settingsFor(name, { orchestration: 'stepfunctions', prefix: 'uploads/' });
+    await deployUploadDelete(endpoint, 'cloudformation', settings, 'uploads/fox.jpg', async ({ clients: deployed, outputs }) => {
+      // The upload's item came through the rule and an execution: the bucket has no direct trigger.
+      const notifications = await deployed.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
+      expect(notifications.LambdaFunctionConfigurations ?? []).toEqual([]);
+      expect(notifications.EventBridgeConfiguration).toBeDefined();
+      expect(outputs.StateMachineArn).toMatch(new RegExp(`:stateMachine:${name}-workflow$`));
+    });
   });
 });
 
