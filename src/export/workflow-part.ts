@@ -17,13 +17,14 @@ export function workflowMode(settings: TemplateInput['settings']): boolean {
   return settings.orchestration === 'stepfunctions';
 }
 
-/** The ARNs the workflow's documents name, as references (names, not resources, where init builds them from names). */
+/** The ARNs the state machine's policy names, built from names as init builds them (so the role depends on nothing). */
 function referencedArns(settings: TemplateInput['settings']) {
+  const model = concreteModel(settings);
   return {
     functionArn: `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:\${${PARAMETER.functionName}}`,
     tableArn: `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/\${${PARAMETER.table}}`,
-    topicArn: operationalSettings(settings).notifications ? `\${${LOGICAL_ID.topic}}` : undefined,
-    deadLetterQueueArn: `\${${LOGICAL_ID.failedEventsQueue}.Arn}`,
+    topicArn: operationalSettings(settings).notifications ? `arn:\${AWS::Partition}:sns:\${AWS::Region}:\${AWS::AccountId}:${model.topicName}` : undefined,
+    deadLetterQueueArn: `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${model.failedEventsQueueName}`,
   };
 }
 

@@ -85,3 +85,6 @@ export const ONE_BUCKET_SETTINGS: StackSettings = {
   api: true,
   cdn: true,
 };
+
+/** Workflow mode (issue 17) with every other option on: the state machine (Standard) instead of the direct trigger. */
+export const WORKFLOW_SETTINGS: StackSettings = { ...EVERY_OPTION_SETTINGS, stackName: 'photoflow', orchestration: 'stepfunctions', stateMachineType: 'standard' };

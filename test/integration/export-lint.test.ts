@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StackSettings } from '../../src/config/settings.js';
 import { renderStackTemplate, type ExportFormat } from '../../src/export/template.js';
 import { exportStack, TEMPLATE_FILE } from '../../src/operations/export.js';
-import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS } from '../helpers/export-settings.js';
+import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { cfnLint, installCfnLint } from '../helpers/python-tools.js';
 
 let cfnLintBin: string;
@@ -22,6 +22,8 @@ const SETTINGS = [
   ['default settings', DEFAULT_SETTINGS],
   ['every option on', EVERY_OPTION_SETTINGS],
   ['one bucket', ONE_BUCKET_SETTINGS],
+  ['workflow mode and every option on', WORKFLOW_SETTINGS],
+  ['workflow mode in one bucket (Express, notifications off)', { ...ONE_BUCKET_SETTINGS, orchestration: 'stepfunctions' }],
 ] as const satisfies readonly (readonly [string, StackSettings])[];
 const FORMATS = ['cloudformation', 'sam'] as const satisfies readonly ExportFormat[];
 

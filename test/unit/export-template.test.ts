@@ -23,7 +23,11 @@ import {
 } from '../../src/provision/api.js';
 import { desiredShape, distributionComment, oacName, shapeDifferences, type DistributionShape } from '../../src/provision/cdn.js';
 import { planSubscriptions } from '../../src/provision/subscriptions.js';
-import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS } from '../helpers/export-settings.js';
+import { loggingConfiguration } from '../../src/aws/stepfunctions.js';
+import { renderStateMachineDefinition } from '../../src/provision/state-machine-definition.js';
+import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../../src/provision/workflow.js';
+import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../../src/provision/workflow-documents.js';
+import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { defaultValues, resolveIntrinsics } from '../helpers/intrinsics.js';
 
 const IDENTITY = { account: '123456789012', partition: 'aws' };
@@ -66,6 +70,8 @@ function deployed(settings: StackSettings, format: ExportFormat): { resources: R
   values[LOGICAL_ID.apiAuthorizer] = '<authorizer id>';
   values[LOGICAL_ID.apiLogGroup] = apiNames(settings.stackName).logGroupName;
   values[LOGICAL_ID.cdnDistribution] = DISTRIBUTION_ID;
+  // Workflow mode: a state machine's Ref is its ARN.
+  values[LOGICAL_ID.stateMachine] = workflowNames(model).stateMachineArn;
   return { resources: resolveIntrinsics(template.Resources, values) as Record<string, Resource> };
 }
 
@@ -367,6 +373,104 @@ describe.each(WITH_OPTIONAL_PARTS)('the optional parts (%s)', (_name, settings) 
         ...(op.protocol === 'sqs' || op.protocol === 'https' ? { RawMessageDelivery: true } : {}),
       });
     });
+  });
+});
+
+const WORKFLOW_SETTINGS = [
+  ['every option on, Standard', WORKFLOW_SETTINGS],
+  ['one bucket, notifications off, Express', { ...ONE_BUCKET_SETTINGS, orchestration: 'stepfunctions' }],
+] as const satisfies readonly (readonly [string, StackSettings])[];
+
+describe.each(WORKFLOW_SETTINGS)('workflow mode (%s)', (_name, settings) => {
+  const region = settings.region;
+  const model = stackModel(settings, IDENTITY, region);
+  const names = workflowNames(model);
+  const topicArn = operationalSettings(settings).notifications ? model.topicArn : undefined;
+
+  function workflowResources(format: ExportFormat): Record<string, Resource> {
+    const { resources } = deployed(settings, format);
+    return resources;
+  }
+
+  it.each(['cloudformation', 'sam'] as const)('%s: the roles have exactly the statements init applies', (format) => {
+    const resources = workflowResources(format);
+    const stateMachineRole = resources[LOGICAL_ID.stateMachineRole]?.Properties;
+    expect(stateMachineRole?.RoleName).toBe(names.stateMachineRoleName);
+    expect(stateMachineRole?.AssumeRolePolicyDocument).toEqual(stateMachineTrustPolicy(IDENTITY.account));
+    expect(stateMachineRole?.Policies).toEqual([
+      {
+        PolicyName: WORKFLOW_POLICY_NAME,
+        PolicyDocument: stateMachinePolicy({
+          account: IDENTITY.account,
+          functionArn: model.functionArn,
+          tableArn: model.tableArn,
+          topicArn,
+          deadLetterQueueArn: model.failedEventsQueueArn,
+          logDelivery: true,
+        }),
+      },
+    ]);
+    const eventsRole = resources[LOGICAL_ID.eventsRole]?.Properties;
+    expect(eventsRole?.RoleName).toBe(names.eventsRoleName);
+    expect(eventsRole?.AssumeRolePolicyDocument).toEqual(eventsTrustPolicy(IDENTITY.account));
+    expect(eventsRole?.Policies).toEqual([{ PolicyName: WORKFLOW_POLICY_NAME, PolicyDocument: eventsRolePolicy(names.stateMachineArn) }]);
+  });
+
+  it('the state machine: the definition init renders, once the substitutions are made; its type and logging', () => {
+    const resources = workflowResources('cloudformation');
+    const machine = resources[LOGICAL_ID.stateMachine]?.Properties;
+    // What the deployed resources' attributes would be (init's renderer takes real ARNs and URLs only).
+    const queueUrl = `https://sqs.${region}.amazonaws.com/${IDENTITY.account}/${model.failedEventsQueueName}`;
+    const deployedValues: Record<string, string> = { [`<${LOGICAL_ID.function}.Arn>`]: model.functionArn, '<queue url>': queueUrl };
+    const substitutions = machine?.DefinitionSubstitutions as Record<string, string>;
+    const substituted = JSON.parse(
+      JSON.stringify(machine?.Definition).replace(/\$\{(\w+)\}/g, (_match, key: string) => {
+        const value = substitutions[key] ?? `unsubstituted ${key}`;
+        return deployedValues[value] ?? value;
+      }),
+    ) as unknown;
+    expect(substituted).toEqual(
+      renderStateMachineDefinition({
+        stackName: settings.stackName,
+        partition: IDENTITY.partition,
+        functionArn: model.functionArn,
+        table: settings.table,
+        topicArn,
+        deadLetterQueueUrl: queueUrl,
+      }),
+    );
+    expect(machine?.StateMachineName).toBe(names.stateMachineName);
+    expect(machine?.StateMachineType).toBe(settings.stateMachineType === 'standard' ? 'STANDARD' : 'EXPRESS');
+    expect(machine?.RoleArn).toBe(`<${LOGICAL_ID.stateMachineRole}.Arn>`);
+    const logging = loggingConfiguration(`<${LOGICAL_ID.workflowLogGroup}.Arn>`);
+    expect(machine?.LoggingConfiguration).toEqual({
+      Level: logging.level,
+      IncludeExecutionData: logging.includeExecutionData,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logging.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn } }],
+    });
+    expect(resources[LOGICAL_ID.workflowLogGroup]?.Properties).toMatchObject({ LogGroupName: names.logGroupName, RetentionInDays: WORKFLOW_LOG_RETENTION_DAYS });
+  });
+
+  it('the rule: init\'s pattern for the source bucket and trigger filter, targeting the state machine through its role', () => {
+    const resources = workflowResources('cloudformation');
+    expect(resources[LOGICAL_ID.uploadRule]?.Properties).toEqual({
+      Name: names.ruleName,
+      Description: `img-resizer stack ${settings.stackName}: uploads start the workflow`,
+      State: 'ENABLED',
+      EventPattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
+      Targets: [{ Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>` }],
+    });
+  });
+
+  it('the source bucket delivers to EventBridge instead of the function, and the resources form no cycle', () => {
+    const resources = workflowResources('cloudformation');
+    expect(resources[LOGICAL_ID.sourceBucket]?.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(dependencyCycle(stackTemplate(input(settings, 'cloudformation')).Resources as Record<string, unknown>)).toBeUndefined();
+    expect(dependencyCycle(stackTemplate(input(settings, 'sam')).Resources as Record<string, unknown>)).toBeUndefined();
+  });
+
+  it.each(['cloudformation', 'sam'] as const)('%s: renders the same bytes every time', (format) => {
+    expect(renderStackTemplate(input(settings, format))).toBe(renderStackTemplate(input({ ...settings }, format)));
   });
 });
 
