@@ -376,13 +376,13 @@ describe.each(WITH_OPTIONAL_PARTS)('the optional parts (%s)', (_name, settings) 
   });
 });
 
-const WORKFLOW_SETTINGS = [
+const WORKFLOW_CASES = [
   ['every option on, Standard', WORKFLOW_SETTINGS],
   ['one bucket, notifications off, Express', { ...ONE_BUCKET_SETTINGS, orchestration: 'stepfunctions' }],
 ] as const satisfies readonly (readonly [string, StackSettings])[];
 
-describe.each(WORKFLOW_SETTINGS)('workflow mode (%s)', (_name, settings) => {
-  const region = settings.region;
+describe.each(WORKFLOW_CASES)('workflow mode (%s)', (_name, settings) => {
+  const region = settings.region ?? 'us-east-1';
   const model = stackModel(settings, IDENTITY, region);
   const names = workflowNames(model);
   const topicArn = operationalSettings(settings).notifications ? model.topicArn : undefined;
