@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { GetApisCommand, GetRoutesCommand, GetStageCommand } from '@aws-sdk/client-apigatewayv2';
 import { GetDistributionCommand, ListDistributionsCommand } from '@aws-sdk/client-cloudfront';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
@@ -22,6 +23,7 @@ import { getItem } from '../../src/aws/metadata-table.js';
 import { apiInvokeUrl } from '../../src/aws/apigateway.js';
 import { emptyBucket, headBucket } from '../../src/aws/s3.js';
 import { createQueue, deleteQueue, getQueueAttributes, receiveMessages } from '../../src/aws/sqs.js';
+import { describeStateMachine } from '../../src/aws/stepfunctions.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../src/aws/target.js';
 import type { ExportFormat } from '../../src/export/template.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
@@ -231,14 +233,25 @@ describe('the exported workflow-mode template on the local stack', () => {
   it('deploys the state machine, its roles, rule and log group; an upload goes through EventBridge and the state machine; deletes', async () => {
     const endpoint = inject('ministackEndpoint');
     const name = uniqueStackName('cfnsfn');
-    const settings = settingsFor(name, { orchestration: 'stepfunctions', prefix: 'uploads/' });
+    // Standard: its executions are listed with their status (Express executions are not).
+    const settings = settingsFor(name, { orchestration: 'stepfunctions', stateMachineType: 'standard', prefix: 'uploads/' });
+    let stateMachineArn = '';
     await deployUploadDelete(endpoint, 'cloudformation', settings, 'uploads/fox.jpg', async ({ clients: deployed, outputs }) => {
       // The upload's item came through the rule and an execution: the bucket has no direct trigger.
       const notifications = await deployed.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
       expect(notifications.LambdaFunctionConfigurations ?? []).toEqual([]);
       expect(notifications.EventBridgeConfiguration).toBeDefined();
       expect(outputs.StateMachineArn).toMatch(new RegExp(`:stateMachine:${name}-workflow$`));
+      const executions = await deployed.sfn.send(new ListExecutionsCommand({ stateMachineArn: outputs.StateMachineArn ?? '' }));
+      expect(executions.executions?.map((e) => e.status)).toEqual(['SUCCEEDED']);
+      stateMachineArn = outputs.StateMachineArn ?? '';
     });
+    const test = await localTestContext({}, undefined, endpoint);
+    try {
+      expect(await describeStateMachine((await test.context.clients()).sfn, stateMachineArn)).toBeUndefined();
+    } finally {
+      test.context.close();
+    }
   });
 });
 
