@@ -5,7 +5,7 @@
  * the API with CORS, the Lambda proxy integration, the JWT authorizer when the settings name an issuer, the two
  * routes, the `$default` stage with throttling and access logs, and the permission for this API only.
  */
-import { FUNCTION_RUNTIME } from '../constants.js';
+import { stackRuntime } from '../config/stack-settings.js';
 import {
   ACCESS_LOG_FORMAT,
   API_FUNCTION_TIMEOUT_S,
@@ -87,7 +87,8 @@ export function apiPart(input: TemplateInput): TemplatePart {
     [LOGICAL_ID.apiFunction]: functionResource(input, {
       FunctionName: names.functionName,
       Description: `img-resizer stack ${settings.stackName}: the HTTP API (uploads and image reads)`,
-      Runtime: FUNCTION_RUNTIME,
+      // The same bundle and layer as the resize function, so the same runtime (as init's api-function step).
+      Runtime: stackRuntime(settings),
       Handler: API_HANDLER,
       Role: getAtt(LOGICAL_ID.apiRole, 'Arn'),
       MemorySize: ref(PARAMETER.memory),

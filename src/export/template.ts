@@ -5,10 +5,10 @@
  * Each part of the stack is one function returning its Parameters, Resources and Outputs (TEMPLATE_PARTS); the
  * optional parts (notify subscriptions, CDN in cdn-part.ts, HTTP API in api-part.ts) return nothing when off.
  */
-import { operationalSettings, type StackSettings } from '../config/stack-settings.js';
+import { operationalSettings, stackRuntime, type StackSettings } from '../config/stack-settings.js';
 import { filterPolicy, notifyProtocol } from '../config/notify-targets.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
-import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../constants.js';
+import { FUNCTION_HANDLER } from '../constants.js';
 import { desiredStatements } from '../provision/bucket-policy.js';
 import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, TABLE_HASH_KEY, TOPIC_KMS_KEY, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
@@ -230,6 +230,7 @@ function environmentVariables(settings: StackSettings): JsonObject {
 /** The sharp layer, the function and the permission that lets the source bucket invoke it. */
 export function functionPart(input: TemplateInput): TemplatePart {
   const { settings, format } = input;
+  const runtime = stackRuntime(settings);
   const description = `img-resizer stack ${settings.stackName}: resizes images uploaded to \${${PARAMETER.sourceBucket}}`;
   const layer: Json =
     format === 'sam'
@@ -239,7 +240,7 @@ export function functionPart(input: TemplateInput): TemplatePart {
             LayerName: ref(PARAMETER.layerName),
             Description: input.layerDescription,
             ContentUri: artifactReference(input.layerContent, 'sam'),
-            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleRuntimes: [runtime],
             CompatibleArchitectures: [settings.arch],
             // SAM keeps old layer versions by default; `destroy` removes them, so the stack does too.
             RetentionPolicy: 'Delete',
@@ -252,14 +253,14 @@ export function functionPart(input: TemplateInput): TemplatePart {
             LayerName: ref(PARAMETER.layerName),
             Description: input.layerDescription,
             Content: artifactReference(input.layerContent, 'cloudformation'),
-            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleRuntimes: [runtime],
             CompatibleArchitectures: [settings.arch],
           },
         };
   const common: JsonObject = {
     FunctionName: ref(PARAMETER.functionName),
     Description: sub(description),
-    Runtime: FUNCTION_RUNTIME,
+    Runtime: runtime,
     Handler: FUNCTION_HANDLER,
     Role: getAtt(LOGICAL_ID.role, 'Arn'),
     MemorySize: ref(PARAMETER.memory),

@@ -35,6 +35,7 @@ export const EVERY_OPTION_SETTINGS: StackSettings = {
   format: 'webp',
   fit: 'inside',
   arch: 'arm64',
+  runtime: 'nodejs24.x',
   memory: 2048,
   timeout: 120,
   prefix: 'uploads/',

@@ -5,7 +5,7 @@ import { policiesEqual } from '../../src/provision/policy.js';
 import { operationalSettings } from '../../src/config/stack-settings.js';
 import { FAILED_EVENTS_RETENTION_SECONDS, TOPIC_KMS_KEY, stackModel } from '../../src/provision/stack.js';
 import { desiredTrigger } from '../../src/provision/trigger.js';
-import { cdnAliasList } from '../../src/config/stack-settings.js';
+import { cdnAliasList, stackRuntime } from '../../src/config/stack-settings.js';
 import {
   ACCESS_LOG_FORMAT,
   API_FUNCTION_TIMEOUT_S,
@@ -103,7 +103,7 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
     expect(fn?.Type).toBe(format === 'sam' ? 'AWS::Serverless::Function' : 'AWS::Lambda::Function');
     expect(fn?.Properties).toMatchObject({
       FunctionName: settings.functionName,
-      Runtime: 'nodejs22.x',
+      Runtime: stackRuntime(settings),
       Handler: 'index.handler',
       MemorySize: String(settings.memory),
       Timeout: String(settings.timeout),
@@ -265,7 +265,7 @@ describe.each(WITH_OPTIONAL_PARTS)('the optional parts (%s)', (_name, settings) 
     expect(fn?.Properties).toMatchObject({
       FunctionName: names.functionName,
       Handler: API_HANDLER,
-      Runtime: 'nodejs22.x',
+      Runtime: stackRuntime(settings),
       Role: `<${LOGICAL_ID.apiRole}.Arn>`,
       MemorySize: String(settings.memory),
       Timeout: API_FUNCTION_TIMEOUT_S,
