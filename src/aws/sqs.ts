@@ -6,6 +6,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SetQueueAttributesCommand,
   type Message,
   type QueueAttributeName,
@@ -89,4 +90,25 @@ export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHan
 /** Makes a received message visible again at once (a listing must not hide messages from redrive). */
 export async function releaseMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
   await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+}
+
+/** One message of a SendMessageBatch call: its id is unique within the call. */
+export interface BatchEntry {
+  id: string;
+  body: string;
+}
+
+/** What SendMessageBatch did with each entry: sent, or failed (senderFault: retrying the same entry fails again). */
+export interface BatchOutcome {
+  sent: string[];
+  failed: { id: string; senderFault: boolean; message: string }[];
+}
+
+/** Up to ten messages in one call (SQS's limit); a call can succeed for some entries and fail for others. */
+export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, entries: readonly BatchEntry[]): Promise<BatchOutcome> {
+  const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
+  return {
+    sent: (response.Successful ?? []).map((s) => s.Id ?? ''),
+    failed: (response.Failed ?? []).map((f) => ({ id: f.Id ?? '', senderFault: f.SenderFault === true, message: `${f.Code ?? 'Failed'}: ${f.Message ?? ''}` })),
+  };
 }

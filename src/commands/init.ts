@@ -94,6 +94,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     cdnAliases: optionalString(raw, 'cdnAlias'),
     cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
     cacheControl: optionalString(raw, 'cacheControl'),
+    backfillQueue: optionalFlag(raw, 'backfillQueue'),
+    queueMaxConcurrency: optionalNumber(raw, 'queueMaxConcurrency'),
     waitCdn: flag(raw, 'waitCdn'),
     ...apiOptionsFrom(raw),
   };
@@ -213,6 +215,11 @@ export function initCommand(): Command {
     .option('--cdn-alias <domains>', 'custom domain names for the CDN, comma-separated (needs --cdn-certificate-arn)')
     .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
     .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
+    .option('--backfill-queue', 'add the backfill queue the function consumes (`backfill --via queue`; see the README "Backfill")')
+    .option('--no-backfill-queue', 'remove the backfill queue and its mapping again')
+    .addOption(
+      new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parsePositiveInt('--queue-max-concurrency', 1000)),
+    )
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
@@ -223,7 +230,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_NOTIFICATIONS, IMG_RESIZER_LOG_RETENTION, IMG_RESIZER_PITR, IMG_RESIZER_RETRY_ATTEMPTS, IMG_RESIZER_MAX_EVENT_AGE, IMG_RESIZER_KEEP_ON_DELETE,\n' +
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
-        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL).\n' +
+        'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
+        'IMG_RESIZER_BACKFILL_QUEUE, IMG_RESIZER_QUEUE_MAX_CONCURRENCY).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

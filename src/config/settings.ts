@@ -76,6 +76,8 @@ export const SETTINGS_ENV = {
   cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
   cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
   cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
+  backfillQueue: 'IMG_RESIZER_BACKFILL_QUEUE',
+  queueMaxConcurrency: 'IMG_RESIZER_QUEUE_MAX_CONCURRENCY',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -231,6 +233,11 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   if (moderation) settings.moderation = true;
   const moderationMinConfidence = given('moderationMinConfidence', confidence);
   if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
+  // The backfill queue (issue 18): recorded only when given, so settings files of stacks without it stay as they were.
+  const backfillQueue = given('backfillQueue', onOff);
+  if (backfillQueue !== undefined) settings.backfillQueue = backfillQueue;
+  const queueMaxConcurrency = given('queueMaxConcurrency', wholeNumber);
+  if (queueMaxConcurrency !== undefined) settings.queueMaxConcurrency = queueMaxConcurrency;
   sources.region = 'default';
   validateSettings(settings);
   if (settings.apiPresets !== undefined) {

@@ -83,7 +83,14 @@ export interface StackSettings {
   cdnCertificateArn?: string | undefined;
   /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
   cacheControl?: string | undefined;
+  /** Issue 18: the backfill queue and its event source mapping (`backfill --via queue`); off unless asked for. */
+  backfillQueue?: boolean | undefined;
+  /** At most this many invocations the backfill queue starts at once (ScalingConfig.MaximumConcurrency, 2-1000). */
+  queueMaxConcurrency?: number | undefined;
 }
+
+/** The backfill queue's mapping starts at most this many invocations at once unless --queue-max-concurrency says otherwise. */
+export const DEFAULT_QUEUE_MAX_CONCURRENCY = 10;
 
 export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 export type CdnPriceClass = (typeof CDN_PRICE_CLASSES)[number];

@@ -38,6 +38,16 @@ import { logGroupRemovalStep, logGroupStep, type LogGroupOp, type LogGroupRemova
 import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
 import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
 import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
+import {
+  backfillQueueRemovalStep,
+  backfillQueueStep,
+  queueMappingRemovalStep,
+  queueMappingStep,
+  type BackfillQueueOp,
+  type BackfillQueueRemovalOp,
+  type QueueMappingOp,
+  type QueueMappingRemovalOp,
+} from './backfill-queue.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -71,7 +81,11 @@ export type ProvisionOp =
   | CdnOp
   | CdnRemovalOp
   | BucketPolicyOp
-  | BucketPolicyRemovalOp;
+  | BucketPolicyRemovalOp
+  | BackfillQueueOp
+  | BackfillQueueRemovalOp
+  | QueueMappingOp
+  | QueueMappingRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -110,14 +124,27 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
     defineStep(topicStep),
     defineStep(subscriptionsStep),
     defineStep(failedEventsQueueStep),
+    ...backfillQueueSteps(settings, 'queue'),
     defineStep(roleStep),
     defineStep(layerStep),
     defineStep(functionStep),
     defineStep(asyncInvokeStep),
     defineStep(permissionStep),
     defineStep(triggerStep),
+    ...backfillQueueSteps(settings, 'mapping'),
     ...apiSteps(settings),
   ];
+}
+
+/**
+ * The backfill queue (issue 18, `init --backfill-queue`): the queue after the failed-events queue its redrive
+ * policy names, the mapping once the function and its role's grant exist. `--no-backfill-queue` removes both
+ * (the mapping first); a stack that never had one makes no call for it.
+ */
+function backfillQueueSteps(settings: StackSettings, part: 'queue' | 'mapping'): RunnableStep[] {
+  if (settings.backfillQueue === true) return [part === 'queue' ? defineStep(backfillQueueStep) : defineStep(queueMappingStep)];
+  if (settings.backfillQueue === false && part === 'mapping') return [defineStep(queueMappingRemovalStep), defineStep(backfillQueueRemovalStep)];
+  return [];
 }
 
 /** The HTTP API's steps (`init --api`), after the pipeline: its function shares the layer. */
@@ -146,12 +173,15 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
       ? [defineStep(httpApiRemovalStep), defineStep(apiPermissionRemovalStep), defineStep(apiFunctionRemovalStep), defineStep(apiLogGroupRemovalStep), defineStep(apiRoleRemovalStep)]
       : []),
     defineStep(triggerRemovalStep),
+    // Nothing starts the function from the backfill queue either (its queue goes with the failed-events queue).
+    ...(settings.backfillQueue === undefined ? [] : [defineStep(queueMappingRemovalStep)]),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),
     defineStep(roleRemovalStep),
     // The async invoke configuration and point-in-time recovery go with the function and the table.
     defineStep(topicRemovalStep),
+    ...(settings.backfillQueue === undefined ? [] : [defineStep(backfillQueueRemovalStep)]),
     defineStep(failedEventsQueueRemovalStep),
     defineStep(logGroupRemovalStep),
     defineStep(tableRemovalStep),
