@@ -7,8 +7,8 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,progressive,cost,memory,insight,pixel-limit,artifacts,e2e,startup (default all)
- *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
+ *   --only LIST    image,progressive,cost,memory,insight,pixel-limit,artifacts,e2e,startup,throughput (default all)
+ *   --no-e2e       skip the end-to-end and throughput parts (each starts a MiniStack of its own)
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,8 +30,9 @@ import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
 import { benchStartup } from './sections/startup.js';
+import { benchThroughput } from './sections/throughput.js';
 
-const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup'] as const;
+const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup', 'throughput'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -195,6 +196,7 @@ async function main(): Promise<number> {
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
   if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)));
+  if (options.only.has('throughput')) rows.push(...(await benchThroughput(plan, log)));
   const elapsed = performance.now() - started;
 
   if (options.json) {
