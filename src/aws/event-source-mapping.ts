@@ -1,7 +1,6 @@
 import {
   CreateEventSourceMappingCommand,
   DeleteEventSourceMappingCommand,
-  GetEventSourceMappingCommand,
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
   type EventSourceMappingConfiguration,
@@ -62,16 +61,6 @@ export async function deleteQueueMapping(lambda: LambdaClient, uuid: string): Pr
     return true;
   } catch (error) {
     if (awsErrorName(error) === 'ResourceNotFoundException') return false;
-    throw error;
-  }
-}
-
-/** The mapping as Lambda reports it now, or undefined once it is gone. */
-export async function getQueueMapping(lambda: LambdaClient, uuid: string): Promise<EventSourceMappingConfiguration | undefined> {
-  try {
-    return await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
-  } catch (error) {
-    if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
     throw error;
   }
 }
