@@ -91,7 +91,9 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
   const onInterrupt = (): void => {
     void stopLocalStack(stateDir).finally(() => process.exit(130));
   };
+  // SIGTERM too (a `timeout` around the bench): the MiniStack runs in a process group of its own.
   process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     log('Throughput: starting a MiniStack of the bench\'s own …');
     const stack = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000 });
@@ -214,6 +216,7 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
     return unavailable(reason);
   } finally {
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     context?.close();
     await stopLocalStack(stateDir).catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });
