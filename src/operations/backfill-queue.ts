@@ -3,7 +3,7 @@ import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { batchGetItems } from '../aws/metadata-table.js';
 import { listObjectPages, type ListedObject } from '../aws/objects.js';
-import { getQueueAttributes, getQueueUrl, sendMessageBatch, type BatchEntry } from '../aws/sqs.js';
+import { getQueueAttributes, getQueueUrl, sendMessageBatchWithRetries, type BatchEntry } from '../aws/sqs.js';
 import { loadStackSettings, type StackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -182,22 +182,20 @@ export async function runQueueBackfill(
     });
     // Written before the call: a kill during it leaves these uncertain, never silently lost or sent twice.
     journal.intent([...entries.values()].map((e) => e.journal));
-    let pending = [...entries.values()];
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const outcome = await sendMessageBatch(clients.sqs, queueUrl, pending.map((p) => p.entry));
-      const sent = outcome.sent.map((id) => entries.get(id)).filter((e) => e !== undefined);
-      journal.sent(sent.map((e) => e.journal));
-      for (const e of sent) {
-        report.enqueued++;
-        awaiting.set(e.journal.key, e.awaited);
-      }
-      const retryable = new Set(outcome.failed.filter((f) => !f.senderFault).map((f) => f.id));
-      const refused = outcome.failed.filter((f) => f.senderFault || attempt >= ENTRY_ATTEMPTS);
-      journal.refused(refused.map((f) => entries.get(f.id)?.journal).filter((e) => e !== undefined));
-      for (const f of refused) report.refused.push({ key: entries.get(f.id)?.journal.key ?? f.id, errorCode: 'ENQUEUE_FAILED', reason: f.message });
-      pending = attempt >= ENTRY_ATTEMPTS ? [] : pending.filter((p) => retryable.has(p.entry.id));
-      if (pending.length > 0) await sleep(Math.min(100 * 2 ** attempt, 2_000));
-    }
+    const refused = await sendMessageBatchWithRetries(clients.sqs, queueUrl, [...entries.values()].map((e) => e.entry), {
+      attempts: ENTRY_ATTEMPTS,
+      sleep,
+      onSent: (ids) => {
+        const sent = ids.map((id) => entries.get(id)).filter((e) => e !== undefined);
+        journal.sent(sent.map((e) => e.journal));
+        for (const e of sent) {
+          report.enqueued++;
+          awaiting.set(e.journal.key, e.awaited);
+        }
+      },
+    });
+    journal.refused(refused.map((f) => entries.get(f.id)?.journal).filter((e) => e !== undefined));
+    for (const f of refused) report.refused.push({ key: entries.get(f.id)?.journal.key ?? f.id, errorCode: 'ENQUEUE_FAILED', reason: f.message });
   };
 
   const enqueue = async (objects: Awaited[]): Promise<void> => {

@@ -2,7 +2,10 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendMessageBatchWithRetries } from '../../src/aws/sqs.js';
 import { initOptionsFrom } from '../../src/commands/init.js';
 import { resolveInitSettings, type StackSettings } from '../../src/config/settings.js';
 import { UsageError } from '../../src/errors.js';
@@ -124,5 +127,45 @@ describe('the backfill journal', () => {
 
     expect(BackfillJournal.open(file, { reset: true }).size).toBe(0);
     expect(BackfillJournal.open(file).size).toBe(0);
+  });
+});
+
+// Mocked because MiniStack never fails part of a SendMessageBatch call; SQS does (throttling, internal errors).
+describe('sendMessageBatchWithRetries', () => {
+  const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const sqsMock = mockClient(sqs);
+  afterEach(() => {
+    sqsMock.reset();
+  });
+
+  it('retries only the entries SQS failed without blaming the sender, and gives up on sender faults at once', async () => {
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [{ Id: '0', MessageId: 'm0', MD5OfMessageBody: '' }],
+        Failed: [
+          { Id: '1', SenderFault: false, Code: 'InternalError', Message: 'try again' },
+          { Id: '2', SenderFault: true, Code: 'InvalidMessageContents', Message: 'bad body' },
+        ],
+      })
+      .resolvesOnce({ Successful: [{ Id: '1', MessageId: 'm1', MD5OfMessageBody: '' }], Failed: [] });
+    const sent: string[][] = [];
+    const sleeps: number[] = [];
+    const refused = await sendMessageBatchWithRetries(sqs, 'url', ['0', '1', '2'].map((id) => ({ id, body: `{"n":${id}}` })), {
+      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
+      onSent: (ids) => { sent.push(ids); },
+    });
+    expect(refused).toEqual([{ id: '2', message: 'InvalidMessageContents: bad body' }]);
+    expect(sent).toEqual([['0'], ['1']]);
+    expect(sleeps).toHaveLength(1);
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.map((e) => e.Id));
+    expect(calls).toEqual([['0', '1', '2'], ['1']]);
+  });
+
+  it('stops after the last attempt and reports what never got in', async () => {
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: 'a', SenderFault: false, Code: 'ServiceUnavailable', Message: 'busy' }] });
+    const refused = await sendMessageBatchWithRetries(sqs, 'url', [{ id: 'a', body: '{}' }], { attempts: 3, sleep: () => Promise.resolve() });
+    expect(refused).toEqual([{ id: 'a', message: 'ServiceUnavailable: busy' }]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(3);
   });
 });
