@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
@@ -31,6 +31,8 @@ function sizes(plan: Plan): { burst: number; backfill: number } {
 }
 /** Uploads in flight at once (the upload command's own default is lower; a burst is many clients at once). */
 const UPLOAD_PARALLELISM = 16;
+/** Where the backfill's objects are: inside the trigger's prefix, put there before the trigger existed. */
+const BACKFILL_PREFIX = 'direct/backfill/';
 
 function quietOutput(): Output {
   const sink = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -69,7 +71,7 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
   const { burst, backfill } = sizes(plan);
   const burstMethod = (path: string): string =>
     `${burst} × 320x240 JPEG PutObject, ${UPLOAD_PARALLELISM} in flight, ${path}; latency = item ProcessedAt − that upload's completion (host clock); img/s = ${burst} ÷ (last ProcessedAt − first upload start); init defaults (thumbnail=200x200 png)`;
-  const backfillMethod = `${backfill} tiny JPEGs (64-96 x 48) already in the bucket; whole command timed until every item is SUCCEEDED`;
+  const backfillMethod = `${backfill} tiny JPEGs (64-96 x 48) put before init (an adopted bucket); whole command timed until every item is SUCCEEDED`;
   const names = {
     direct: `burst of ${burst} uploads, direct (S3 → function)`,
     queue: `burst of ${burst} uploads, via queue (S3 → SQS → function)`,
@@ -102,8 +104,19 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
     step = 'init --backfill-queue';
     const { runInit } = await import('../../src/operations/init.js');
     const { runBackfill, runQueueBackfill } = await import('../../src/commands/backfill.js');
-    // The trigger covers direct/ only, so queued/ and backfill/ are not processed on upload.
-    const { settings } = await runInit(app, { backfillQueue: true, prefix: 'direct/' });
+    const { defaultBucketNames } = await import('../../src/config/settings.js');
+    // The backfill's objects exist before the trigger does (init adopts the bucket), under the trigger's prefix
+    // (backfill leaves keys the trigger would not fire for); queued/ is outside it, so S3 → SQS alone feeds it.
+    step = `putting ${backfill} objects`;
+    const preClients = await app.clients();
+    const sourceBucket = defaultBucketNames('img-resizer', (await app.identity()).account, await preClients.s3.config.region()).sourceBucket;
+    await preClients.s3.send(new CreateBucketCommand({ Bucket: sourceBucket }));
+    const preLimit = pLimit(UPLOAD_PARALLELISM);
+    await Promise.all(Array.from({ length: backfill }, (_, i) => preLimit(async () => {
+      await preClients.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: `${BACKFILL_PREFIX}${String(i).padStart(5, '0')}.jpg`, Body: await tinyPhoto(i), ContentType: 'image/jpeg' }));
+    })));
+    step = 'init --backfill-queue';
+    const { settings } = await runInit(app, { backfillQueue: true, prefix: 'direct/', sourceBucket });
     const clients = await app.clients();
     const bucket = settings.sourceBucket;
 
@@ -161,20 +174,16 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
     const queued = await runBurst('queued/burst/');
     log(`Throughput: queued burst: median ${formatMs(median(queued.latencies))}, p95 ${formatMs(percentile(queued.latencies, 95))}, ${formatNumber(queued.imagesPerSecond)} img/s, ${queued.lost} lost`);
 
-    step = `putting ${backfill} objects`;
-    const limit = pLimit(UPLOAD_PARALLELISM);
-    await Promise.all(Array.from({ length: backfill }, (_, i) => limit(async () => put(`backfill/${String(i).padStart(5, '0')}.jpg`, await tinyPhoto(i)))));
-
     // Via the queue first, then direct with --force: the same objects, both timed to the last SUCCEEDED item.
     step = 'backfill via queue';
     const t1 = performance.now();
-    const queueRun = await runQueueBackfill(app, { prefix: 'backfill/', pollIntervalMs: 250 });
+    const queueRun = await runQueueBackfill(app, { prefix: BACKFILL_PREFIX, pollIntervalMs: 250 });
     const queueMs = performance.now() - t1;
     if (queueRun.report.succeeded !== backfill) throw new Error(`queue backfill: ${queueRun.report.succeeded}/${backfill} succeeded`);
     log(`Throughput: backfill via queue: ${backfill} in ${formatMs(queueMs)}`);
     step = 'backfill direct';
     const t0 = performance.now();
-    const directRun = await runBackfill(app, { prefix: 'backfill/', force: true, concurrency: 8 });
+    const directRun = await runBackfill(app, { prefix: BACKFILL_PREFIX, force: true, concurrency: 8 });
     const directMs = performance.now() - t0;
     if (directRun.report.succeeded !== backfill) throw new Error(`direct backfill: ${directRun.report.succeeded}/${backfill} succeeded`);
     log(`Throughput: backfill direct: ${backfill} in ${formatMs(directMs)}`);
