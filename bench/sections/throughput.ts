@@ -70,7 +70,7 @@ const STALL_MS = 90_000;
 export async function benchThroughput(plan: Plan, log: (line: string) => void): Promise<Figure[]> {
   const { burst, backfill } = sizes(plan);
   const burstMethod = (path: string): string =>
-    `${burst} × 320x240 JPEG PutObject, ${UPLOAD_PARALLELISM} in flight, ${path}; latency = item ProcessedAt − that upload's completion (host clock); img/s = ${burst} ÷ (last ProcessedAt − first upload start); init defaults (thumbnail=200x200 png)`;
+    `${burst} × 320x240 JPEG PutObject, ${UPLOAD_PARALLELISM} in flight, ${path}; latency = item ProcessedAt − that upload's completion (host clock); img/s = items processed ÷ (last ProcessedAt − first upload start); init defaults (thumbnail=200x200 png)`;
   const backfillMethod = `${backfill} tiny JPEGs (64-96 x 48) put before init (an adopted bucket); whole command timed until every item is SUCCEEDED`;
   const names = {
     direct: `burst of ${burst} uploads, direct (S3 → function)`,
