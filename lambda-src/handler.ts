@@ -4,6 +4,8 @@ import { notificationFor } from './core/notification.js';
 import { processRecord, type RecordPorts, type RecordResult } from './core/process-record.js';
 import { removeRecord } from './core/remove-record.js';
 import { loadFunctionSettings, type FunctionSettings } from './core/settings.js';
+import { isWorkflowInvocation, resizeForWorkflow, type WorkflowInvocation, type WorkflowResizeResult } from './core/workflow.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 /** What an invocation returns (visible to synchronous callers such as `backfill`). */
 export interface HandlerSummary {
@@ -36,7 +38,11 @@ export interface HandlerOptions {
   notifications?: NotificationPort;
 }
 
-type Handler = (event: unknown, context?: LambdaContextLike) => Promise<HandlerSummary>;
+/** The direct path's summary, or the Resize state's result when the state machine invokes the function. */
+interface Handler {
+  (event: WorkflowInvocation, context?: LambdaContextLike): Promise<WorkflowResizeResult>;
+  (event: unknown, context?: LambdaContextLike): Promise<HandlerSummary>;
+}
 
 function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
   // One JSON object per line: CloudWatch Logs Insights can filter on every field.
@@ -86,9 +92,18 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     return result;
   };
 
-  return async (event: unknown, context?: LambdaContextLike): Promise<HandlerSummary> => {
+  const handle = async (event: unknown, context?: LambdaContextLike): Promise<HandlerSummary | WorkflowResizeResult> => {
     const current = init();
     const requestId = context?.awsRequestId;
+    if (isWorkflowInvocation(event)) {
+      // Workflow mode: errors propagate so the Resize state's Retry (transient) or Catch (dead-letter) runs.
+      const result = await resizeForWorkflow(event.event, current.settings, current.ports, (value) =>
+        marshall(value, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+      );
+      const { item: _item, write: _write, notification: _notification, ...logged } = result;
+      log(result.outcome === 'FAILED' ? 'warn' : 'info', `workflow resize ${result.outcome.toLowerCase()}`, { requestId, ...logged });
+      return result;
+    }
     const invocation = parseInvocation(event);
     const summary: HandlerSummary = {
       records: 0,
@@ -145,6 +160,8 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     log('info', 'done', { requestId, ...counts });
     return summary;
   };
+  // The overloads only narrow the result type by the event's shape, which handle() checks at run time.
+  return handle as Handler;
 }
 
 /** The function's entry point (index.handler once bundled). */

@@ -116,6 +116,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'write one self-contained HTML page of the latest images (thumbnails, sizes, failures with their error)',
     load: async () => (await import('./commands/gallery.js')).galleryCommand(),
   },
+  {
+    name: 'executions',
+    term: 'executions [options]',
+    description: "workflow mode: list the state machine's recent executions, newest first, with their errors",
+    load: async () => (await import('./commands/executions.js')).executionsCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */

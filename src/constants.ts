@@ -4,6 +4,13 @@
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+/** How uploads reach the function: the direct S3 trigger, or EventBridge → Step Functions (workflow mode). */
+export const ORCHESTRATIONS = ['direct', 'stepfunctions'] as const;
+export type Orchestration = (typeof ORCHESTRATIONS)[number];
+/** Workflow mode's state machine: Express (per request) or Standard (per state transition, full history). */
+export const STATE_MACHINE_KINDS = ['express', 'standard'] as const;
+export type StateMachineKind = (typeof STATE_MACHINE_KINDS)[number];
+
 /** The managed runtime the function runs on (its Node major matches the bundle's target). */
 export const FUNCTION_RUNTIME = 'nodejs22.x';
 

@@ -11,6 +11,8 @@ import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { explainSdkError } from './sdk-errors.js';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { AwsTarget } from './target.js';
 
 /**
@@ -28,6 +30,8 @@ interface SdkModules {
   sts: typeof import('@aws-sdk/client-sts');
   sns: typeof import('@aws-sdk/client-sns');
   sqs: typeof import('@aws-sdk/client-sqs');
+  sfn: typeof import('@aws-sdk/client-sfn');
+  events: typeof import('@aws-sdk/client-eventbridge');
   logs: typeof import('@aws-sdk/client-cloudwatch-logs');
   cloudfront: typeof import('@aws-sdk/client-cloudfront');
   http: typeof import('@smithy/node-http-handler');
@@ -42,6 +46,8 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   sts: '@aws-sdk/client-sts',
   sns: '@aws-sdk/client-sns',
   sqs: '@aws-sdk/client-sqs',
+  sfn: '@aws-sdk/client-sfn',
+  events: '@aws-sdk/client-eventbridge',
   logs: '@aws-sdk/client-cloudwatch-logs',
   cloudfront: '@aws-sdk/client-cloudfront',
   http: '@smithy/node-http-handler',
@@ -53,7 +59,7 @@ function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
 export type ClientHook = (client: AnyClient, serviceName: string) => void;
-export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient | CloudFrontClient;
+export type AnyClient = S3Client | LambdaClient | DynamoDBClient | IAMClient | STSClient | SNSClient | SQSClient | ApiGatewayV2Client | CloudWatchLogsClient | CloudFrontClient | SFNClient | EventBridgeClient;
 
 export interface ClientFactoryOptions {
   hooks?: ClientHook[];
@@ -146,6 +152,18 @@ export class AwsClients {
     return this.memo('apigateway', () => new (sdk('apigateway').ApiGatewayV2Client)(this.baseConfig()));
   }
 
+  /** Step Functions (workflow mode). */
+  get sfn(): SFNClient {
+    // StartSyncExecution's "sync-" host prefix cannot be put in front of an overridden endpoint (an IP address).
+    return this.memo('sfn', () => new (sdk('sfn').SFNClient)({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
+  }
+
+  /** EventBridge (workflow mode's rule). */
+  get events(): EventBridgeClient {
+    return this.memo('events', () => new (sdk('events').EventBridgeClient)(this.baseConfig()));
+  }
+
+  /** CloudWatch Logs (the function's, the HTTP API's and the workflow's log groups). */
   get logs(): CloudWatchLogsClient {
     return this.memo('logs', () => new (sdk('logs').CloudWatchLogsClient)(this.baseConfig()));
   }

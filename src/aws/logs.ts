@@ -46,3 +46,8 @@ export async function deleteLogGroup(logs: CloudWatchLogsClient, name: string): 
     throw error;
   }
 }
+
+/** The workflow's log group retention (same call as putRetentionPolicy). */
+export async function setRetention(logs: CloudWatchLogsClient, name: string, days: number): Promise<void> {
+  await putRetentionPolicy(logs, name, days);
+}

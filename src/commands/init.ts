@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
@@ -9,6 +9,7 @@ import type { InitOptions, InitResult } from '../operations/init.js';
 import {
   commandAction,
   flag,
+  handleInterrupt,
   optionalChoice,
   optionalFlag,
   optionalNumber,
@@ -97,6 +98,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     backfillQueue: optionalFlag(raw, 'backfillQueue'),
     queueMaxConcurrency: optionalNumber(raw, 'queueMaxConcurrency'),
     waitCdn: flag(raw, 'waitCdn'),
+    orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
+    stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
   };
 }
@@ -133,15 +136,28 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
       return inquirerPrompter.confirm('Apply this plan?', true);
     }
     : undefined;
-  const result = await runInit(context, {
-    confirmPlan,
-    build: async (arch) => {
-      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
-      return { functionZip, layerZip };
-    },
-    onEvent: stepReporter(output),
-    ...options,
+  const report = stepReporter(output);
+  // Ctrl-C: the step under way finishes, no further step is applied, and the summary says what is left.
+  const interrupt = new AbortController();
+  const release = handleInterrupt(() => {
+    interrupt.abort();
+    report({ type: 'interrupted' });
   });
+  let result: InitResult;
+  try {
+    result = await runInit(context, {
+      confirmPlan,
+      build: async (arch) => {
+        const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+        return { functionZip, layerZip };
+      },
+      onEvent: report,
+      signal: interrupt.signal,
+      ...options,
+    });
+  } finally {
+    release();
+  }
   renderInit(output, result);
   // The table shortens long details: what the owner of a --notify target must allow is printed whole.
   if (!output.json) {
@@ -221,6 +237,16 @@ export function initCommand(): Command {
       new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parsePositiveInt('--queue-max-concurrency', 1000)),
     )
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
+    .addOption(
+      new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
+        parseChoice('--orchestration', ORCHESTRATIONS),
+      ),
+    )
+    .addOption(
+      new Option('--state-machine-type <type>', 'workflow mode: express (default, per request) or standard (full history)').argParser(
+        parseChoice('--state-machine-type', STATE_MACHINE_KINDS),
+      ),
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -231,6 +257,7 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE,\n' +
         'IMG_RESIZER_BACKFILL_QUEUE, IMG_RESIZER_QUEUE_MAX_CONCURRENCY).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )

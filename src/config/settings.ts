@@ -1,4 +1,4 @@
-import { ARCHITECTURES } from '../constants.js';
+import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import type { Prompter } from './prompter.js';
@@ -78,6 +78,8 @@ export const SETTINGS_ENV = {
   cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
   backfillQueue: 'IMG_RESIZER_BACKFILL_QUEUE',
   queueMaxConcurrency: 'IMG_RESIZER_QUEUE_MAX_CONCURRENCY',
+  orchestration: 'IMG_RESIZER_ORCHESTRATION',
+  stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
 
 /** Settings given on the command line; undefined means "not given". */
@@ -221,6 +223,8 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
     ...apiSettings(given, asString),
     ...(await resolveDeliverySettings(given, prompter, sources)),
+    orchestration: orDefault('orchestration', choice('orchestration', ORCHESTRATIONS), 'direct'),
+    stateMachineType: orDefault('stateMachineType', choice('state machine type', STATE_MACHINE_KINDS), 'express'),
   };
   // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
   const labels = given('labels', onOff);

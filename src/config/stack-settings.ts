@@ -1,5 +1,5 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
-import type { Architecture } from '../constants.js';
+import type { Architecture, Orchestration, StateMachineKind } from '../constants.js';
 import type { NotifyTarget } from './notify-targets.js';
 
 /** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
@@ -87,6 +87,10 @@ export interface StackSettings {
   backfillQueue?: boolean | undefined;
   /** At most this many invocations the backfill queue starts at once (ScalingConfig.MaximumConcurrency, 2-1000). */
   queueMaxConcurrency?: number | undefined;
+  /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
+  orchestration?: Orchestration | undefined;
+  /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
+  stateMachineType?: StateMachineKind | undefined;
 }
 
 /** The backfill queue's mapping starts at most this many invocations at once unless --queue-max-concurrency says otherwise. */

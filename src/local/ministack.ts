@@ -19,7 +19,7 @@ export { findPython } from './ministack-install.js';
 
 export const DEFAULT_LOCAL_PORT = 4566;
 /** Only the services the pipeline uses; fewer services start faster. */
-export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation,apigateway,cloudfront';
+export const LOCAL_SERVICES = 's3,lambda,dynamodb,iam,sts,logs,sns,sqs,cloudformation,apigateway,cloudfront,events,stepfunctions';
 const HEALTH_PATH = '/_ministack/health';
 const RESET_PATH = '/_ministack/reset';
 

@@ -10,7 +10,9 @@ import { awsErrorName, CliError, errorMessage, ExitCode } from '../errors.js';
 import { backfillProgress } from './backfill-progress.js';
 import { formatFailure, plural } from '../ui/format.js';
 import { invokeSynchronously, type InvokeRetryOptions } from './invoke-function.js';
-import { synthesizeS3Event } from './s3-event.js';
+import { synthesizeObjectCreatedEvent, synthesizeS3Event } from './s3-event.js';
+import { runWorkflowSynchronously } from './start-workflow.js';
+import { workflowNames } from '../provision/workflow.js';
 import { triggerFires } from './trigger-filter.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
@@ -160,13 +162,15 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const progress = backfillProgress(output, `Backfill ${location}`, { dryRun, clock });
   // Region and partition go into every event; asked once, when the first object needs invoking.
-  let eventTarget: Promise<{ region: string; partition: string }> | undefined;
+  let eventTarget: Promise<{ region: string; partition: string; account: string }> | undefined;
+  // Workflow mode: executions of the state machine instead of direct invocations, with the rule's event shape.
+  const workflow = settings.orchestration === 'stepfunctions';
   let invokeStarted: number | undefined;
   // Set from inside the invocations (TypeScript's flow analysis cannot see that through a plain `let`).
   const fatal: { invokeError?: unknown; listing?: boolean } = {};
   const listing = { complete: false };
 
-  const processOne = async (object: ListedObject, previous: KnownItem | undefined, target: { region: string; partition: string }): Promise<void> => {
+  const processOne = async (object: ListedObject, previous: KnownItem | undefined, target: { region: string; partition: string; account: string }): Promise<void> => {
     if (stop.signal.aborted) {
       report.notStarted++;
       return;
@@ -174,11 +178,20 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
     const imageId = imageIdFor(bucket, object.key);
     const invokedAt = clock.now();
     try {
-      const event = synthesizeS3Event(object, {
-        bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt),
-      });
-      // The stop signal also cuts a throttling back-off short: Ctrl-C must not wait out a 20 s retry delay.
-      const result = await invokeSynchronously(clients.lambda, settings.functionName, event, { ...options.retry, signal: stop.signal });
+      const result = workflow
+        ? await runWorkflowSynchronously(
+            clients.sfn,
+            workflowNames({ settings, ...target }).stateMachineArn,
+            settings.stateMachineType ?? 'express',
+            synthesizeObjectCreatedEvent(object, { bucket, ...target, principalId: BACKFILL_PRINCIPAL, now: new Date(invokedAt) }),
+          )
+        : await invokeSynchronously(
+            clients.lambda,
+            settings.functionName,
+            synthesizeS3Event(object, { bucket, ...target, principalId: BACKFILL_PRINCIPAL, configurationId: BACKFILL_PRINCIPAL, now: new Date(invokedAt) }),
+            // The stop signal also cuts a throttling back-off short: Ctrl-C must not wait out a 20 s retry delay.
+            { ...options.retry, signal: stop.signal },
+          );
       const item = await getItem(clients.documents, settings.table, imageId);
       const fresh = item && isFreshItem(item, { imageId, uploadedAt: invokedAt, previousProcessedAt: previous?.ProcessedAt });
       report.processed++;
@@ -251,7 +264,10 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
         continue;
       }
       if (todo.length === 0) continue;
-      eventTarget ??= (async () => ({ region: await clients.lambda.config.region(), partition: (await context.identity()).partition }))();
+      eventTarget ??= (async () => {
+        const identity = await context.identity();
+        return { region: await clients.lambda.config.region(), partition: identity.partition, account: identity.account };
+      })();
       const target = await eventTarget;
       invokeStarted ??= clock.now();
       pagesInFlight.push(Promise.all(todo.map((object) => limit(() => processOne(object, known.get(imageIdFor(bucket, object.key)), target)))));

@@ -19,6 +19,9 @@ export interface FailureRecord {
   requestPayload?: unknown;
   responseContext?: { statusCode?: number; functionError?: string };
   responsePayload?: { errorType?: string; errorMessage?: string } | null;
+  /** Workflow mode's DeadLetter state (condition WorkflowFailed): the execution's input and the caught error. */
+  input?: unknown;
+  error?: { Error?: string; Cause?: string } | null;
 }
 
 /** One failed event, as `failures list` shows it. */
@@ -41,8 +44,10 @@ export function parseFailureRecord(body: string): FailureRecord | undefined {
   }
 }
 
-/** S3 sends keys URL-encoded with "+" for spaces. */
+/** S3 sends keys URL-encoded with "+" for spaces; EventBridge's "Object Created" events (workflow mode) carry the key as uploaded. */
 function s3Keys(payload: unknown): string[] {
+  const eventBridgeKey = (payload as { detail?: { object?: { key?: unknown } } } | undefined)?.detail?.object?.key;
+  if (typeof eventBridgeKey === 'string') return [eventBridgeKey];
   const records = (payload as { Records?: { s3?: { bucket?: { name?: string }; object?: { key?: string } } }[] } | undefined)?.Records ?? [];
   return records
     .map((r) => r.s3?.object?.key)
@@ -67,11 +72,14 @@ export function describeFailure(message: Message): FailedEvent {
   const record = parseFailureRecord(message.Body ?? '');
   if (!record) return { messageId, keys: [], error: 'not a Lambda failure record', attempts: undefined, failedAt: sentAt(message) };
   const response = record.responsePayload ?? undefined;
+  const caught = record.error ?? undefined;
   const error = response?.errorType || response?.errorMessage
     ? [response.errorType, response.errorMessage].filter(Boolean).join(': ')
-    : record.requestContext?.condition ?? 'unknown';
+    : caught?.Error || caught?.Cause
+      ? [caught.Error, caught.Cause].filter(Boolean).join(': ')
+      : record.requestContext?.condition ?? 'unknown';
   // The record's timestamp is when Lambda gave up; records without one (emulators) fall back to when it was queued.
-  return { messageId, keys: s3Keys(record.requestPayload), error, attempts: record.requestContext?.approximateInvokeCount, failedAt: record.timestamp ?? sentAt(message) };
+  return { messageId, keys: s3Keys(record.requestPayload ?? record.input), error, attempts: record.requestContext?.approximateInvokeCount, failedAt: record.timestamp ?? sentAt(message) };
 }
 
 async function queueUrlOf(clients: AwsClients, stack: StackModel): Promise<string> {
@@ -165,7 +173,9 @@ export async function runFailuresRedrive(context: AppContext, options: RedriveOp
     }
     if (record?.requestPayload === undefined) {
       await release(message);
-      report({ ...failure, outcome: 'skipped', detail: 'no original event in the message' });
+      // A workflow dead letter is an execution's input: invoking the function with it would not record the item.
+      const detail = record?.requestContext?.condition === 'WorkflowFailed' ? 'a failed workflow execution: upload the image again to rerun it' : 'no original event in the message';
+      report({ ...failure, outcome: 'skipped', detail });
       continue;
     }
     const result = await invokeSynchronously(clients.lambda, stack.settings.functionName, record.requestPayload);

@@ -64,3 +64,30 @@ export function synthesizeS3Event(object: S3EventObject, context: S3EventContext
     sequencer: (now.getTime() * 1000).toString(16).toUpperCase().padStart(16, '0'),
   }) as unknown as S3Event;
 }
+
+/**
+ * Workflow mode: EventBridge's "Object Created" event for an object that already exists, the shape the rule
+ * starts executions with (the key as uploaded, not form-encoded). The requester names the backfill, so the
+ * function orders its item by Last-Modified rather than by a sequencer (lambda-src/core/workflow.ts).
+ */
+export function synthesizeObjectCreatedEvent(object: S3EventObject, context: Omit<S3EventContext, 'configurationId'> & { account: string }) {
+  const now = context.now ?? new Date();
+  return {
+    version: '0',
+    id: randomBytes(16).toString('hex'),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: context.account,
+    time: now.toISOString(),
+    region: context.region,
+    resources: [`arn:${context.partition}:s3:::${context.bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: context.bucket },
+      object: { key: object.key, size: object.bytes, etag: object.eTag },
+      'request-id': randomBytes(8).toString('hex').toUpperCase(),
+      requester: context.principalId,
+      reason: 'PutObject',
+    },
+  };
+}

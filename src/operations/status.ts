@@ -6,6 +6,9 @@ import type { AppContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { publicResults, runSteps, type RunStepResult } from '../provision/runner.js';
 import { stackModel, type StackModel } from '../provision/stack.js';
+import { workflowNames } from '../provision/workflow.js';
+import type { ObservedRule } from '../aws/eventbridge.js';
+import type { StateMachineDescription } from '../aws/stepfunctions.js';
 import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import { desiredTrigger, isOurs } from '../provision/trigger.js';
 import { queueDepth, type ObservedQueue } from '../provision/failed-events-queue.js';
@@ -42,6 +45,32 @@ function exists(results: readonly RunStepResult[], id: string): boolean {
   return result !== undefined && result.status !== 'failed' && result.action !== 'create';
 }
 
+/** Workflow mode's chain: bucket → EventBridge → rule → state machine → function. */
+function workflowLinks(stack: StackModel, results: readonly RunStepResult[], functionArn: string): LinkCheck[] {
+  const names = workflowNames(stack);
+  const rule = observedOf(results, 'rule') as ObservedRule | undefined;
+  const machine = observedOf(results, 'state-machine') as StateMachineDescription | undefined;
+  const delivery = results.find((r) => r.id === 'bucket-events');
+  const target = rule?.targets.find((t) => t.Arn === names.stateMachineArn);
+  let invoked: unknown;
+  try {
+    invoked = (JSON.parse(machine?.definition ?? '{}') as { States?: { Resize?: { Parameters?: { FunctionName?: unknown } } } }).States?.Resize?.Parameters?.FunctionName;
+  } catch {
+    invoked = undefined;
+  }
+  return [
+    delivery?.action === 'no-op'
+      ? { link: 'bucket → EventBridge', ok: true, detail: `${stack.settings.sourceBucket} sends its events` }
+      : { link: 'bucket → EventBridge', ok: false, detail: `${stack.settings.sourceBucket} does not send its events to EventBridge` },
+    !rule
+      ? { link: 'rule → state machine', ok: false, detail: `no rule ${names.ruleName}` }
+      : { link: 'rule → state machine', ok: target !== undefined && rule.state === 'ENABLED', detail: target ? `${names.ruleName} → ${names.stateMachineName}${rule.state === 'ENABLED' ? '' : ' (disabled)'}` : 'the rule does not target the state machine' },
+    !machine
+      ? { link: 'state machine → function', ok: false, detail: 'the state machine does not exist' }
+      : { link: 'state machine → function', ok: invoked === functionArn, detail: invoked === functionArn ? `${names.stateMachineName} → ${stack.settings.functionName}` : `invokes ${String(invoked)}` },
+  ];
+}
+
 /** The links between resources, from what the steps observed. Pure, so it is tested without AWS. */
 export function checkLinks(stack: StackModel, results: readonly RunStepResult[]): LinkCheck[] {
   // The observations are the steps' own (see each step's observe); status reads them by step id.
@@ -55,13 +84,14 @@ export function checkLinks(stack: StackModel, results: readonly RunStepResult[])
   const functionArn = fn?.FunctionArn ?? stack.functionArn;
   const ours = desiredTrigger({ id: stack.notificationId, functionArn, prefix: settings.prefix, suffix: settings.suffix });
   const entry = (notification?.LambdaFunctionConfigurations ?? []).find((e) => isOurs(e, ours));
-  links.push(
+  const triggerLink: LinkCheck =
     !entry
       ? { link: 'trigger → function', ok: false, detail: `no trigger on ${settings.sourceBucket}` }
       : entry.LambdaFunctionArn !== functionArn
         ? { link: 'trigger → function', ok: false, detail: `targets ${entry.LambdaFunctionArn ?? 'nothing'}` }
-        : { link: 'trigger → function', ok: fn !== undefined, detail: fn ? `${settings.sourceBucket} → ${settings.functionName}` : 'the function does not exist' },
-  );
+        : { link: 'trigger → function', ok: fn !== undefined, detail: fn ? `${settings.sourceBucket} → ${settings.functionName}` : 'the function does not exist' };
+  // Workflow mode has no trigger: uploads reach the function through EventBridge and the state machine.
+  links.push(...(settings.orchestration === 'stepfunctions' ? workflowLinks(stack, results, functionArn) : [triggerLink]));
 
   if (!fn) {
     links.push({ link: 'function → role', ok: false, detail: 'the function does not exist' });

@@ -49,20 +49,23 @@ export const failedEventsQueueStep: Step<ObservedQueue | undefined, FailedEvents
   name: (context) => context.stack.failedEventsQueueName,
   observe: (context) => observeFailedEventsQueue(context.clients.sqs, context.stack.failedEventsQueueName),
   plan: (_context, observed) => planFailedEventsQueue(observed),
+  // The workflow's DeadLetter state addresses the queue by URL (known once it exists).
+  outputs: (_context, observed) => (observed ? { failedEventsQueueUrl: observed.url } : {}),
   async apply(context, observed, plan, _inputs, progress) {
     const { sqs } = context.clients;
+    let createdUrl: string | undefined;
     for (const op of plan.ops) {
       switch (op.kind) {
         case 'create-queue':
           progress('creating');
-          await createQueue(sqs, context.stack.failedEventsQueueName, desiredQueueAttributes(), context.stack.tags);
+          createdUrl = await createQueue(sqs, context.stack.failedEventsQueueName, desiredQueueAttributes(), context.stack.tags);
           break;
         case 'set-queue-attributes':
           if (observed) await setQueueAttributes(sqs, observed.url, Object.fromEntries(op.changes.map((c) => [c.name, c.to])));
           break;
       }
     }
-    return undefined;
+    return createdUrl === undefined ? undefined : { outputs: { failedEventsQueueUrl: createdUrl } };
   },
 };
 

@@ -48,6 +48,23 @@ import {
   type QueueMappingOp,
   type QueueMappingRemovalOp,
 } from './backfill-queue.js';
+import {
+  eventBridgeDeliveryStep,
+  eventsRoleStep,
+  ruleStep,
+  stateMachineRoleStep,
+  stateMachineStep,
+  workflowCleanupSteps,
+  workflowRemovalSteps,
+  type EventBridgeDeliveryOp,
+  type RuleOp,
+  type RuleRemovalOp,
+  type StateMachineOp,
+  type StateMachineRemovalOp,
+  type WorkflowLogGroupOp,
+  type WorkflowLogGroupRemovalOp,
+  workflowLogGroupStep,
+} from './workflow.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -85,7 +102,14 @@ export type ProvisionOp =
   | BackfillQueueOp
   | BackfillQueueRemovalOp
   | QueueMappingOp
-  | QueueMappingRemovalOp;
+  | QueueMappingRemovalOp
+  | StateMachineOp
+  | StateMachineRemovalOp
+  | RuleOp
+  | RuleRemovalOp
+  | EventBridgeDeliveryOp
+  | WorkflowLogGroupOp
+  | WorkflowLogGroupRemovalOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {
@@ -105,6 +129,8 @@ export interface ProvisionStepOptions {
   /** init --wait-cdn: wait until CloudFront has deployed the distribution. */
   waitCdn?: boolean | undefined;
   cdnWait?: WaitOptions | undefined;
+  /** The settings file said workflow mode before this run: in direct mode, remove what it made (after the trigger). */
+  workflowLeftovers?: boolean | undefined;
 }
 
 /**
@@ -112,6 +138,7 @@ export interface ProvisionStepOptions {
  * comes before the bucket policy (which names its ARN) and the function (which writes its address into items).
  */
 export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
@@ -130,9 +157,23 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
     defineStep(functionStep),
     defineStep(asyncInvokeStep),
     defineStep(permissionStep),
+    // Workflow mode (no-ops in direct mode): the rule and EventBridge delivery come before the trigger step
+    // removes the trigger, and in direct mode they go only after it is back, so no upload is ever missed.
+    ...(workflow
+      ? [defineStep(stateMachineRoleStep), defineStep(workflowLogGroupStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
+      : []),
     defineStep(triggerStep),
     ...backfillQueueSteps(settings, 'mapping'),
     ...apiSteps(settings),
+    ...(!workflow && options.workflowLeftovers === true
+      ? [
+          defineStep(workflowCleanupSteps.rule),
+          defineStep(workflowCleanupSteps.stateMachine),
+          defineStep(workflowCleanupSteps.eventsRole),
+          defineStep(workflowCleanupSteps.stateMachineRole),
+          defineStep(workflowCleanupSteps.logGroup),
+        ]
+      : []),
   ];
 }
 
@@ -167,14 +208,25 @@ export interface RemovalOptions {
  * the function before what it depends on; the buckets last, as they hold the data.
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
+  // Workflow mode's resources exist only when the settings say so: the rule first, so no execution starts.
+  const workflow = settings.orchestration === 'stepfunctions';
   return [
     // The API first: nothing new arrives through it while the rest goes.
     ...(settings.api === true
       ? [defineStep(httpApiRemovalStep), defineStep(apiPermissionRemovalStep), defineStep(apiFunctionRemovalStep), defineStep(apiLogGroupRemovalStep), defineStep(apiRoleRemovalStep)]
       : []),
+    ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
     // Nothing starts the function from the backfill queue either (its queue goes with the failed-events queue).
     ...(settings.backfillQueue === undefined ? [] : [defineStep(queueMappingRemovalStep)]),
+    ...(workflow
+      ? [
+          defineStep(workflowRemovalSteps.stateMachine),
+          defineStep(workflowRemovalSteps.eventsRole),
+          defineStep(workflowRemovalSteps.stateMachineRole),
+          defineStep(workflowRemovalSteps.logGroup),
+        ]
+      : []),
     defineStep(permissionRemovalStep),
     defineStep(functionRemovalStep),
     defineStep(layerRemovalStep),

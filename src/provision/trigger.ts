@@ -165,13 +165,23 @@ export function ourTrigger(context: ProvisionContext, inputs: Readonly<StackOutp
   });
 }
 
-export const triggerStep: Step<NotificationConfiguration | undefined, TriggerOp> = {
+/**
+ * The direct trigger. In workflow mode (orchestration stepfunctions) it plans the removal of our entry instead:
+ * the rule and EventBridge delivery exist by then (steps.ts), so uploads are never missed; the accepted risk is
+ * the moment both deliver, absorbed by the idempotent conditional writes.
+ */
+export const triggerStep: Step<NotificationConfiguration | undefined, TriggerOp | TriggerRemovalOp> = {
   id: 'trigger',
   resource: 'Upload trigger',
   name: (context) => `${context.stack.settings.sourceBucket} → ${context.stack.settings.functionName}`,
   observe: (context) => getNotificationConfiguration(context.clients.s3, context.stack.settings.sourceBucket),
-  plan(context, observed, inputs) {
+  plan(context, observed, inputs): Plan<TriggerOp | TriggerRemovalOp> {
     const ours = ourTrigger(context, inputs);
+    if (context.stack.settings.orchestration === 'stepfunctions') {
+      return observed?.LambdaFunctionConfigurations?.some((entry) => isOurs(entry, ours))
+        ? { action: 'delete', reason: 'workflow mode: uploads go through EventBridge', ops: [{ kind: 'remove-trigger', id: context.stack.notificationId }] }
+        : noop('workflow mode: uploads go through EventBridge');
+    }
     // Found before any change (and in a dry run and status), rather than as S3's terse refusal at the end.
     const others = overlappingEntries(observed, ours);
     if (others.length > 0) {
@@ -181,9 +191,15 @@ export const triggerStep: Step<NotificationConfiguration | undefined, TriggerOp>
     return planTrigger(ours, observed);
   },
   // Every op is applied the same way: our entry, as desired, in place of any of ours in the shared document.
-  async apply(context, _observed, _plan, inputs, progress) {
+  async apply(context, _observed, plan, inputs, progress) {
     const { s3 } = context.clients;
     const bucket = context.stack.settings.sourceBucket;
+    if (plan.ops.some((op) => op.kind === 'remove-trigger')) {
+      progress('removing (workflow mode)');
+      const latest = await getNotificationConfiguration(s3, bucket);
+      if (latest) await putNotificationConfiguration(s3, bucket, removeTrigger(latest, ourTrigger(context, inputs)));
+      return { detail: 'other notifications kept' };
+    }
     progress('configuring');
     // Re-read right before writing: the configuration is one document shared with whatever else uses the bucket.
     const current = await getNotificationConfiguration(s3, bucket);

@@ -50,10 +50,20 @@ describe('settings resolution', () => {
       keepOnDelete: false,
       notify: [],
       allowLockPublicBucket: false,
+      orchestration: 'direct',
+      stateMachineType: 'express',
     });
     expect(sources.sourceBucket).toBe('default');
     const { settings: named } = await resolveInitSettings({ ...base, flags: { stackName: 'photos' }, file: undefined });
     expect(named).toMatchObject({ sourceBucket: 'photos-source-123456789012-eu-west-1', table: 'photos-metadata', functionName: 'photos-resize' });
+  });
+
+  it('reads the orchestration mode and state machine type from flag, environment or file, and rejects others', async () => {
+    const fromEnv = await resolveInitSettings({ ...base, env: { IMG_RESIZER_ORCHESTRATION: 'stepfunctions' }, flags: {}, file: undefined });
+    expect(fromEnv.settings).toMatchObject({ orchestration: 'stepfunctions', stateMachineType: 'express' });
+    const fromFlag = await resolveInitSettings({ ...base, flags: { orchestration: 'direct', stateMachineType: 'standard' }, file: { orchestration: 'stepfunctions' } });
+    expect(fromFlag.settings).toMatchObject({ orchestration: 'direct', stateMachineType: 'standard' });
+    await expect(resolveInitSettings({ ...base, env: { IMG_RESIZER_ORCHESTRATION: 'sfn' }, flags: {}, file: undefined })).rejects.toThrow(/IMG_RESIZER_ORCHESTRATION/);
   });
 
   it('takes flags over environment over file over defaults', async () => {

@@ -26,7 +26,7 @@ async function importsOf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
 }
 
 describe('start-up loads only what the command uses', () => {
-  const light = [['--help'], ['--version'], ['help', 'upload'], ['init', '--help'], ['status', '--help'], ['destroy', '--help'], ['export', '--help'], ['upload', '--help'], ['metadata', 'get', '--help'], ['url', '--help'], ['gallery', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['events', '--help'], ['failures', '--help'], ['failures', 'redrive', '--help'], ['local', 'status']];
+  const light = [['--help'], ['--version'], ['help', 'upload'], ['init', '--help'], ['status', '--help'], ['destroy', '--help'], ['export', '--help'], ['upload', '--help'], ['metadata', 'get', '--help'], ['url', '--help'], ['gallery', '--help'], ['backfill', '--help'], ['resize', '--help'], ['build', '--help'], ['demo', '--help'], ['events', '--help'], ['failures', '--help'], ['failures', 'redrive', '--help'], ['executions', '--help'], ['local', 'status']];
 
   it.each(light.map((args) => ({ args, shown: args.join(' ') })))('`$shown` imports no AWS SDK, sharp, esbuild, ora or prompt library', async ({ args }) => {
     const { modules, code } = await importsOf(args);
@@ -53,7 +53,7 @@ describe('start-up loads only what the command uses', () => {
     expect(code).not.toBe(0);
     const sdk = new Set(modules.flatMap((url) => /\/node_modules\/@aws-sdk\/(client-[a-z0-9-]+|lib-[a-z-]+)\//.exec(url)?.[1] ?? []));
     expect(sdk.has('lib-dynamodb')).toBe(true);
-    for (const unused of ['client-s3', 'client-lambda', 'client-iam', 'lib-storage']) expect(sdk.has(unused)).toBe(false);
+    for (const unused of ['client-s3', 'client-lambda', 'client-iam', 'lib-storage', 'client-sfn', 'client-eventbridge', 'client-cloudwatch-logs']) expect(sdk.has(unused)).toBe(false);
   });
 
   it('lists each command in --help with the description its module declares', async () => {

@@ -1,0 +1,69 @@
+import {
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeStateMachineCommand,
+  UpdateStateMachineCommand,
+  type DescribeStateMachineCommandOutput,
+  type LoggingConfiguration,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { awsErrorName } from '../errors.js';
+
+export type StateMachineDescription = Pick<
+  DescribeStateMachineCommandOutput,
+  'stateMachineArn' | 'definition' | 'roleArn' | 'type' | 'status' | 'loggingConfiguration'
+>;
+
+/** Execution logs: every state's events (no payloads, which may be large) to the workflow's log group. */
+export function loggingConfiguration(logGroupArn: string): LoggingConfiguration {
+  return { level: 'ALL', includeExecutionData: false, destinations: [{ cloudWatchLogsLogGroup: { logGroupArn } }] };
+}
+
+/** The state machine, or undefined when it does not exist (or is being deleted). */
+export async function describeStateMachine(sfn: SFNClient, stateMachineArn: string): Promise<StateMachineDescription | undefined> {
+  try {
+    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    return described.status === 'DELETING' ? undefined : described;
+  } catch (error) {
+    if (awsErrorName(error) === 'StateMachineDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+export interface StateMachineInput {
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'EXPRESS' | 'STANDARD';
+  logGroupArn: string;
+  tags: Record<string, string>;
+}
+
+export async function createStateMachine(sfn: SFNClient, input: StateMachineInput): Promise<string> {
+  const created = await sfn.send(
+    new CreateStateMachineCommand({
+      name: input.name,
+      definition: input.definition,
+      roleArn: input.roleArn,
+      type: input.type,
+      loggingConfiguration: loggingConfiguration(input.logGroupArn),
+      tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })),
+    }),
+  );
+  return created.stateMachineArn ?? '';
+}
+
+export async function updateStateMachine(sfn: SFNClient, stateMachineArn: string, input: { definition: string; roleArn: string; logGroupArn: string }): Promise<void> {
+  await sfn.send(
+    new UpdateStateMachineCommand({ stateMachineArn, definition: input.definition, roleArn: input.roleArn, loggingConfiguration: loggingConfiguration(input.logGroupArn) }),
+  );
+}
+
+/** Deleting one that is already gone is no error. */
+export async function deleteStateMachine(sfn: SFNClient, stateMachineArn: string): Promise<void> {
+  try {
+    await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
+  } catch (error) {
+    if (awsErrorName(error) !== 'StateMachineDoesNotExist') throw error;
+  }
+}

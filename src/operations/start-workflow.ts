@@ -1,0 +1,34 @@
+import { DescribeExecutionCommand, StartExecutionCommand, StartSyncExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { InvokeResult } from './invoke-function.js';
+
+/**
+ * Workflow mode's counterpart of invokeSynchronously: runs one execution to its end and reports a failed one the
+ * way a function error is reported (the error name, and its cause). Express workflows run synchronously
+ * (StartSyncExecution); Standard ones are started and polled.
+ */
+export async function runWorkflowSynchronously(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  type: 'express' | 'standard',
+  event: unknown,
+  pollMs = 500,
+): Promise<InvokeResult> {
+  const input = JSON.stringify(event);
+  let status: string | undefined;
+  let error: string | undefined;
+  let cause: string | undefined;
+  if (type === 'express') {
+    const result = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input }));
+    ({ status, error, cause } = result);
+  } else {
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input }));
+    for (;;) {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      ({ status, error, cause } = described);
+      if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+  if (status === 'SUCCEEDED') return { functionError: undefined, errorMessage: undefined, attempts: 1 };
+  return { functionError: error ?? status ?? 'FAILED', errorMessage: cause ?? error ?? `execution ${status ?? 'failed'}`, attempts: 1 };
+}

@@ -1,0 +1,80 @@
+/**
+ * The documents of workflow mode (issue 17): the state machine role's and EventBridge role's policies, and the
+ * rule's event pattern. Pure, so plans and tests compare them with what AWS returns.
+ */
+import { loadTemplate, renderTemplate, type Json } from './templates.js';
+
+export interface WorkflowPolicyInput {
+  account: string;
+  functionArn: string;
+  tableArn: string;
+  topicArn?: string | undefined;
+  deadLetterQueueArn?: string | undefined;
+  /** Express workflows log to CloudWatch Logs through a log delivery (those actions take no resource but "*"). */
+  logDelivery: boolean;
+}
+
+interface PolicyDocument {
+  Version: string;
+  Statement: Record<string, Json>[];
+}
+
+/** The templates are policy documents by construction (templates/*-policy.json). */
+function asPolicy(document: Json): PolicyDocument {
+  return document as unknown as PolicyDocument;
+}
+
+/** Drops statements whose resource is not part of this stack (no topic, no queue, no logging). */
+function withResources(document: Json): PolicyDocument {
+  const policy = asPolicy(document);
+  return { ...policy, Statement: policy.Statement.filter((statement) => statement.Resource !== undefined) };
+}
+
+export function stateMachineTrustPolicy(account: string): PolicyDocument {
+  return asPolicy(renderTemplate(loadTemplate('state-machine-trust-policy.json'), { account }));
+}
+
+/** Exactly what the states call: the function, the table, and the topic and queue when the stack has them. */
+export function stateMachinePolicy(input: WorkflowPolicyInput): PolicyDocument {
+  return withResources(
+    renderTemplate(loadTemplate('state-machine-policy.json'), {
+      functionArn: input.functionArn,
+      tableArn: input.tableArn,
+      topicArn: input.topicArn,
+      deadLetterQueueArn: input.deadLetterQueueArn,
+      logDeliveryResource: input.logDelivery ? '*' : undefined,
+    }),
+  );
+}
+
+export function eventsTrustPolicy(account: string): PolicyDocument {
+  return asPolicy(renderTemplate(loadTemplate('events-trust-policy.json'), { account }));
+}
+
+/** EventBridge may start executions of this one state machine, nothing else. */
+export function eventsRolePolicy(stateMachineArn: string): PolicyDocument {
+  return asPolicy(renderTemplate(loadTemplate('events-role-policy.json'), { stateMachineArn }));
+}
+
+/** Escapes what EventBridge's wildcard matching treats specially. */
+function wildcardLiteral(text: string): string {
+  return text.replace(/[\\*]/g, (character) => `\\${character}`);
+}
+
+/**
+ * The rule's pattern: S3's "Object Created" events of the source bucket, narrowed to the trigger's prefix and
+ * suffix as the direct trigger's filter would be (both at once need a wildcard: one field takes one matcher).
+ */
+export function objectCreatedPattern(bucket: string, filter: { prefix?: string | undefined; suffix?: string | undefined } = {}): Record<string, Json> {
+  const prefix = filter.prefix ?? '';
+  const suffix = filter.suffix ?? '';
+  let key: Json | undefined;
+  if (prefix !== '' && suffix !== '') key = [{ wildcard: `${wildcardLiteral(prefix)}*${wildcardLiteral(suffix)}` }];
+  else if (prefix !== '') key = [{ prefix }];
+  else if (suffix !== '') key = [{ suffix }];
+  return {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: { bucket: { name: [bucket] }, ...(key === undefined ? {} : { object: { key } }) },
+  };
+}

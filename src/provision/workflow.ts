@@ -1,0 +1,487 @@
+/**
+ * Workflow mode (issue 17): the state machine's role, the state machine, EventBridge's role and the rule that
+ * starts executions from the source bucket's "Object Created" events. In direct mode the same steps remove what
+ * an earlier workflow-mode init made (they run after the trigger is back, see steps.ts).
+ */
+import type { Role } from '@aws-sdk/client-iam';
+import pRetry from 'p-retry';
+import { IAM_PROPAGATION_RETRY } from '../aws/lambda.js';
+import { awsErrorName, errorMessage } from '../errors.js';
+import type { NotificationConfiguration } from '@aws-sdk/client-s3';
+import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
+import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
+import {
+  createRole,
+  deleteInlinePolicy,
+  deleteRoleCompletely,
+  detachManagedPolicy,
+  getRole,
+  getRolePolicy,
+  listRolePermissions,
+  putRolePolicy,
+  updateTrustPolicy,
+} from '../aws/iam.js';
+import { operationalSettings } from '../config/settings.js';
+import { createLogGroup, deleteLogGroup, describeLogGroup, setRetention } from '../aws/logs.js';
+import {
+  createStateMachine,
+  deleteStateMachine,
+  describeStateMachine,
+  loggingConfiguration,
+  updateStateMachine,
+  type StateMachineDescription,
+} from '../aws/stepfunctions.js';
+import { planRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
+import { stableStringify } from './policy.js';
+import { renderStateMachineDefinition } from './state-machine-definition.js';
+import type { StackModel } from './stack.js';
+import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
+import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from './workflow-documents.js';
+
+export const WORKFLOW_POLICY_NAME = 'img-resizer-workflow';
+
+/** Equal JSON documents whatever their key order (definitions, patterns, logging: not policies). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
+
+/**
+ * The names and ARNs of workflow mode's resources, derived from the stack name. IAM is global: like the function's
+ * role (derivedNames), the two roles carry the region when the function's role does, so one stack name in two
+ * regions gives two independent stacks; stacks whose function role predates that rule keep the plain names.
+ */
+export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' | 'region' | 'account'>) {
+  const { stackName, roleName } = stack.settings;
+  const roleSuffix = stack.region !== '' && roleName.endsWith(`-${stack.region}`) ? `-${stack.region}` : '';
+  const stateMachineName = `${stackName}-workflow`;
+  return {
+    stateMachineName,
+    stateMachineArn: `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${stateMachineName}`,
+    stateMachineRoleName: `${stackName}-workflow-role${roleSuffix}`,
+    eventsRoleName: `${stackName}-events-role${roleSuffix}`,
+    ruleName: `${stackName}-uploads`,
+    // Under /aws/vendedlogs/ so the log delivery's resource policy stays small (AWS's advice for vended logs).
+    logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+    logGroupArn: `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws/vendedlogs/states/${stateMachineName}:*`,
+  };
+}
+
+/** How long execution logs are kept. */
+export const WORKFLOW_LOG_RETENTION_DAYS = 30;
+
+export function workflowMode(context: ProvisionContext): boolean {
+  return context.stack.settings.orchestration === 'stepfunctions';
+}
+
+const UNUSED = 'direct orchestration: not used';
+
+// ---------------------------------------------------------------------------------------------------
+// Roles: the function role's plan (role.ts) over another name and documents.
+
+interface RoleSpec {
+  id: string;
+  resource: string;
+  roleName: (context: ProvisionContext) => string;
+  trustPolicy: (context: ProvisionContext) => unknown;
+  policy: (context: ProvisionContext, inputs: Readonly<StackOutputs>) => unknown;
+  description: string;
+}
+
+async function observeNamedRole(context: ProvisionContext, roleName: string): Promise<ObservedRole> {
+  const { iam } = context.clients;
+  const role = await getRole(iam, roleName);
+  if (!role) return { role, policyDocument: undefined };
+  const [policyDocument, others] = await Promise.all([getRolePolicy(iam, roleName, WORKFLOW_POLICY_NAME), listRolePermissions(iam, roleName)]);
+  return { role, policyDocument, otherInlinePolicies: others.inline, managedPolicies: others.managed };
+}
+
+function workflowRoleStep(spec: RoleSpec): Step<ObservedRole | undefined, RoleOp> {
+  return {
+    id: spec.id,
+    resource: spec.resource,
+    name: spec.roleName,
+    observe: (context) => (workflowMode(context) ? observeNamedRole(context, spec.roleName(context)) : Promise.resolve(undefined)),
+    plan(context, observed, inputs): Plan<RoleOp> {
+      if (!observed) return noop(UNUSED);
+      return planRole(
+        { roleName: spec.roleName(context), trustPolicy: spec.trustPolicy(context), policyName: WORKFLOW_POLICY_NAME, policy: spec.policy(context, inputs) },
+        observed,
+      );
+    },
+    async apply(context, _observed, plan, inputs, progress) {
+      const { iam } = context.clients;
+      const roleName = spec.roleName(context);
+      const trust = JSON.stringify(spec.trustPolicy(context));
+      const policy = JSON.stringify(spec.policy(context, inputs));
+      for (const op of plan.ops) {
+        switch (op.kind) {
+          case 'create-role':
+            progress('creating');
+            await createRole(iam, { roleName, trustPolicy: trust, description: `img-resizer stack ${context.stack.settings.stackName}: ${spec.description}`, tags: context.stack.tags });
+            await putRolePolicy(iam, roleName, op.policyName, policy);
+            break;
+          case 'update-trust-policy':
+            await updateTrustPolicy(iam, roleName, trust);
+            break;
+          case 'put-inline-policy':
+            await putRolePolicy(iam, roleName, op.policyName, policy);
+            break;
+          case 'detach-managed-policy':
+            await detachManagedPolicy(iam, roleName, op.policyArn);
+            break;
+          case 'delete-inline-policy':
+            await deleteInlinePolicy(iam, roleName, op.policyName);
+            break;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+function workflowRoleRemovalStep(spec: Pick<RoleSpec, 'id' | 'resource' | 'roleName'>, when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<Role | undefined, RoleRemovalOp> {
+  return {
+    id: `${spec.id}${idSuffix}`,
+    resource: spec.resource,
+    name: spec.roleName,
+    observe: (context) => (when(context) ? getRole(context.clients.iam, spec.roleName(context)) : Promise.resolve(undefined)),
+    plan: (_context, observed): Plan<RoleRemovalOp> => (observed ? { action: 'delete', reason: 'workflow mode is off', ops: [{ kind: 'delete-role' }] } : noop('already gone')),
+    async apply(context) {
+      await deleteRoleCompletely(context.clients.iam, spec.roleName(context));
+      return undefined;
+    },
+  };
+}
+
+/** The outcomes topic the Notify state publishes to, when the stack has notifications on (events-infra's topic). */
+function outcomesTopicArn(context: ProvisionContext): string | undefined {
+  return operationalSettings(context.stack.settings).notifications ? context.stack.topicArn : undefined;
+}
+
+/**
+ * The failed-events queue's URL before the queue step has told it (a dry run of a new stack): the standard form.
+ * Errors the Resize, Record and Notify states cannot recover from go there, beside Lambda's failed async events.
+ */
+function failedEventsQueueUrl(context: ProvisionContext): string {
+  const { partition, region, account, failedEventsQueueName } = context.stack;
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${failedEventsQueueName}`;
+}
+
+const stateMachineRoleSpec: RoleSpec = {
+  id: 'workflow-role',
+  resource: 'State machine role',
+  roleName: (context) => workflowNames(context.stack).stateMachineRoleName,
+  trustPolicy: (context) => stateMachineTrustPolicy(context.stack.account),
+  policy: (context, inputs) =>
+    stateMachinePolicy({
+      account: context.stack.account,
+      functionArn: inputs.functionArn ?? context.stack.functionArn,
+      tableArn: context.stack.tableArn,
+      topicArn: outcomesTopicArn(context),
+      deadLetterQueueArn: context.stack.failedEventsQueueArn,
+      logDelivery: true,
+    }),
+  description: 'the workflow state machine\'s role',
+};
+
+const eventsRoleSpec: RoleSpec = {
+  id: 'events-role',
+  resource: 'EventBridge role',
+  roleName: (context) => workflowNames(context.stack).eventsRoleName,
+  trustPolicy: (context) => eventsTrustPolicy(context.stack.account),
+  policy: (context) => eventsRolePolicy(workflowNames(context.stack).stateMachineArn),
+  description: 'lets EventBridge start the workflow',
+};
+
+export const stateMachineRoleStep = workflowRoleStep(stateMachineRoleSpec);
+export const eventsRoleStep = workflowRoleStep(eventsRoleSpec);
+
+// ---------------------------------------------------------------------------------------------------
+// The state machine.
+
+export type StateMachineOp =
+  | { kind: 'create-state-machine'; type: 'EXPRESS' | 'STANDARD' }
+  | { kind: 'update-state-machine'; fields: ('definition' | 'role' | 'logging')[] }
+  /** The type of a state machine cannot change: it is deleted and created again. */
+  | { kind: 'replace-state-machine'; from: string; to: 'EXPRESS' | 'STANDARD' };
+
+export interface StateMachineRemovalOp { kind: 'delete-state-machine' }
+
+function desiredStateMachine(context: ProvisionContext, inputs: Readonly<StackOutputs>) {
+  const names = workflowNames(context.stack);
+  const definition = renderStateMachineDefinition({
+    stackName: context.stack.settings.stackName,
+    partition: context.stack.partition,
+    functionArn: inputs.functionArn ?? context.stack.functionArn,
+    table: context.stack.settings.table,
+    topicArn: outcomesTopicArn(context),
+    deadLetterQueueUrl: inputs.failedEventsQueueUrl ?? failedEventsQueueUrl(context),
+  });
+  return {
+    name: names.stateMachineName,
+    arn: names.stateMachineArn,
+    definition,
+    roleArn: `arn:${context.stack.partition}:iam::${context.stack.account}:role/${names.stateMachineRoleName}`,
+    type: context.stack.settings.stateMachineType === 'standard' ? ('STANDARD' as const) : ('EXPRESS' as const),
+    logGroupArn: names.logGroupArn,
+  };
+}
+
+export function planStateMachine(
+  desired: { definition: unknown; roleArn: string; type: 'EXPRESS' | 'STANDARD'; logGroupArn: string },
+  observed: StateMachineDescription | undefined,
+): Plan<StateMachineOp> {
+  if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-state-machine', type: desired.type }] };
+  if (observed.type !== desired.type) return { action: 'update', reason: '', ops: [{ kind: 'replace-state-machine', from: observed.type ?? '?', to: desired.type }] };
+  const fields: ('definition' | 'role' | 'logging')[] = [];
+  let current: unknown;
+  try {
+    current = JSON.parse(observed.definition ?? '');
+  } catch {
+    current = undefined;
+  }
+  if (!sameJson(desired.definition, current)) fields.push('definition');
+  if (observed.roleArn !== desired.roleArn) fields.push('role');
+  if (!sameJson(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
+  return opsPlan(fields.length > 0 ? [{ kind: 'update-state-machine', fields }] : [], `${desired.type}, definition and role as rendered`);
+}
+
+export const stateMachineStep: Step<StateMachineDescription | undefined, StateMachineOp> = {
+  id: 'state-machine',
+  resource: 'State machine',
+  name: (context) => workflowNames(context.stack).stateMachineName,
+  observe: (context) => (workflowMode(context) ? describeStateMachine(context.clients.sfn, workflowNames(context.stack).stateMachineArn) : Promise.resolve(undefined)),
+  plan(context, observed, inputs) {
+    if (!workflowMode(context)) return noop(UNUSED);
+    return planStateMachine(desiredStateMachine(context, inputs), observed);
+  },
+  async apply(context, _observed, plan, inputs, progress) {
+    const { sfn } = context.clients;
+    const desired = desiredStateMachine(context, inputs);
+    const definition = JSON.stringify(desired.definition);
+    const retry = context.propagationRetry ?? IAM_PROPAGATION_RETRY;
+    // A role created seconds ago may not be assumable by Step Functions yet (IAM is eventually consistent).
+    const create = (): Promise<string> =>
+      pRetry(() => createStateMachine(sfn, { name: desired.name, definition, roleArn: desired.roleArn, type: desired.type, logGroupArn: desired.logGroupArn, tags: context.stack.tags }), {
+        retries: 20,
+        minTimeout: retry.minTimeoutMs,
+        maxTimeout: retry.maxTimeoutMs,
+        maxRetryTime: retry.maxRetryTimeMs,
+        shouldRetry: ({ error }) => awsErrorName(error) === 'AccessDeniedException' && /assume|authorized/i.test(errorMessage(error)),
+      });
+    for (const op of plan.ops) {
+      switch (op.kind) {
+        case 'create-state-machine':
+          progress('creating');
+          await create();
+          break;
+        case 'update-state-machine':
+          await updateStateMachine(sfn, desired.arn, { definition, roleArn: desired.roleArn, logGroupArn: desired.logGroupArn });
+          break;
+        case 'replace-state-machine':
+          progress(`replacing (${op.from} → ${op.to})`);
+          await deleteStateMachine(sfn, desired.arn);
+          await create();
+          break;
+      }
+    }
+    return { outputs: { stateMachineArn: desired.arn } };
+  },
+  outputs: (context) => (workflowMode(context) ? { stateMachineArn: workflowNames(context.stack).stateMachineArn } : {}),
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The rule.
+
+export type RuleOp = { kind: 'put-rule'; why: 'missing' | 'pattern' | 'disabled' } | { kind: 'put-rule-target'; stateMachineArn: string };
+export interface RuleRemovalOp { kind: 'delete-rule' }
+
+function desiredRule(context: ProvisionContext) {
+  const names = workflowNames(context.stack);
+  const { settings } = context.stack;
+  return {
+    name: names.ruleName,
+    pattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
+    target: { Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `arn:${context.stack.partition}:iam::${context.stack.account}:role/${names.eventsRoleName}` },
+  };
+}
+
+export function planRule(desired: ReturnType<typeof desiredRule>, observed: ObservedRule | undefined): Plan<RuleOp> {
+  const ops: RuleOp[] = [];
+  if (!observed) ops.push({ kind: 'put-rule', why: 'missing' });
+  else {
+    let pattern: unknown;
+    try {
+      pattern = JSON.parse(observed.eventPattern ?? '');
+    } catch {
+      pattern = undefined;
+    }
+    if (!sameJson(desired.pattern, pattern)) ops.push({ kind: 'put-rule', why: 'pattern' });
+    else if (observed.state !== 'ENABLED') ops.push({ kind: 'put-rule', why: 'disabled' });
+  }
+  const target = observed?.targets.find((t) => t.Id === desired.target.Id);
+  if (target?.Arn !== desired.target.Arn || target.RoleArn !== desired.target.RoleArn) ops.push({ kind: 'put-rule-target', stateMachineArn: desired.target.Arn });
+  if (!observed) return { action: 'create', reason: 'does not exist', ops };
+  return opsPlan(ops, 'Object Created in the source bucket → state machine');
+}
+
+export const ruleStep: Step<ObservedRule | undefined, RuleOp> = {
+  id: 'rule',
+  resource: 'Upload rule',
+  name: (context) => workflowNames(context.stack).ruleName,
+  observe: (context) => (workflowMode(context) ? describeRule(context.clients.events, workflowNames(context.stack).ruleName) : Promise.resolve(undefined)),
+  plan: (context, observed) => (workflowMode(context) ? planRule(desiredRule(context), observed) : noop(UNUSED)),
+  async apply(context, _observed, plan, _inputs, progress) {
+    const { events } = context.clients;
+    const desired = desiredRule(context);
+    for (const op of plan.ops) {
+      switch (op.kind) {
+        case 'put-rule':
+          progress('writing the rule');
+          await putRule(events, {
+            name: desired.name,
+            eventPattern: JSON.stringify(desired.pattern),
+            description: `img-resizer stack ${context.stack.settings.stackName}: uploads start the workflow`,
+            tags: context.stack.tags,
+          });
+          break;
+        case 'put-rule-target':
+          await putTarget(events, desired.name, desired.target);
+          break;
+      }
+    }
+    return undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Removal: by destroy (always), and by init in direct mode (after the trigger is back).
+
+function ruleRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<ObservedRule | undefined, RuleRemovalOp> {
+  return {
+    id: `rule${idSuffix}`,
+    resource: 'Upload rule',
+    name: (context) => workflowNames(context.stack).ruleName,
+    observe: (context) => (when(context) ? describeRule(context.clients.events, workflowNames(context.stack).ruleName) : Promise.resolve(undefined)),
+    plan: (_context, observed): Plan<RuleRemovalOp> => (observed ? { action: 'delete', reason: 'workflow mode is off', ops: [{ kind: 'delete-rule' }] } : noop('already gone')),
+    async apply(context) {
+      await deleteRule(context.clients.events, workflowNames(context.stack).ruleName);
+      return undefined;
+    },
+  };
+}
+
+function stateMachineRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<StateMachineDescription | undefined, StateMachineRemovalOp> {
+  return {
+    id: `state-machine${idSuffix}`,
+    resource: 'State machine',
+    name: (context) => workflowNames(context.stack).stateMachineName,
+    observe: (context) => (when(context) ? describeStateMachine(context.clients.sfn, workflowNames(context.stack).stateMachineArn) : Promise.resolve(undefined)),
+    plan: (_context, observed): Plan<StateMachineRemovalOp> =>
+      observed ? { action: 'delete', reason: 'workflow mode is off', ops: [{ kind: 'delete-state-machine' }] } : noop('already gone'),
+    async apply(context) {
+      await deleteStateMachine(context.clients.sfn, workflowNames(context.stack).stateMachineArn);
+      return undefined;
+    },
+  };
+}
+
+const always = (): boolean => true;
+const inDirectMode = (context: ProvisionContext): boolean => !workflowMode(context);
+
+// ---------------------------------------------------------------------------------------------------
+// The execution log group (Express workflows keep no history of their own).
+
+export type WorkflowLogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
+export interface WorkflowLogGroupRemovalOp { kind: 'delete-log-group' }
+
+export const workflowLogGroupStep: Step<{ retentionInDays?: number | undefined } | undefined, WorkflowLogGroupOp> = {
+  id: 'workflow-logs',
+  resource: 'Execution log group',
+  name: (context) => workflowNames(context.stack).logGroupName,
+  observe: (context) => (workflowMode(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
+  plan(context, observed): Plan<WorkflowLogGroupOp> {
+    if (!workflowMode(context)) return noop(UNUSED);
+    if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: WORKFLOW_LOG_RETENTION_DAYS }] };
+    return opsPlan(
+      observed.retentionInDays === WORKFLOW_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: WORKFLOW_LOG_RETENTION_DAYS }],
+      `retention ${WORKFLOW_LOG_RETENTION_DAYS} days`,
+    );
+  },
+  async apply(context, _observed, plan) {
+    const { logs } = context.clients;
+    const name = workflowNames(context.stack).logGroupName;
+    for (const op of plan.ops) {
+      if (op.kind === 'create-log-group') await createLogGroup(logs, name, context.stack.tags);
+    }
+    await setRetention(logs, name, WORKFLOW_LOG_RETENTION_DAYS);
+    return undefined;
+  },
+};
+
+function workflowLogGroupRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<{ logGroupName?: string | undefined } | undefined, WorkflowLogGroupRemovalOp> {
+  return {
+    id: `workflow-logs${idSuffix}`,
+    resource: 'Execution log group',
+    name: (context) => workflowNames(context.stack).logGroupName,
+    observe: (context) => (when(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
+    plan: (_context, observed): Plan<WorkflowLogGroupRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone')),
+    async apply(context) {
+      await deleteLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName);
+      return undefined;
+    },
+  };
+}
+
+/** Destroy's: the rule first (nothing starts executions), then the state machine and the roles. */
+export const workflowRemovalSteps = {
+  rule: ruleRemovalStep(always),
+  stateMachine: stateMachineRemovalStep(always),
+  eventsRole: workflowRoleRemovalStep(eventsRoleSpec, always),
+  stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, always),
+  logGroup: workflowLogGroupRemovalStep(always),
+};
+
+/** Init's in direct mode: what an earlier workflow-mode init left, removed once the trigger is in place. */
+export const workflowCleanupSteps = {
+  rule: ruleRemovalStep(inDirectMode, '-cleanup'),
+  stateMachine: stateMachineRemovalStep(inDirectMode, '-cleanup'),
+  eventsRole: workflowRoleRemovalStep(eventsRoleSpec, inDirectMode, '-cleanup'),
+  stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, inDirectMode, '-cleanup'),
+  logGroup: workflowLogGroupRemovalStep(inDirectMode, '-cleanup'),
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The source bucket's delivery to EventBridge (a bucket setting beside the notification entries).
+
+export interface EventBridgeDeliveryOp { kind: 'enable-eventbridge-delivery'; bucket: string }
+
+/**
+ * Turns on the bucket's EventBridge delivery, keeping every other entry (our Lambda trigger included: the trigger
+ * step removes it right after). It stays on when workflow mode is turned off: other consumers may rely on it.
+ */
+export const eventBridgeDeliveryStep: Step<NotificationConfiguration | undefined, EventBridgeDeliveryOp> = {
+  id: 'bucket-events',
+  resource: 'Bucket events to EventBridge',
+  name: (context) => context.stack.settings.sourceBucket,
+  observe: (context) => (workflowMode(context) ? getNotificationConfiguration(context.clients.s3, context.stack.settings.sourceBucket) : Promise.resolve(undefined)),
+  plan(context, observed): Plan<EventBridgeDeliveryOp> {
+    if (!workflowMode(context)) return noop(UNUSED);
+    if (observed?.EventBridgeConfiguration) return noop('on');
+    return { action: 'update', reason: '', ops: [{ kind: 'enable-eventbridge-delivery', bucket: context.stack.settings.sourceBucket }] };
+  },
+  async apply(context, _observed, _plan, _inputs, progress) {
+    const { s3 } = context.clients;
+    const bucket = context.stack.settings.sourceBucket;
+    progress('turning on');
+    // Re-read: the document is shared with whatever else uses the bucket.
+    const current = (await getNotificationConfiguration(s3, bucket)) ?? {};
+    const merged: NotificationConfiguration = { EventBridgeConfiguration: {} };
+    if (current.TopicConfigurations?.length) merged.TopicConfigurations = current.TopicConfigurations;
+    if (current.QueueConfigurations?.length) merged.QueueConfigurations = current.QueueConfigurations;
+    if (current.LambdaFunctionConfigurations?.length) merged.LambdaFunctionConfigurations = current.LambdaFunctionConfigurations;
+    await putNotificationConfiguration(s3, bucket, merged);
+    return undefined;
+  },
+};

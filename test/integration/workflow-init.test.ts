@@ -1,0 +1,176 @@
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MetadataItem } from '../../lambda-src/core/metadata.js';
+import { executeDestroy } from '../../src/commands/destroy.js';
+import { executeExecutions } from '../../src/commands/executions.js';
+import { executeInit } from '../../src/commands/init.js';
+import { executeStatus } from '../../src/commands/status.js';
+import { runBackfill } from '../../src/operations/backfill.js';
+import { runUpload } from '../../src/commands/upload.js';
+import { localTestContext } from '../helpers/context.js';
+import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
+import { photo } from '../helpers/images.js';
+
+/** The workflow roles carry the region when the function's role does (region-named roles). */
+function regionSuffix(settings: { roleName: string; region?: string | undefined }): string {
+  const region = settings.region ?? '';
+  return region !== '' && settings.roleName.endsWith(`-${region}`) ? `-${region}` : '';
+}
+
+const FAST_IAM = { minTimeoutMs: 100, maxTimeoutMs: 500, maxRetryTimeMs: 10_000 };
+
+/** `init --orchestration stepfunctions` on MiniStack, switching back and forth with uploads between. */
+describe('init --orchestration stepfunctions on the local stack', () => {
+  it('converges both ways: every upload processed exactly once (items and executions counted), second init changes nothing, destroy removes it all', async () => {
+    const stack = await deployTestStack({ orchestration: 'stepfunctions', propagationRetry: FAST_IAM });
+    const clients = await stack.context.clients();
+    const { settings } = stack;
+    const names = {
+      stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${settings.stackName}-workflow`,
+      rule: `${settings.stackName}-uploads`,
+    };
+
+    // Read back: definition, type, rule and target, roles, the bucket's delivery, no direct trigger.
+    const described = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: names.stateMachineArn }));
+    expect(described.type).toBe('EXPRESS');
+    const definition = JSON.parse(described.definition ?? '{}') as { StartAt: string; States: Record<string, { Parameters?: Record<string, unknown> }> };
+    expect(definition.StartAt).toBe('Resize');
+    expect(definition.States.Record?.Parameters?.TableName).toBe(settings.table);
+    const rule = await clients.events.send(new DescribeRuleCommand({ Name: names.rule }));
+    expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [settings.sourceBucket] } } });
+    const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: names.rule }));
+    expect(targets.Targets?.map((t) => t.Arn)).toEqual([names.stateMachineArn]);
+    const eventsPolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-events-role${regionSuffix(settings)}`, PolicyName: 'img-resizer-workflow' }));
+    expect(JSON.parse(decodeURIComponent(eventsPolicy.PolicyDocument ?? '{}'))).toMatchObject({
+      Statement: [{ Action: 'states:StartExecution', Resource: names.stateMachineArn }],
+    });
+    const rolePolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-workflow-role${regionSuffix(settings)}`, PolicyName: 'img-resizer-workflow' }));
+    const statements = (JSON.parse(decodeURIComponent(rolePolicy.PolicyDocument ?? '{}')) as { Statement: { Sid: string; Action: unknown; Resource: unknown }[] }).Statement;
+    // Exactly one action on one resource each: the function, the table, the outcomes topic, the failed-events queue.
+    expect(statements.map((s) => s.Sid)).toEqual(['InvokeResizeFunction', 'RecordMetadataItems', 'PublishOutcomes', 'SendFailuresToDeadLetterQueue', 'DeliverExecutionLogs']);
+    expect(statements.slice(0, 4).map((s) => [s.Action, s.Resource])).toEqual([
+      ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:000000000000:function:${settings.functionName}`],
+      ['dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:000000000000:table/${settings.table}`],
+      ['sns:Publish', `arn:aws:sns:us-east-1:000000000000:${settings.stackName}-outcomes`],
+      ['sqs:SendMessage', `arn:aws:sqs:us-east-1:000000000000:${settings.stackName}-failed-events`],
+    ]);
+    // Execution logs, kept 30 days.
+    const logGroupName = `/aws/vendedlogs/states/${settings.stackName}-workflow`;
+    const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
+    expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[logGroupName, 30]]);
+    expect(described.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn).toContain(logGroupName);
+    const notifications = async () => clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
+    expect((await notifications()).EventBridgeConfiguration).toBeDefined();
+    expect((await notifications()).LambdaFunctionConfigurations ?? []).toEqual([]);
+
+    // status: every resource as set, and the chain bucket → EventBridge → rule → state machine → function.
+    const checking = await localTestContext({}, stack.cwd);
+    const status = await executeStatus(checking.context);
+    expect(status.links.map((l) => `${l.link}:${String(l.ok)}`).slice(0, 3)).toEqual([
+      'bucket → EventBridge:true',
+      'rule → state machine:true',
+      'state machine → function:true',
+    ]);
+    expect(status.exitCode).toBe(0);
+    expect(checking.stdout()).toContain('Orchestration: stepfunctions (express)');
+
+    // A second init changes nothing.
+    const again = await localTestContext({}, stack.cwd);
+    const second = await executeInit(again.context, { artifacts: await testArtifacts(), propagationRetry: FAST_IAM });
+    expect(second).toMatchObject({ exitCode: 0, upToDate: true });
+    expect(again.recorder.mutating()).toEqual([]);
+
+    const upload = async (key: string): Promise<void> => {
+      await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: key, Body: await photo(320, 240) }));
+    };
+    const items = async (): Promise<MetadataItem[]> =>
+      ((await clients.documents.send(new ScanCommand({ TableName: settings.table }))).Items ?? []) as MetadataItem[];
+    const waitForItems = async (count: number): Promise<MetadataItem[]> => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const found = await items();
+        if (found.length >= count || Date.now() > deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
+    const executions = async () => (await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: names.stateMachineArn }))).executions ?? [];
+
+    await upload('one.jpg');
+    expect((await waitForItems(1)).map((item) => item.Status)).toEqual(['SUCCEEDED']);
+
+    // Switch to direct: the trigger is back before the rule goes.
+    const toDirect = await localTestContext({}, stack.cwd);
+    const direct = await executeInit(toDirect.context, { artifacts: await testArtifacts(), orchestration: 'direct', propagationRetry: FAST_IAM });
+    expect(direct.exitCode).toBe(0);
+    const ids = direct.steps.filter((step) => step.status === 'applied').map((step) => step.id);
+    expect(ids.indexOf('trigger')).toBeLessThan(ids.indexOf('rule-cleanup'));
+    expect((await notifications()).LambdaFunctionConfigurations?.length).toBe(1);
+    expect((await executeStatus((await localTestContext({}, stack.cwd)).context)).exitCode).toBe(0);
+    await upload('two.jpg');
+    await waitForItems(2);
+
+    // And back: the rule before the trigger goes.
+    const toFlow = await localTestContext({}, stack.cwd);
+    const flow = await executeInit(toFlow.context, { artifacts: await testArtifacts(), orchestration: 'stepfunctions', propagationRetry: FAST_IAM });
+    expect(flow.exitCode).toBe(0);
+    const flowIds = flow.steps.filter((step) => step.status === 'applied').map((step) => step.id);
+    expect(flowIds.indexOf('rule')).toBeLessThan(flowIds.indexOf('trigger'));
+    await upload('three.jpg');
+    await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: 'broken.jpg', Body: Buffer.from('not an image') }));
+    const all = await waitForItems(4);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    // Exactly once: one item each; the state machine (created again after the switch) ran for three.jpg and broken.jpg only.
+    expect(all.map((item) => `${item.OriginalFile}:${item.Status}`).sort()).toEqual(['broken.jpg:FAILED', 'one.jpg:SUCCEEDED', 'three.jpg:SUCCEEDED', 'two.jpg:SUCCEEDED']);
+    const runs = await executions();
+    const inputs = await Promise.all(runs.map(async (run) => (await clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).input ?? ''));
+    expect(inputs.filter((input) => input.includes('three.jpg'))).toHaveLength(1);
+    expect(inputs.filter((input) => input.includes('broken.jpg'))).toHaveLength(1);
+    expect(inputs.filter((input) => input.includes('two.jpg'))).toHaveLength(0);
+
+    // `img-resizer executions [--failed] --json`
+    const listing = await localTestContext({ json: true }, stack.cwd);
+    const listed = await executeExecutions(listing.context, {});
+    expect(listed.executions.map((e) => `${e.object ?? ''}:${e.status}`).sort()).toEqual([
+      `s3://${settings.sourceBucket}/broken.jpg:FAILED`,
+      `s3://${settings.sourceBucket}/three.jpg:SUCCEEDED`,
+    ]);
+    const failedOnly = await executeExecutions((await localTestContext({ json: true }, stack.cwd)).context, { failed: true });
+    expect(failedOnly.executions).toEqual([expect.objectContaining({ object: `s3://${settings.sourceBucket}/broken.jpg`, status: 'FAILED', error: 'UNSUPPORTED_FORMAT' })]);
+    expect(JSON.parse(listing.stdout())).toMatchObject({ stateMachineArn: names.stateMachineArn });
+
+    // backfill starts executions (the rule's event shape) instead of invoking the function.
+    const backfilling = await localTestContext({}, stack.cwd);
+    const { report } = await runBackfill(backfilling.context, { force: true, prefix: 'b' });
+    expect(report).toMatchObject({ processed: 1, succeeded: 0 });
+    expect(report.failed).toEqual([expect.objectContaining({ key: 'broken.jpg', errorCode: 'UNSUPPORTED_FORMAT' })]);
+    const afterBackfill = await Promise.all(
+      (await executions()).map(async (run) => (await clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).input ?? ''),
+    );
+    expect(afterBackfill.filter((input) => input.includes('broken.jpg'))).toHaveLength(2);
+    expect(afterBackfill.some((input) => input.includes('img-resizer-backfill'))).toBe(true);
+
+    // upload --wait works the same: the Record state writes the item it waits for.
+    const file = path.join(stack.cwd, 'été 01.jpg');
+    await writeFile(file, await photo(640, 480));
+    const uploading = await localTestContext({}, stack.cwd);
+    const uploaded = await runUpload(uploading.context, { paths: [file], prefix: 'voyage', wait: true, timeoutSeconds: 90 });
+    expect(uploaded.exitCode).toBe(0);
+    expect(uploaded.report.files[0]).toMatchObject({ key: 'voyage/été 01.jpg', outcome: 'SUCCEEDED' });
+
+    // Destroy removes the workflow's resources too.
+    const destroying = await localTestContext({}, stack.cwd);
+    const destroyed = await executeDestroy(destroying.context);
+    expect(destroyed.exitCode).toBe(0);
+    await expect(clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: names.stateMachineArn }))).rejects.toThrow();
+    await expect(clients.events.send(new DescribeRuleCommand({ Name: names.rule }))).rejects.toThrow();
+    expect((await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }))).logGroups ?? []).toEqual([]);
+  }, 600_000);
+});
