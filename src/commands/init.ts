@@ -100,6 +100,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     maxPixels: optionalNumber(raw, 'maxPixels'),
     maxBytes: optionalNumber(raw, 'maxBytes'),
     background: optionalString(raw, 'background'),
+    backfillQueue: optionalFlag(raw, 'backfillQueue'),
+    queueMaxConcurrency: optionalNumber(raw, 'queueMaxConcurrency'),
     waitCdn: flag(raw, 'waitCdn'),
     runtime: optionalChoice(raw, 'runtime', LAMBDA_RUNTIMES),
     orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
@@ -238,6 +240,11 @@ export function initCommand(): Command {
     .addOption(new Option('--max-pixels <n>', 'largest width x height the function accepts (default: what its memory holds)').argParser(parseSettingFlag('maxPixels')))
     .addOption(new Option('--max-bytes <size>', 'largest source object the function reads, bytes or a size such as 20MB (default 64MB)').argParser(parseSettingFlag('maxBytes')))
     .addOption(new Option('--background <colour>', 'what transparent pixels become in JPEG outputs: a CSS name or #rrggbb (default white)').argParser(parseSettingFlag('background')))
+    .option('--backfill-queue', 'add the backfill queue the function consumes (`backfill --via queue`; see the README "Backfill")')
+    .option('--no-backfill-queue', 'remove the backfill queue and its mapping again')
+    .addOption(
+      new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parseSettingFlag('queueMaxConcurrency')),
+    )
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .addOption(
       new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
@@ -260,7 +267,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
         'IMG_RESIZER_QUALITY, IMG_RESIZER_ALLOW_UPSCALE, IMG_RESIZER_MAX_PIXELS, IMG_RESIZER_MAX_BYTES, IMG_RESIZER_BACKGROUND,\n' +
-        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME).\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME,\n' +
+        'IMG_RESIZER_BACKFILL_QUEUE, IMG_RESIZER_QUEUE_MAX_CONCURRENCY).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

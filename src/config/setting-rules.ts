@@ -112,6 +112,8 @@ export const SETTING_RULES = {
   background: { flag: '--background', rule: BACKGROUND_TEXT_RULE },
   orchestration: { flag: '--orchestration', rule: choiceRule(ORCHESTRATIONS) },
   stateMachineType: { flag: '--state-machine-type', rule: choiceRule(STATE_MACHINE_KINDS) },
+  backfillQueue: { flag: '--backfill-queue', rule: ON_OFF_RULE },
+  queueMaxConcurrency: { flag: '--queue-max-concurrency', rule: wholeNumberRule(2, 1000) },
 } as const satisfies { [K in keyof StackSettings]?: { flag: string; rule: SettingRule<NonNullable<StackSettings[K]>> } };
 
 export type RuledSetting = keyof typeof SETTING_RULES;

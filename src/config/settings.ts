@@ -83,6 +83,8 @@ export const SETTINGS_ENV = {
   maxPixels: 'IMG_RESIZER_MAX_PIXELS',
   maxBytes: 'IMG_RESIZER_MAX_BYTES',
   background: 'IMG_RESIZER_BACKGROUND',
+  backfillQueue: 'IMG_RESIZER_BACKFILL_QUEUE',
+  queueMaxConcurrency: 'IMG_RESIZER_QUEUE_MAX_CONCURRENCY',
   runtime: 'IMG_RESIZER_RUNTIME',
   orchestration: 'IMG_RESIZER_ORCHESTRATION',
   stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
@@ -248,6 +250,11 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   const moderationMinConfidence = given('moderationMinConfidence', rule('moderationMinConfidence'));
   if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
   Object.assign(settings, outputTuning(given));
+  // The backfill queue (issue 18): recorded only when given, so settings files of stacks without it stay as they were.
+  const backfillQueue = given('backfillQueue', rule('backfillQueue'));
+  if (backfillQueue !== undefined) settings.backfillQueue = backfillQueue;
+  const queueMaxConcurrency = given('queueMaxConcurrency', rule('queueMaxConcurrency'));
+  if (queueMaxConcurrency !== undefined) settings.queueMaxConcurrency = queueMaxConcurrency;
   sources.region = 'default';
   validateSettings(settings);
   if (settings.apiPresets !== undefined) {

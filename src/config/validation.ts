@@ -113,6 +113,10 @@ export function validateSettings(settings: StackSettings): void {
     }
   }
   validateNotifyTargets(settings);
+  const { queueMaxConcurrency } = settings;
+  if (queueMaxConcurrency !== undefined && !(Number.isInteger(queueMaxConcurrency) && queueMaxConcurrency >= 2 && queueMaxConcurrency <= 1000)) {
+    throw new UsageError(`Queue maximum concurrency ${queueMaxConcurrency} is out of range: Lambda allows 2 to 1000.`, 'Give --queue-max-concurrency a value from 2 to 1000.');
+  }
 }
 
 /**
