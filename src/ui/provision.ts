@@ -351,9 +351,11 @@ export function renderInit(output: Output, result: InitResult): void {
     output.result({
       dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps,
       ...(result.outcome === 'interrupted' ? { notApplied: result.notApplied } : {}),
+      ...(result.warnings?.length ? { warnings: result.warnings } : {}),
     });
     return;
   }
+  for (const warning of result.warnings ?? []) output.warn(`${warning.message} ${warning.suggestion}`);
   if (result.outcome === 'cancelled') {
     output.info('Nothing was changed.');
     return;
