@@ -16,7 +16,7 @@ export type { Sharp, SharpOptions, Metadata } from 'sharp';
 sharp.cache(false);
 
 // In Lambda (which sets the memory variable) libvips gets the threads its CPU share can run; libvips' default is
-// the host's core count (1 on glibc without jemalloc, as in Lambda's runtime), which a share of one vCPU or more
-// leaves idle. Elsewhere (the CLI) the default stays.
+// the host's core count (1 on glibc without jemalloc, as in Lambda's runtime), which leaves a share of 1024 MB or more
+// partly idle. Elsewhere (the CLI) the default stays.
 const lambdaMemoryMb = Number(process.env[LAMBDA_MEMORY_ENV]);
 if (Number.isFinite(lambdaMemoryMb) && lambdaMemoryMb > 0) sharp.concurrency(libvipsThreadsForMemory(lambdaMemoryMb));

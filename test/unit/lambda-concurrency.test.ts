@@ -13,9 +13,9 @@ async function concurrencyWith(env: Record<string, string>): Promise<number> {
 }
 
 describe('libvips threads in the function follow its CPU share', () => {
-  it('one thread below one vCPU, the vCPUs rounded up (at least two) from there, at most six', () => {
-    expect([128, 512, 1024, 1768].map(libvipsThreadsForMemory)).toEqual([1, 1, 1, 1]);
-    expect([1769, 3008, 3538, 5307, 10_240].map(libvipsThreadsForMemory)).toEqual([2, 2, 2, 3, 6]);
+  it('one thread below 1024 MB, the vCPUs rounded up (at least two) from there, at most six', () => {
+    expect([128, 512, 1023].map(libvipsThreadsForMemory)).toEqual([1, 1, 1]);
+    expect([1024, 1769, 3008, 3538, 5307, 10_240].map(libvipsThreadsForMemory)).toEqual([2, 2, 2, 2, 3, 6]);
   });
 
   it('the function\'s sharp setup applies it when Lambda sets the memory, and leaves the default elsewhere', async () => {

@@ -85,7 +85,7 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
           }
         }
       }
-    });
+    }, 120_000); // 2 photos x 2 size sets x 3 formats x both paths: past 30 s on a loaded host (CMYK took 26 s alone)
   }
 
   // Made once from Storm.jpg with Pillow (sharp cannot write 4:2:2 or restart markers):
