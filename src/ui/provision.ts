@@ -408,7 +408,7 @@ function renderInterruptedInit(output: Output, result: InitResult): void {
 export function renderStatus(output: Output, result: StatusResult): void {
   const { settings, resources, links } = result;
   if (output.json) {
-    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, orchestration: settings.orchestration ?? 'direct', resources, links });
+    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, orchestration: settings.orchestration ?? 'direct', resources, links, runtimeWarnings: result.runtimeWarnings });
     return;
   }
   if (result.state === 'not-deployed') {
@@ -423,6 +423,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
   output.info('');
   output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail]), { width: output.tableWidth, shrink: [2, 0] }));
   output.info('');
+  // Before the verdict: a deprecation is worth acting on even when everything else is as the settings say.
+  for (const w of result.runtimeWarnings) output.warn(`${w.functionName}: ${w.message}\n  ${w.suggestion} (source: ${w.source})`);
   switch (result.state) {
     case 'ok':
       output.success(`Stack "${settings.stackName}" is as the settings say.`);
