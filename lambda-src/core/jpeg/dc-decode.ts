@@ -798,7 +798,14 @@ function idct2x2(component: Component): Uint8ClampedArray {
         continue;
       }
       // Pass 1: columns 0, 1, 3, 5, 7 into two workspace rows (PASS1_BITS 2, descaled by CONST_BITS - PASS1_BITS + 2).
-      for (let c = 0; c < 5; c++) {
+      // Up to zigzag index 4 only rows and columns 0 and 1 can hold a coefficient: the others are zero.
+      const columns = (lastNonzero[block] ?? 0) <= 4 ? 2 : 5;
+      for (let c = columns; c < 5; c++) {
+        const col = IDCT_2X2_TERMS[c] ?? 0;
+        workspace[col] = 0;
+        workspace[8 + col] = 0;
+      }
+      for (let c = 0; c < columns; c++) {
         const col = IDCT_2X2_TERMS[c] ?? 0;
         const top = col === 0 ? (dc[block] ?? 0) * (dequant[0] ?? 0) : (coefficients[base + (index[col] ?? 0)] ?? 0) * (dequant[col] ?? 0);
         const even = top * 32768;
