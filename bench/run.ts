@@ -29,7 +29,7 @@ import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from
 import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
-import { benchStartup } from './sections/startup.js';
+import { benchFirstRequest, benchStartup } from './sections/startup.js';
 import { benchWorkflow } from './sections/workflow.js';
 
 const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup', 'workflow'] as const;
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
-  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)));
+  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)), ...(await benchFirstRequest(plan, log)));
   if (options.only.has('workflow')) rows.push(...(await benchWorkflow(plan, log, options.corpus)));
   const elapsed = performance.now() - started;
 
