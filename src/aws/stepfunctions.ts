@@ -1,9 +1,14 @@
 import {
   CreateStateMachineCommand,
   DeleteStateMachineCommand,
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  ListExecutionsCommand,
   UpdateStateMachineCommand,
+  type DescribeExecutionCommandOutput,
   type DescribeStateMachineCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
   type LoggingConfiguration,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
@@ -66,4 +71,16 @@ export async function deleteStateMachine(sfn: SFNClient, stateMachineArn: string
   } catch (error) {
     if (awsErrorName(error) !== 'StateMachineDoesNotExist') throw error;
   }
+}
+
+/** One page of a state machine's executions (Step Functions returns the newest first), optionally of one status. */
+export async function listExecutionsPage(sfn: SFNClient, stateMachineArn: string, options: { maxResults: number; statusFilter?: ExecutionStatus | undefined }): Promise<ExecutionListItem[]> {
+  const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: options.maxResults, ...(options.statusFilter ? { statusFilter: options.statusFilter } : {}) }));
+  return page.executions ?? [];
+}
+
+/** An execution's input and, when it failed, its error and cause. */
+export async function describeExecution(sfn: SFNClient, executionArn: string): Promise<Pick<DescribeExecutionCommandOutput, 'input' | 'error' | 'cause'>> {
+  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { input: described.input, error: described.error, cause: described.cause };
 }

@@ -14,6 +14,7 @@ import { desiredTrigger, isOurs } from '../provision/trigger.js';
 import { queueDepth, type ObservedQueue } from '../provision/failed-events-queue.js';
 import type { StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
+import type { RecentExecutions } from './executions.js';
 
 /** One check of the wiring between resources. */
 export interface LinkCheck {
@@ -34,6 +35,8 @@ export interface StatusResult {
   links: LinkCheck[];
   /** Messages in the failed-events queue (exit 3 when any). */
   failedEvents: number;
+  /** Workflow mode: the outcomes of the state machine's last executions (informational, never drift). */
+  recentExecutions?: RecentExecutions;
 }
 
 function observedOf(results: readonly RunStepResult[], id: string): unknown {
@@ -170,5 +173,11 @@ export async function runStatus(context: AppContext): Promise<StatusResult> {
   const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
   const failedEvents = queueDepth(observedOf(results, 'failed-events-queue') as ObservedQueue | undefined);
-  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents };
+  const result: StatusResult = { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents };
+  // Read only when the state machine exists: its link above already says when it does not.
+  if (settings.orchestration === 'stepfunctions' && exists(results, 'state-machine')) {
+    const { recentExecutions } = await import('./executions.js');
+    result.recentExecutions = await recentExecutions(clients.sfn, workflowNames(stack).stateMachineArn);
+  }
+  return result;
 }

@@ -80,6 +80,7 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     ]);
     expect(status.exitCode).toBe(0);
     expect(checking.stdout()).toContain('Orchestration: stepfunctions (express)');
+    expect(status.recentExecutions).toEqual({ checked: 0, outcomes: {} });
 
     // A second init changes nothing.
     const again = await localTestContext({}, stack.cwd);
@@ -134,6 +135,13 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     expect(inputs.filter((input) => input.includes('three.jpg'))).toHaveLength(1);
     expect(inputs.filter((input) => input.includes('broken.jpg'))).toHaveLength(1);
     expect(inputs.filter((input) => input.includes('two.jpg'))).toHaveLength(0);
+
+    // status: the last executions' outcomes, the newest failure with its code; an image error is not drift.
+    const statusAfter = await localTestContext({}, stack.cwd);
+    const afterUploads = await executeStatus(statusAfter.context);
+    expect(afterUploads.recentExecutions).toMatchObject({ checked: 2, outcomes: { SUCCEEDED: 1, FAILED: 1 }, lastFailure: { object: `s3://${settings.sourceBucket}/broken.jpg`, error: 'UNSUPPORTED_FORMAT' } });
+    expect(afterUploads.exitCode).toBe(0);
+    expect(statusAfter.stdout()).toMatch(/Last 2 executions: 1 FAILED, 1 SUCCEEDED; newest failure \S+ s3:\/\/\S+\/broken\.jpg: UNSUPPORTED_FORMAT/);
 
     // `img-resizer executions [--failed] --json`
     const listing = await localTestContext({ json: true }, stack.cwd);
