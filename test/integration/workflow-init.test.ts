@@ -15,6 +15,7 @@ import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
 import { executeStatus } from '../../src/commands/status.js';
 import { runFailuresList } from '../../src/operations/failures.js';
+import { runMetadataGet } from '../../src/operations/metadata.js';
 import { runBackfill } from '../../src/operations/backfill.js';
 import { runUpload } from '../../src/commands/upload.js';
 import { localTestContext } from '../helpers/context.js';
@@ -209,6 +210,11 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const uploaded = await runUpload(uploading.context, { paths: [file], prefix: 'voyage', wait: true, timeoutSeconds: 90 });
     expect(uploaded.exitCode).toBe(0);
     expect(uploaded.report.files[0]).toMatchObject({ key: 'voyage/été 01.jpg', outcome: 'SUCCEEDED' });
+    // metadata reads the item the Record state wrote, as on the direct path: outputs with their addresses.
+    const got = await runMetadataGet((await localTestContext({}, stack.cwd)).context, 'voyage/été 01.jpg');
+    expect(got.item).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 640, OriginalHeight: 480 });
+    expect(got.item.Outputs.length).toBeGreaterThan(0);
+    expect(got.addresses).toHaveLength(got.item.Outputs.length);
 
     // Anything but an image error goes to the failed-events queue through the DeadLetter state (here an event that
     // is not an object creation, which no retry fixes): `failures list` shows its key and error, status exits 3.
