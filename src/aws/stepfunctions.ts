@@ -4,6 +4,8 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ListExecutionsCommand,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
   UpdateStateMachineCommand,
   type DescribeExecutionCommandOutput,
   type DescribeStateMachineCommandOutput,
@@ -83,4 +85,24 @@ export async function listExecutionsPage(sfn: SFNClient, stateMachineArn: string
 export async function describeExecution(sfn: SFNClient, executionArn: string): Promise<Pick<DescribeExecutionCommandOutput, 'input' | 'error' | 'cause'>> {
   const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   return { input: described.input, error: described.error, cause: described.cause };
+}
+
+/** How an execution ended: its status and, when it failed, its error and cause. */
+export type ExecutionEnd = Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause'>;
+
+/** Runs an Express execution synchronously (StartSyncExecution) and returns how it ended. */
+export async function runSyncExecution(sfn: SFNClient, stateMachineArn: string, input: string): Promise<ExecutionEnd> {
+  const { status, error, cause } = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input }));
+  return { status, error, cause };
+}
+
+/** Starts an execution (Standard workflows; Express ones too) and returns its ARN. */
+export async function startExecution(sfn: SFNClient, stateMachineArn: string, input: string): Promise<string> {
+  return (await sfn.send(new StartExecutionCommand({ stateMachineArn, input }))).executionArn ?? '';
+}
+
+/** An execution's status, error and cause. */
+export async function executionEnd(sfn: SFNClient, executionArn: string): Promise<ExecutionEnd> {
+  const { status, error, cause } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { status, error, cause };
 }
