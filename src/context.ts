@@ -3,7 +3,9 @@ import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
 import { readSettingsFile, settingsPath, type StackLocation } from './config/settings.js';
 import { Output } from './ui/output.js';
-import { ensureLocalStack } from './local/ministack.js';
+import { ensureLocalStack, localStateDir } from './local/ministack.js';
+import { createdRecord } from './local/created-record.js';
+import type { OwnershipRecord } from './provision/types.js';
 import { cliCommand, shellWord } from './paths.js';
 import path from 'node:path';
 import { DEFAULT_SETTINGS_FILE } from './config/stack-settings.js';
@@ -130,6 +132,15 @@ export class AppContext {
     if (this.globals.localPort !== undefined) return this.globals.localPort;
     const settings = await readSettingsFile(this.settingsFile);
     return settings?.location?.kind === 'local' ? settings.location.port : undefined;
+  }
+
+  /**
+   * The record of what stacks created, on the local stack only: it can lose bucket tags on an unclean stop.
+   * AWS keeps tags, so there they remain the whole record.
+   */
+  async ownershipRecord(): Promise<OwnershipRecord | undefined> {
+    const target = await this.resolveTarget();
+    return target.kind === 'local' && this.localPort !== undefined ? createdRecord(localStateDir(this.localPort)) : undefined;
   }
 
   /** Where the resolved target is, as `init` records it in the settings file. */

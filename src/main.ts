@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { createProgram, descendants } from './cli.js';
 import { CliError, ExitCode } from './errors.js';
-import { takeExitCode } from './commands/shared.js';
+import { dispatchInterrupt, takeExitCode } from './commands/shared.js';
 import { Output, stdoutWasWritten } from './ui/output.js';
 
 /**
@@ -18,8 +18,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const onSigint = (): void => {
     if (signal.interrupted) process.exit(ExitCode.Interrupted);
     signal.interrupted = true;
-    output.warn('Interrupted; finishing the current request (Ctrl-C again to quit now).');
     process.exitCode = ExitCode.Interrupted;
+    if (!dispatchInterrupt()) output.warn('Interrupted; finishing the current request (Ctrl-C again to quit now).');
   };
   process.on('SIGINT', onSigint);
   // A reader that stops early (`metadata list --json | head`) closes the pipe: stop quietly, as Unix tools do.

@@ -9,6 +9,7 @@ import type { InitOptions, InitResult } from '../operations/init.js';
 import {
   commandAction,
   flag,
+  handleInterrupt,
   optionalChoice,
   optionalFlag,
   optionalNumber,
@@ -133,15 +134,28 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
       return inquirerPrompter.confirm('Apply this plan?', true);
     }
     : undefined;
-  const result = await runInit(context, {
-    confirmPlan,
-    build: async (arch) => {
-      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
-      return { functionZip, layerZip };
-    },
-    onEvent: stepReporter(output),
-    ...options,
+  const report = stepReporter(output);
+  // Ctrl-C: the step under way finishes, no further step is applied, and the summary says what is left.
+  const interrupt = new AbortController();
+  const release = handleInterrupt(() => {
+    interrupt.abort();
+    report({ type: 'interrupted' });
   });
+  let result: InitResult;
+  try {
+    result = await runInit(context, {
+      confirmPlan,
+      build: async (arch) => {
+        const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+        return { functionZip, layerZip };
+      },
+      onEvent: report,
+      signal: interrupt.signal,
+      ...options,
+    });
+  } finally {
+    release();
+  }
   renderInit(output, result);
   // The table shortens long details: what the owner of a --notify target must allow is printed whole.
   if (!output.json) {

@@ -41,6 +41,27 @@ export function commandAction(
   };
 }
 
+let interruptHandler: (() => void) | undefined;
+
+/**
+ * Lets a command own the first Ctrl-C: main() calls `handler` instead of printing its own "finishing the current
+ * request" line, so the command can say it where its spinner is (one message, no line cutting into a spinner).
+ * A second Ctrl-C still quits at once (main). Returns the release, for the command's `finally`.
+ */
+export function handleInterrupt(handler: () => void): () => void {
+  interruptHandler = handler;
+  return () => {
+    if (interruptHandler === handler) interruptHandler = undefined;
+  };
+}
+
+/** main()'s first Ctrl-C: true when a command took it (see handleInterrupt). */
+export function dispatchInterrupt(): boolean {
+  if (!interruptHandler) return false;
+  interruptHandler();
+  return true;
+}
+
 /** The exit code the last action's result asks for (Ok when no action ran: help, version). */
 export function takeExitCode(): ExitCode {
   const code = lastResult?.exitCode ?? ExitCode.Ok;

@@ -6,6 +6,7 @@ import type { ExitCode } from '../errors.js';
 import {
   commandAction,
   flag,
+  handleInterrupt,
   optionalFlag,
   optionalString,
   parsePositiveInt,
@@ -35,6 +36,7 @@ export function uploadCommand(): Command {
         .argParser(parsePositiveInt('--timeout', 3600)),
     )
     .option('--force', 'upload files whose bytes are not an image too')
+    .option('--strict', 'refuse the whole batch when a file is not an image (by default it is skipped with a warning, exit 1)')
     .addOption(new Option('--concurrency <n>', 'files uploaded at once').default(4).argParser(parsePositiveInt('--concurrency', 64)))
     .action(
       commandAction(async (context, { args, options }) => {
@@ -43,15 +45,16 @@ export function uploadCommand(): Command {
         const wait = optionalFlag(options, 'wait') ?? context.output.interactive;
         const timeoutSeconds = requiredNumber(options, 'timeout');
         const force = flag(options, 'force');
+        const strict = flag(options, 'strict');
         const concurrency = requiredNumber(options, 'concurrency');
-        // Ctrl-C stops starting uploads and stops waiting; uploads in flight finish and the summary says what is left.
+        // Ctrl-C stops starting uploads and stops waiting; uploads in flight finish, and one message says what is
+        // up and how to check it (main() prints nothing of its own; a second Ctrl-C still quits at once).
         const interrupt = new AbortController();
-        const onSigint = (): void => { interrupt.abort(); };
-        process.once('SIGINT', onSigint);
+        const release = handleInterrupt(() => { interrupt.abort(); });
         try {
-          return await runUpload(context, { paths, prefix, wait, timeoutSeconds, force, concurrency, signal: interrupt.signal });
+          return await runUpload(context, { paths, prefix, wait, timeoutSeconds, force, strict, concurrency, signal: interrupt.signal });
         } finally {
-          process.off('SIGINT', onSigint);
+          release();
         }
       }),
     );

@@ -100,7 +100,7 @@ export async function runDestroy(context: AppContext, options: DestroyOptions = 
   }
 
   const steps = publicResults(
-    await runSteps({ clients, stack, artifacts: undefined }, removalSteps(settings, { keepBuckets, bucketRetry: options.bucketRetry, noWait: options.noWait, cdnWait: options.cdnWait }), {
+    await runSteps({ clients, stack, artifacts: undefined, ownership: await context.ownershipRecord() }, removalSteps(settings, { keepBuckets, bucketRetry: options.bucketRetry, noWait: options.noWait, cdnWait: options.cdnWait }), {
       dryRun,
       onEvent: options.onEvent,
       explainStop: incomplete,

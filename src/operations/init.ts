@@ -21,7 +21,8 @@ import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision
 import { checkRegion, targetRegion } from './provision-target.js';
 
 /** What init reports as it goes: the settings file written, then each step. */
-export type InitEvent = RunEvent | { type: 'settings-written'; file: string };
+/** `interrupted` comes from the command (it owns Ctrl-C), so the same reporter says it where the spinners are. */
+export type InitEvent = RunEvent | { type: 'settings-written'; file: string } | { type: 'interrupted' };
 
 export interface InitOptions extends SettingsFlags {
   dryRun?: boolean | undefined;
@@ -45,15 +46,17 @@ export interface InitOptions extends SettingsFlags {
   waitCdn?: boolean | undefined;
   /** Poll timing of that wait (tests shorten it). */
   cdnWait?: WaitOptions | undefined;
+  /** Ctrl-C: the step under way finishes, no later step is applied, and the result lists what was not. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface InitResult {
   exitCode: ExitCode;
   /**
    * up-to-date: nothing to change; planned: a dry run's plan; applied: changes made; blocked: a dry run found a
-   * conflict (a real run fails with the conflict's error instead).
+   * conflict (a real run fails with the conflict's error instead); interrupted: Ctrl-C stopped it between steps.
    */
-  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked' | 'cancelled';
+  outcome: 'up-to-date' | 'planned' | 'applied' | 'blocked' | 'cancelled' | 'interrupted';
   dryRun: boolean;
   /** True when nothing needed to change. */
   upToDate: boolean;
@@ -64,9 +67,11 @@ export interface InitResult {
   /** How to run the CLI again on this stack (for the printed next step). */
   commandLine: string;
   steps: StepResult<ProvisionOp>[];
+  /** The steps an interrupted run did not get to (empty otherwise): running init again applies them. */
+  notApplied?: { resource: string; name: string }[];
 }
 
-const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait']);
+const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait', 'signal']);
 
 function settingsFlags(options: InitOptions): SettingsFlags {
   const flags: SettingsFlags = {};
@@ -114,7 +119,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
 
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
-  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry };
+  const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry, ownership: await context.ownershipRecord() };
   // A stack leaving workflow mode still has its state machine, rule and roles to take down.
   const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
   if (!dryRun && options.confirmPlan !== undefined) {
@@ -124,7 +129,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
       return {
         exitCode: ExitCode.Ok, outcome: 'cancelled', dryRun, upToDate: false, settings, settingsFile: context.settingsFile, settingsWritten: false, sources, steps: plan,
-        commandLine: context.commandLine(),
+        commandLine: context.commandLine(), notApplied: [],
       };
     }
   }
@@ -135,12 +140,15 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     options.onEvent?.({ type: 'settings-written', file: context.settingsFile });
   }
 
-  const results = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun, onEvent: options.onEvent }));
-  const upToDate = results.every((r) => r.action === 'no-op');
+  const steps = provisionSteps(settings, stepOptions);
+  const results = publicResults(await runSteps(provision, steps, { dryRun, onEvent: options.onEvent, signal: options.signal }));
+  const notApplied = steps.slice(results.length).map((step) => ({ resource: step.resource, name: step.name(provision) }));
+  const interrupted = notApplied.length > 0;
+  const upToDate = !interrupted && results.every((r) => r.action === 'no-op');
   const isBlocked = results.some((r) => r.status === 'blocked');
-  const outcome = upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';
+  const outcome = interrupted ? 'interrupted' : upToDate ? 'up-to-date' : isBlocked ? 'blocked' : dryRun ? 'planned' : 'applied';
   return {
-    exitCode: outcome === 'blocked' ? ExitCode.Failed : ExitCode.Ok,
+    exitCode: outcome === 'interrupted' ? ExitCode.Interrupted : outcome === 'blocked' ? ExitCode.Failed : ExitCode.Ok,
     outcome,
     dryRun,
     upToDate,
@@ -150,6 +158,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     sources,
     commandLine: context.commandLine(),
     steps: results,
+    notApplied,
   };
 }
 

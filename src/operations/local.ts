@@ -1,6 +1,9 @@
 import type { AppContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { localStateDir, localStatus, resetLocalStack, startLocalStack, stopLocalStack, type LocalStackInfo } from '../local/ministack.js';
+import { CREATED_RECORD_FILE } from '../local/created-record.js';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 
 /** What `local start` and `local status` report about the stack. */
 export interface LocalStackReport {
@@ -48,5 +51,7 @@ export async function runLocalReset(context: AppContext, options: { port?: numbe
   const info = await localStatus(await stateDirFor(context, options.port));
   if (!info.running) return { exitCode: ExitCode.Ok, reset: false, endpoint: info.endpoint };
   await resetLocalStack(info.endpoint);
+  // The buckets are gone with everything else: so is the record that said which were the stacks'.
+  await rm(path.join(info.stateDir, CREATED_RECORD_FILE), { force: true });
   return { exitCode: ExitCode.Ok, reset: true, endpoint: info.endpoint };
 }

@@ -17,7 +17,7 @@ import { DEFAULT_SIZE_SPEC, parseSizeSpec, type SizeSpec } from '../../lambda-sr
 import { readSettingsFile } from '../config/settings-file.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
-import { expandUploadPaths, sniffEntries } from './upload-plan.js';
+import { expandUploadPaths } from './upload-plan.js';
 
 export interface ResizeOptions {
   /** Directory the outputs are written under (created when missing). */
@@ -85,13 +85,11 @@ export async function runResize(context: AppContext, paths: readonly string[], o
   // Earlier outputs under --out are not inputs: `resize . --out thumbs` twice must not resize the thumbnails.
   const inside = (file: string): boolean => !path.relative(outDir, file).startsWith('..') && !path.isAbsolute(path.relative(outDir, file));
   const entries = (await expandUploadPaths(paths, { cwd: context.cwd, prefix: '' })).filter((entry) => !inside(entry.file));
-  // A named file that is not an image is still run (and reported as the function would record it); arguments
-  // with no image at all are a mistake in the command line.
-  const sniffed = await sniffEntries(entries);
-  if (!sniffed.some((entry) => entry.isImage)) {
-    const listed = entries.slice(0, 5).map((e) => e.display).join(', ');
+  // Every file is judged by the core, as the function judges it: one SVG, PPM or damaged PNG gets the same
+  // UNSUPPORTED_FORMAT or CORRUPT_IMAGE alone as in a batch. Only no files at all is a mistake in the command line.
+  if (entries.length === 0) {
     throw new UsageError(
-      entries.length === 0 ? `No files to resize in ${paths.join(' ')} (outside ${options.out}).` : `No images among ${listed}${entries.length > 5 ? ` and ${entries.length - 5} more` : ''}.`,
+      `No files to resize in ${paths.join(' ')} (outside ${options.out}).`,
       'Give image files (JPEG, PNG, WebP, GIF, AVIF or TIFF), directories holding them, or a quoted glob such as "photos/*.jpg".',
     );
   }

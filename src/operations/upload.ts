@@ -1,11 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from '../../lambda-src/core/settings.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { batchGetItems } from '../aws/metadata-table.js';
 import { uploadFile } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
-import { awsErrorName, errorMessage, ExitCode, UsageError } from '../errors.js';
+import { shellWord } from '../paths.js';
+import { awsErrorName, CliError, errorMessage, ExitCode, UsageError } from '../errors.js';
 import { formatBytes, formatFailure, formatOutputLines, plural } from '../ui/format.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { triggerFires } from './trigger-filter.js';
@@ -24,13 +27,19 @@ export interface UploadOptions {
   timeoutSeconds?: number | undefined;
   /** Upload files whose bytes are not an image. */
   force?: boolean | undefined;
+  /** Refuse the whole batch when a file is not an image (the default skips it with a warning). */
+  strict?: boolean | undefined;
   concurrency?: number | undefined;
   clock?: Clock;
   /** Ctrl-C: uploads not yet started are skipped, those in flight finish, and the wait stops. */
   signal?: AbortSignal | undefined;
 }
 
-export type UploadOutcome = 'UPLOADED' | 'UPLOAD_FAILED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'NOT_TRIGGERED' | 'NOT_STARTED';
+/**
+ * SKIPPED: not an image, left out of the batch (no --force). UNKNOWN: uploaded, but the wait lost the table or
+ * the endpoint before its item was seen, so whether the function processed it is not known.
+ */
+export type UploadOutcome = 'UPLOADED' | 'UPLOAD_FAILED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'NOT_TRIGGERED' | 'NOT_STARTED' | 'SKIPPED' | 'UNKNOWN';
 
 export interface UploadedFile {
   file: string;
@@ -55,6 +64,10 @@ export interface UploadReport {
   failed: string[];
   /** Ctrl-C ended the run early: files NOT_STARTED were not uploaded, UPLOADED ones not waited for. */
   interrupted: boolean;
+  /** Files left out as not images, with the core's verdict on each (code and message). */
+  skipped: string[];
+  /** The wait stopped on this error (table or endpoint gone); the files say what is known of each. */
+  error?: WaitError;
   durationMs: number;
 }
 
@@ -71,18 +84,34 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   // The trigger's own prefix by default, so uploads reach the function; a folder either way ("uploads" → "uploads/").
   const prefix = normalizePrefix(options.prefix ?? settings.prefix);
 
-  const entries = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix }));
-  const nonImages = entries.filter((e) => !e.isImage);
+  const sniffed = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix }));
+  const nonImages = sniffed.filter((e) => !e.isImage);
+  // The sniff is upload's pre-filter; what a flagged file is called is the core's judgement, as the function
+  // would record it (UNSUPPORTED_FORMAT, CORRUPT_IMAGE, ...).
+  const verdicts = new Map(await Promise.all(nonImages.map(async (e) => [e.file, await judgeFile(e)] as const)));
+  const described = nonImages.slice(0, 10).map((e) => `${e.display} (${verdicts.get(e.file) ?? e.mime ?? 'unknown type'})`);
+  if (nonImages.length > 10) described.push(`and ${nonImages.length - 10} more`);
+  let entries = sniffed;
+  const skipped: UploadedFile[] = [];
   if (nonImages.length > 0) {
-    const described = nonImages.slice(0, 10).map((e) => `${e.display} (${e.mime ?? 'unknown type'})`);
-    if (nonImages.length > 10) described.push(`and ${nonImages.length - 10} more`);
-    if (!options.force) {
+    if (options.force) {
+      output.warn(`Uploading ${plural(nonImages.length, 'file')} that ${nonImages.length === 1 ? 'is' : 'are'} not an image (--force): ${described.join(', ')}`);
+    } else if (options.strict || nonImages.length === sniffed.length) {
       throw new UsageError(
         `Not an image, judging by the bytes: ${described.join(', ')}.`,
         'Leave them out, or pass --force to upload them anyway (the function will record them as FAILED).',
       );
+    } else {
+      // One stray file does not cost the batch: the rest go up, the exit code says something was left out.
+      entries = sniffed.filter((e) => e.isImage);
+      for (const e of nonImages) {
+        skipped.push({
+          file: e.display, bucket: settings.sourceBucket, key: e.key, bytes: e.bytes, contentType: e.contentType, imageId: imageIdFor(settings.sourceBucket, e.key),
+          outcome: 'SKIPPED', reason: `not an image: ${verdicts.get(e.file) ?? e.mime ?? 'unknown type'}`,
+        });
+      }
+      output.warn(`Skipping ${plural(nonImages.length, 'file')} that ${nonImages.length === 1 ? 'is' : 'are'} not an image: ${described.join(', ')} (--force uploads them anyway, --strict refuses the batch)`);
     }
-    output.warn(`Uploading ${plural(nonImages.length, 'file')} that ${nonImages.length === 1 ? 'is' : 'are'} not an image (--force): ${described.join(', ')}`);
   }
   const untriggered = entries.filter((e) => !triggerFires(e.key, settings));
   if (untriggered.length > 0) {
@@ -151,13 +180,16 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   );
   progress.stop();
   if (missingBucket !== undefined) throw explainMissing(missingBucket, { kind: 'bucket', name: bucket, role: 'source' });
+  results.push(...skipped);
   results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   for (const r of results) {
     if (r.outcome === 'UPLOAD_FAILED') output.error(`${r.file}: upload failed: ${r.reason ?? ''}`);
-    else if (!options.wait) output.success(`${r.file} → s3://${bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
+    else if (r.outcome !== 'SKIPPED' && !options.wait) output.success(`${r.file} → s3://${bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
   }
 
+  let waitError: WaitError | undefined;
+  let interruptLine = (message: string): void => { output.warn(message); };
   if (options.wait && pending.length > 0 && !signal?.aborted) {
     const byImageId = new Map(results.map((r) => [r.imageId, r]));
     const task = output.task(`Waiting for the function to process ${plural(pending.length, 'image')} (up to ${timeoutSeconds} s)`);
@@ -174,8 +206,13 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
     });
     const failedItems = [...waited.settled.values()].filter((item) => item.Status !== 'SUCCEEDED').length;
     const processed = `The function processed ${plural(waited.settled.size, 'image')}`;
-    if (waited.interrupted.length > 0) task.fail(`Interrupted: ${plural(waited.interrupted.length, 'image')} not waited for`);
-    else if (waited.timedOut.length > 0) task.fail(`${plural(waited.timedOut.length, 'image')} not processed within ${timeoutSeconds} s`);
+    if (waited.unknown) {
+      waitError = errorDocument(waited.unknown.error);
+      task.fail(`Stopped waiting after ${waited.settled.size} of ${pending.length}: ${waitError.message}`);
+    } else if (waited.interrupted.length > 0) {
+      // The one message Ctrl-C gets, where the spinner was (see interruptMessage).
+      interruptLine = (message) => { task.fail(message); };
+    } else if (waited.timedOut.length > 0) task.fail(`${plural(waited.timedOut.length, 'image')} not processed within ${timeoutSeconds} s`);
     else if (failedItems > 0) task.fail(`${processed}: ${failedItems} FAILED`);
     else task.succeed(processed);
 
@@ -192,6 +229,12 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
       r.outcome = 'TIMED_OUT';
       r.reason = `no metadata item within ${timeoutSeconds} s`;
     }
+    for (const imageId of waited.unknown?.imageIds ?? []) {
+      const r = byImageId.get(imageId);
+      if (!r) continue;
+      r.outcome = 'UNKNOWN';
+      r.reason = `uploaded; whether it was processed is unknown: ${waitError?.message ?? ''}`;
+    }
     for (const r of results) {
       if (r.outcome === 'SUCCEEDED' && r.item) {
         output.success(`${r.key}  SUCCEEDED  ${r.item.OriginalWidth}x${r.item.OriginalHeight} ${r.item.OriginalFormat}, ${formatBytes(r.item.OriginalBytes)} → s3://${r.item.Bucket}/`);
@@ -200,6 +243,8 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
         output.error(`${r.key}  FAILED  ${r.reason ?? ''}`);
       } else if (r.outcome === 'TIMED_OUT') {
         output.error(`${r.key}  ${r.reason ?? ''}`);
+      } else if (r.outcome === 'UNKNOWN') {
+        output.warn(`${r.key}  ${r.reason ?? ''}`);
       }
     }
   }
@@ -213,6 +258,8 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
     files: results,
     failed: failed.map((r) => r.key),
     interrupted,
+    skipped: skipped.map((r) => r.key),
+    ...(waitError ? { error: waitError } : {}),
     durationMs: clock.now() - started,
   };
   if (failed.length > 0) {
@@ -224,17 +271,63 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
         : undefined,
     );
   }
-  if (interrupted) {
-    const notStarted = results.filter((r) => r.outcome === 'NOT_STARTED').length;
-    const unsettled = results.filter((r) => r.outcome === 'UPLOADED' && options.wait).length;
-    const left = [
-      notStarted > 0 ? `${plural(notStarted, 'file')} not uploaded` : '',
-      unsettled > 0 ? `${plural(unsettled, 'upload')} not waited for` : '',
-    ].filter(Boolean);
-    output.warn(
-      `Interrupted${left.length > 0 ? `: ${left.join(', ')}` : ''}. Upload again to finish; \`img-resizer metadata list\` shows what was processed.`,
+  if (waitError) {
+    const unknown = results.filter((r) => r.outcome === 'UNKNOWN');
+    output.error(
+      `${waitError.message} ${plural(unknown.length, 'uploaded file')} ${unknown.length === 1 ? 'has' : 'have'} no known outcome: ${unknown.map((r) => r.key).join(', ')}.`,
+      waitError.suggestion,
     );
   }
-  const exitCode = interrupted ? ExitCode.Interrupted : failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+  if (interrupted) interruptLine(interruptMessage(results, options.wait, context.commandLine()));
+  const exitCode = interrupted
+    ? ExitCode.Interrupted
+    : waitError
+      ? waitError.exitCode
+      : failed.length > 0 || skipped.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   return { exitCode, report };
+}
+
+export interface WaitError {
+  code: string;
+  message: string;
+  suggestion?: string;
+  exitCode: ExitCode;
+}
+
+/** The error that ended the wait, as the report carries it (the typed error's code, else the SDK's name). */
+function errorDocument(error: unknown): WaitError {
+  if (error instanceof CliError) {
+    return { code: error.code, message: error.message, ...(error.suggestion === undefined ? {} : { suggestion: error.suggestion }), exitCode: error.exitCode };
+  }
+  return { code: awsErrorName(error) ?? 'ERROR', message: errorMessage(error), exitCode: ExitCode.Failed };
+}
+
+/**
+ * Ctrl-C's one message: what is up (the function processes it whether or not anyone waits) and how to check,
+ * and what was not uploaded.
+ */
+function interruptMessage(results: readonly UploadedFile[], waited: boolean, commandLine: string): string {
+  const up = results.filter((r) => ['UPLOADED', 'SUCCEEDED', 'FAILED', 'NOT_TRIGGERED'].includes(r.outcome));
+  const notStarted = results.filter((r) => r.outcome === 'NOT_STARTED');
+  const unsettled = up.filter((r) => r.outcome === 'UPLOADED' && waited);
+  const parts = up.length > 0 ? [`${plural(up.length, 'file')} uploaded`] : [];
+  if (unsettled.length > 0) {
+    const first = unsettled[0]?.key ?? '';
+    parts.push(
+      `${unsettled.length === up.length ? `the function processes ${up.length === 1 ? 'it' : 'them'}` : `the function processes the ${unsettled.length} not waited for`} anyway; ` +
+        `check with \`${commandLine} metadata get ${shellWord(first)}\`${unsettled.length > 1 ? ` (or \`${commandLine} metadata list\`)` : ''}`,
+    );
+  }
+  if (notStarted.length > 0) parts.push(`${plural(notStarted.length, 'file')} not uploaded (${notStarted.slice(0, 5).map((r) => r.file).join(', ')}${notStarted.length > 5 ? ', ...' : ''}): upload ${notStarted.length === 1 ? 'it' : 'them'} again`);
+  return parts.length === 0 ? 'Interrupted.' : `Interrupted: ${parts.join('; ')}.`;
+}
+
+/** The core's verdict on a file the sniff flagged, as the function would record it ("UNSUPPORTED_FORMAT: ..."). */
+async function judgeFile(entry: SniffedEntry): Promise<string | undefined> {
+  if (entry.bytes === 0) return 'EMPTY_OBJECT: the file is empty';
+  if (entry.bytes > DEFAULT_MAX_BYTES) return undefined;
+  // sharp loads only when a batch holds such a file.
+  const { classifyImage } = await import('../../lambda-src/core/classify.js');
+  const verdict = await classifyImage(await readFile(entry.file), { maxPixels: DEFAULT_MAX_PIXELS, maxBytes: DEFAULT_MAX_BYTES });
+  return verdict.ok ? undefined : `${verdict.code}: ${verdict.message}`;
 }

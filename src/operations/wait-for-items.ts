@@ -55,6 +55,11 @@ export interface WaitResult {
   timedOut: string[];
   /** ImageIDs still pending when the signal aborted the wait. */
   interrupted: string[];
+  /**
+   * A read failed (the table or the endpoint went away): the ImageIDs still pending then, whose outcome is
+   * unknown, and the error. What settled before it is kept, so the caller can still report every image.
+   */
+  unknown?: { imageIds: string[]; error: unknown };
   rounds: number;
 }
 
@@ -76,7 +81,12 @@ export async function waitForItems(pending: readonly PendingImage[], options: Wa
   const { signal } = options;
   while (remaining.size > 0 && !signal?.aborted) {
     rounds++;
-    const items = await options.fetch([...remaining.keys()]);
+    let items: Map<string, MetadataItem>;
+    try {
+      items = await options.fetch([...remaining.keys()]);
+    } catch (error) {
+      return { settled, timedOut: [], interrupted: [], unknown: { imageIds: [...remaining.keys()], error }, rounds };
+    }
     for (const [imageId, item] of items) {
       const entry = remaining.get(imageId);
       if (entry && isFreshItem(item, entry)) {

@@ -239,8 +239,11 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
       if (presence.kind !== 'present') return { presence };
       const settings = await getBucketSettings(s3, name);
       // Not tagged as ours: an empty one is most likely our own from an interrupted run; one with objects is
-      // the operator's existing bucket, which destroy must never empty.
-      const adopt = settings.tags[STACK_TAG] === undefined && (await bucketHoldsObjects(s3, name));
+      // the operator's existing bucket, which destroy must never empty, unless the record of what the stack
+      // created names it (the local stack loses tags on an unclean stop): then the tags are put back.
+      const untagged = settings.tags[STACK_TAG] === undefined;
+      const recorded = untagged && (await context.ownership?.bucketCreatedBy(name)) === context.stack.settings.stackName;
+      const adopt = untagged && !recorded && (await bucketHoldsObjects(s3, name));
       const publicRead = adopt && grantsPublicRead(await getBucketPolicy(s3, name));
       return { presence, settings, adopt, publicRead };
     },
@@ -255,6 +258,8 @@ export function bucketStep(which: BucketRole): Step<ObservedBucket, BucketOp> {
         const outcome = await createBucket(s3, want.name, want.region);
         if (outcome === 'taken') throw bucketOwnedElsewhere(want.name);
         if (outcome === 'busy') throw bucketNameBusy(want.name);
+        // Recorded at once, before its tags, so that even a crash right now leaves it known as ours.
+        if (outcome === 'created') await context.ownership?.recordBucketCreated(want.name, context.stack.settings.stackName);
         // Created by an earlier, interrupted run: see what it already has rather than assume.
         if (outcome === 'already-owned') {
           const settings = await getBucketSettings(s3, want.name);
@@ -284,12 +289,17 @@ export const DEFAULT_REMOVAL_RETRY: RemovalRetry = { attempts: 5, minDelayMs: 1_
 export type ObservedBucketForRemoval =
   | { kind: 'kept-by-flag' }
   | { kind: 'presence'; presence: Exclude<BucketPresence, { kind: 'present' }> }
-  | { kind: 'present'; tags: Record<string, string> };
+  /** `createdBy`: the stack the ownership record says created it (the local stack's record; tags may be lost). */
+  | { kind: 'present'; tags: Record<string, string>; createdBy?: string | undefined };
 
 export function planBucketRemoval(stackName: string, observed: ObservedBucketForRemoval): Plan<BucketRemovalOp> {
   if (observed.kind === 'kept-by-flag') return noop('--keep-buckets', { kept: true });
   if (observed.kind === 'presence') {
     return observed.presence.kind === 'absent' ? noop('already gone') : noop('not accessible to these credentials', { kept: true });
+  }
+  // Untagged but recorded as created by this stack: its tags were lost (an unclean stop of the local stack).
+  if (observed.tags[STACK_TAG] === undefined && observed.createdBy === stackName) {
+    return { action: 'delete', reason: 'made by this stack (its tags were lost; the record of what the stack created names it)', ops: [{ kind: 'empty-bucket' }, { kind: 'delete-bucket' }] };
   }
   if (observed.tags[STACK_TAG] !== stackName) return noop(`not tagged ${STACK_TAG}=${stackName}, so not emptied`, { kept: true });
   if (observed.tags[ADOPTED_TAG] === 'true') {
@@ -327,7 +337,8 @@ export function bucketRemovalStep(which: BucketRole, options: { keepBuckets: boo
       const name = bucketName(context, which);
       const presence = await headBucket(s3, name);
       if (presence.kind !== 'present') return { kind: 'presence', presence };
-      return { kind: 'present', tags: (await getBucketSettings(s3, name)).tags };
+      const { tags } = await getBucketSettings(s3, name);
+      return { kind: 'present', tags, createdBy: tags[STACK_TAG] === undefined ? await context.ownership?.bucketCreatedBy(name) : undefined };
     },
     plan: (context, observed) => planBucketRemoval(context.stack.settings.stackName, observed),
     async apply(context, observed, plan: ChangePlan<BucketRemovalOp>, _inputs, progress) {
@@ -351,7 +362,10 @@ export function bucketRemovalStep(which: BucketRole, options: { keepBuckets: boo
             progress(attempt === 1 ? 'emptying' : `emptying again (attempt ${attempt} of ${retry.attempts})`);
             deleted += await emptyBucket(s3, name, (n) => { progress(`emptying: ${deleted + n} deleted`); });
           }
-          if (plan.ops.some((op) => op.kind === 'delete-bucket')) await deleteBucket(s3, name);
+          if (plan.ops.some((op) => op.kind === 'delete-bucket')) {
+            await deleteBucket(s3, name);
+            await context.ownership?.forgetBucket(name);
+          }
         },
         {
           retries: retry.attempts - 1,

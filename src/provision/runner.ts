@@ -75,7 +75,9 @@ export type RunEvent =
   | { type: 'applying'; id: string; label: string; action: PlanAction }
   | { type: 'progress'; id: string; label: string; text: string }
   | { type: 'finished'; id: string; label: string; result: StepResult }
-  | { type: 'failed'; id: string; label: string; error: unknown };
+  | { type: 'failed'; id: string; label: string; error: unknown }
+  /** Ctrl-C came while this step was observed: it is left as it was. */
+  | { type: 'not-applied'; id: string; label: string };
 
 export interface RunOptions {
   /** Plan only: observe and plan every step, change nothing. */
@@ -85,6 +87,11 @@ export interface RunOptions {
   onEvent?: ((event: RunEvent) => void) | undefined;
   /** The error to throw when a run stops at `failed` (the failed step first in `remaining`); default the error itself. */
   explainStop?: ((error: unknown, remaining: readonly { resource: string; name: string }[]) => unknown) | undefined;
+  /**
+   * Ctrl-C: the step under way finishes (its request is not cut off, and every step converges on a rerun), no
+   * later step starts, and the results so far are returned; the caller compares their count with the steps'.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface RunStepResult extends StepResult<ProvisionOp> {
@@ -105,6 +112,7 @@ export async function runSteps(context: ProvisionContext, steps: readonly Runnab
   let inputs: Readonly<StackOutputs> = {};
   const emit = options.onEvent ?? (() => undefined);
   for (const [index, step] of steps.entries()) {
+    if (options.signal?.aborted) break;
     const name = step.name(context);
     const label = `${step.resource} ${name}`;
     emit({ type: 'started', id: step.id, label });
@@ -114,6 +122,11 @@ export async function runSteps(context: ProvisionContext, steps: readonly Runnab
       prepared = await step.prepare(context, inputs);
       const { plan } = prepared;
       if (plan.action === 'blocked' && !options.dryRun && !options.continueOnError) throw blockedError(plan);
+      // Interrupted while this step observed: nothing of it is changed, so it counts as not run.
+      if (options.signal?.aborted && plan.action !== 'no-op') {
+        emit({ type: 'not-applied', id: step.id, label });
+        break;
+      }
       const apply = !options.dryRun && plan.action !== 'no-op' && plan.action !== 'blocked';
       let applied: Applied | undefined;
       if (apply) {

@@ -77,6 +77,19 @@ export interface ProvisionContext {
   readonly artifacts: DeployArtifacts | undefined;
   /** IAM propagation retry timing (tests shorten it). */
   readonly propagationRetry?: PropagationRetry | undefined;
+  /** Where a target that can lose tags (the local stack) records what the stack created; none on AWS. */
+  readonly ownership?: OwnershipRecord | undefined;
+}
+
+/**
+ * The buckets a stack created, recorded when created, so ownership does not rest on tags alone: after an unclean
+ * stop the local stack keeps a bucket's objects but loses its tags. init and destroy consult it.
+ */
+export interface OwnershipRecord {
+  /** The stack that created this bucket, if the record has it. */
+  bucketCreatedBy(bucket: string): Promise<string | undefined>;
+  recordBucketCreated(bucket: string, stack: string): Promise<void>;
+  forgetBucket(bucket: string): Promise<void>;
 }
 
 /** What apply did: outputs for later steps, and a short detail for people ("emptied first: 5 object versions"). */

@@ -280,21 +280,40 @@ const RESOURCE_TABLE_SHRINK = [3, 1];
 export function stepReporter(output: Output, mode: Mode = 'deploy'): (event: InitEvent | RunEvent) => void {
   const tasks = new Map<string, TaskReporter>();
   const applying = { create: 'creating', update: 'updating', delete: 'deleting', 'no-op': 'checking', blocked: 'checking' } as const;
+  // The step under way and its spinner text: Ctrl-C is said on that line, so no other line cuts into the spinner.
+  let current: { id: string; text: string } | undefined;
+  let stopping = false;
+  const STOPPING = ' (Ctrl-C: stopping after this step; press again to quit now)';
+  const update = (id: string, text: string): void => {
+    current = { id, text };
+    tasks.get(id)?.update(stopping ? `${text}${STOPPING}` : text);
+  };
   return (event) => {
     switch (event.type) {
       case 'settings-written':
         output.note(`Settings written to ${event.file}`);
         return;
+      case 'interrupted':
+        stopping = true;
+        if (output.interactive && current) update(current.id, current.text);
+        else output.warn(`Interrupted: stopping after the current step (Ctrl-C again to quit now).`);
+        return;
       case 'started':
         tasks.set(event.id, output.task(`${event.label}: checking`));
+        update(event.id, `${event.label}: checking`);
         return;
       case 'applying':
-        tasks.get(event.id)?.update(`${event.label}: ${applying[event.action]}`);
+        update(event.id, `${event.label}: ${applying[event.action]}`);
         return;
       case 'progress':
-        tasks.get(event.id)?.update(`${event.label}: ${event.text}`);
+        update(event.id, `${event.label}: ${event.text}`);
+        return;
+      case 'not-applied':
+        current = undefined;
+        tasks.get(event.id)?.skip(`${event.label}: not applied (interrupted)`);
         return;
       case 'finished': {
+        current = undefined;
         const line = `${event.label}: ${describeOutcome(event.result, mode)}`;
         if (event.result.status === 'applied') tasks.get(event.id)?.succeed(line);
         else if (event.result.status === 'blocked') tasks.get(event.id)?.fail(line);
@@ -302,6 +321,7 @@ export function stepReporter(output: Output, mode: Mode = 'deploy'): (event: Ini
         return;
       }
       case 'failed':
+        current = undefined;
         tasks.get(event.id)?.fail(`${event.label}: ${errorMessage(event.error)}`);
         return;
     }
@@ -329,11 +349,18 @@ export function renderPlan(output: Output, steps: readonly StepResult<ProvisionO
 export function renderInit(output: Output, result: InitResult): void {
   const { settings } = result;
   if (output.json) {
-    output.result({ dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps });
+    output.result({
+      dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps,
+      ...(result.outcome === 'interrupted' ? { notApplied: result.notApplied } : {}),
+    });
     return;
   }
   if (result.outcome === 'cancelled') {
     output.info('Nothing was changed.');
+    return;
+  }
+  if (result.outcome === 'interrupted') {
+    renderInterruptedInit(output, result);
     return;
   }
   output.info('');
@@ -372,6 +399,24 @@ export function describeRecentExecutions(recent: RecentExecutions): string {
     ? `; newest failure ${failure.startedAt ?? ''} ${failure.object ?? failure.name}: ${failure.error ?? 'no error recorded'} (\`img-resizer executions --failed\`)`
     : '';
   return `Last ${recent.checked} execution${recent.checked === 1 ? '' : 's'}: ${outcomes}${newest}.`;
+}
+
+/** Ctrl-C stopped init between steps: what was done, what was not, and that init finishes it. */
+function renderInterruptedInit(output: Output, result: InitResult): void {
+  const applied = result.steps.filter((s) => s.status === 'applied').length;
+  output.info('');
+  if (result.steps.length > 0) {
+    output.info('Done before the interrupt:');
+    output.info(summaryTable(result.steps, 'deploy', { width: output.tableWidth }));
+    output.info('');
+  }
+  output.info('Not applied:');
+  output.info(renderTable(['Resource', 'Name'], (result.notApplied ?? []).map((s) => [s.resource, s.name]), { width: output.tableWidth }));
+  output.info('');
+  output.warn(
+    `Interrupted: ${applied} step${applied === 1 ? '' : 's'} applied, ${result.notApplied?.length ?? 0} not. ` +
+      `The stack is incomplete; run \`${result.commandLine} init\` again to finish it (it continues where this run stopped).`,
+  );
 }
 
 export function renderStatus(output: Output, result: StatusResult): void {

@@ -105,12 +105,12 @@ describe.each(['direct', 'stepfunctions'] as const)('upload --wait on the local 
     expect(json.stderr()).toContain('CORRUPT_IMAGE');
   });
 
-  it('refuses a file that is not an image, uploading nothing, and names it', async () => {
+  it('with --strict, refuses a batch holding a file that is not an image, uploading nothing, and names it', async () => {
     const text = path.join(photosDir, 'notes.jpg');
     await writeFile(text, 'shopping list: milk, eggs');
     const good = path.join(photosDir, 'fine.jpg');
     await writeFile(good, await photo(64, 64));
-    const attempt = runUpload(stack.context, { paths: [good, text], prefix: 'refused', wait: false });
+    const attempt = runUpload(stack.context, { paths: [good, text], prefix: 'refused', wait: false, strict: true });
     await expect(attempt).rejects.toBeInstanceOf(UsageError);
     await expect(attempt).rejects.toThrow(/Not an image.*notes\.jpg/);
     const clients = await stack.context.clients();
@@ -169,7 +169,7 @@ describe.each(['direct', 'stepfunctions'] as const)('upload --wait on the local 
     expect(report.interrupted).toBe(true);
     expect(report.files.map((f) => [f.key, f.outcome])).toEqual([['interrupted/never sent.jpg', 'NOT_STARTED']]);
     expect((JSON.parse(json.stdout()) as { interrupted: boolean }).interrupted).toBe(true);
-    expect(json.stderr()).toContain('Interrupted: 1 file not uploaded.');
+    expect(json.stderr()).toContain('Interrupted: 1 file not uploaded (photos/never sent.jpg): upload it again.');
     // The progress line still reaches its total: the file not started is settled too.
     expect(json.stderr()).toContain('Uploading 1/1');
     const clients = await json.context.clients();

@@ -105,6 +105,34 @@ describe('the step runner', () => {
   });
 });
 
+describe('an interrupted run (Ctrl-C)', () => {
+  it('finishes the step under way and applies no later one', async () => {
+    const applied: string[] = [];
+    const interrupt = new AbortController();
+    const first = publishing(applied);
+    // Ctrl-C comes while the first step applies.
+    const interrupting: Step<undefined, LayerOp> = { ...first, apply: (...args) => { interrupt.abort(); return first.apply(...args); } };
+    const later = { ...publishing(applied), id: 'later', name: () => 'later' };
+    const events: RunEvent[] = [];
+    const results = await runSteps(provisionContext(), [defineStep(interrupting), defineStep(later)], { dryRun: false, signal: interrupt.signal, onEvent: (e) => events.push(e) });
+    expect(results.map((r) => [r.id, r.status])).toEqual([['first', 'applied']]);
+    expect(applied).toEqual(['publish-layer-version']);
+    expect(events.map((e) => e.type)).toEqual(['started', 'applying', 'finished']);
+  });
+
+  it('leaves a step it was observing as it was, and says so', async () => {
+    const applied: string[] = [];
+    const interrupt = new AbortController();
+    const step = publishing(applied);
+    const observing: Step<undefined, LayerOp> = { ...step, observe: () => { interrupt.abort(); return Promise.resolve(undefined); } };
+    const events: RunEvent[] = [];
+    const results = await runSteps(provisionContext(), [defineStep(observing)], { dryRun: false, signal: interrupt.signal, onEvent: (e) => events.push(e) });
+    expect(results).toEqual([]);
+    expect(applied).toEqual([]);
+    expect(events.map((e) => e.type)).toEqual(['started', 'not-applied']);
+  });
+});
+
 describe('destroy plans', () => {
   it('give a reason for every bucket they keep or skip', () => {
     expect(planBucketRemoval('demo', { kind: 'kept-by-flag' })).toMatchObject({ action: 'no-op', reason: '--keep-buckets', kept: true });
@@ -115,6 +143,10 @@ describe('destroy plans', () => {
       kept: true,
     });
     expect(planBucketRemoval('demo', { kind: 'present', tags: { 'img-resizer:stack': 'other' } })).toMatchObject({ action: 'no-op', kept: true });
+    // Untagged (the local stack lost its tags) but recorded as created by this stack: it is the stack's.
+    expect(planBucketRemoval('demo', { kind: 'present', tags: {}, createdBy: 'demo' })).toMatchObject({ action: 'delete', ops: [{ kind: 'empty-bucket' }, { kind: 'delete-bucket' }] });
+    expect(planBucketRemoval('demo', { kind: 'present', tags: {}, createdBy: 'other' })).toMatchObject({ action: 'no-op', kept: true });
+    expect(planBucketRemoval('demo', { kind: 'present', tags: { 'img-resizer:stack': 'other' }, createdBy: 'demo' })).toMatchObject({ action: 'no-op', kept: true });
     expect(planBucketRemoval('demo', { kind: 'present', tags: { 'img-resizer:stack': 'demo' } })).toEqual({
       action: 'delete',
       reason: 'made by this stack',

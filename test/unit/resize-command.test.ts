@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -146,13 +146,35 @@ describe('resize at the edge', () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
-  it('refuses arguments that hold no image at all as a usage error, writing nothing', async () => {
-    await mkdir(path.join(cwd, 'docs'));
-    await writeFile(path.join(cwd, 'docs', 'readme.txt'), 'text\n');
+  it('judges a single file with the core, as in a batch: SVG, PPM and damaged PNG get its code and message', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>';
+    await writeFile(path.join(cwd, 'logo.svg'), svg);
+    // A binary PPM (P6): a real image format, but not one the function accepts.
+    await writeFile(path.join(cwd, 'scan.ppm'), Buffer.concat([Buffer.from('P6\n4 4\n255\n'), Buffer.alloc(48, 200)]));
+    await copyFile(path.resolve('test/fixtures/suites/pngsuite/xd0n2c08.png'), path.join(cwd, 'damaged.png'));
+    const expected = [
+      ['logo.svg', 'UNSUPPORTED_FORMAT', 'SVG files are not accepted; upload JPEG, PNG, WebP, GIF, AVIF or TIFF.'],
+      ['scan.ppm', 'UNSUPPORTED_FORMAT', 'Not an image in a supported format (JPEG, PNG, WebP, GIF, AVIF or TIFF).'],
+      ['damaged.png', 'CORRUPT_IMAGE', 'The PNG data is corrupt or truncated (the PNG header could not be read).'],
+    ] as const;
+    for (const [file, code, message] of expected) {
+      const alone = contextIn(cwd);
+      const single = await runResize(alone.context, [file], { out: 'out' });
+      expect(single.exitCode).toBe(ExitCode.Failed);
+      expect(single.results).toEqual([expect.objectContaining({ key: file, status: 'FAILED', error: { code, message } })]);
+      expect(alone.stderr()).toContain(`${file}: ${code}`);
+      // The same file beside a good image: the same verdict.
+      const batch = await runResize(contextIn(cwd).context, [file, 'photos/cat.jpg'], { out: 'out' });
+      expect(batch.results.find((r) => r.key === file)?.error).toEqual({ code, message });
+    }
+  });
+
+  it('refuses arguments that hold no files at all as a usage error, writing nothing', async () => {
+    await mkdir(path.join(cwd, 'empty'));
+    await writeFile(path.join(cwd, 'empty', '.hidden'), 'x');
     const { context } = contextIn(cwd);
-    const attempt = runResize(context, ['docs'], { out: 'out' });
+    const attempt = runResize(context, ['empty'], { out: 'out' });
     await expect(attempt).rejects.toBeInstanceOf(UsageError);
-    await expect(attempt).rejects.toThrow('No images among docs/readme.txt.');
     await expect(readdir(path.join(cwd, 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

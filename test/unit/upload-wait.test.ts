@@ -131,4 +131,22 @@ describe('waitForItems, interrupted', () => {
     });
     expect(result).toMatchObject({ interrupted: ['a'], timedOut: [], rounds: 0 });
   });
+
+  it('keeps what settled when a read fails, and names the images whose outcome is unknown', async () => {
+    const clock = fakeClock();
+    const uploadedAt = clock.now();
+    let reads = 0;
+    const gone = Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' });
+    const result = await waitForItems([{ imageId: 'a', uploadedAt }, { imageId: 'b', uploadedAt }], {
+      timeoutMs: 10_000,
+      clock,
+      fetch: () => {
+        reads++;
+        return reads === 1 ? Promise.resolve(new Map([['a', item('a', uploadedAt + 100)]])) : Promise.reject(gone);
+      },
+    });
+    expect([...result.settled.keys()]).toEqual(['a']);
+    expect(result.unknown).toEqual({ imageIds: ['b'], error: gone });
+    expect(result).toMatchObject({ timedOut: [], interrupted: [], rounds: 2 });
+  });
 });
