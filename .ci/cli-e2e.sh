@@ -12,7 +12,14 @@ cd "$work"
 echo "CLI end-to-end on node $(node --version)"
 port="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
 cli local start --port "$port"
-cli init --local --yes --stack-name e2e
+# The stack runs its functions on the default runtime's Node (nodejs24.x: Node 24), whatever node runs the CLI.
+cli local status --port "$port" --json | node -e "
+const status = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+if (!/^v24\./.test(status.functionNodeVersion ?? '')) { console.error('expected functions on Node 24, got', status.functionNodeVersion); process.exit(1); }
+console.log('local stack runs functions on Node', status.functionNodeVersion);
+"
+# --local-port: this private stack (plain --local would mean the default port's shared stack); later commands follow the settings file.
+cli init --local-port "$port" --yes --stack-name e2e
 # A photo-like JPEG (noise, so the encoder has real work), drawn with the project's own sharp.
 node -e "require('$root/node_modules/sharp')({ create: { width: 1200, height: 800, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile('photo.jpg')"
 cli upload --local photo.jpg --wait --timeout 120

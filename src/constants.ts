@@ -11,8 +11,7 @@ export type Orchestration = (typeof ORCHESTRATIONS)[number];
 export const STATE_MACHINE_KINDS = ['express', 'standard'] as const;
 export type StateMachineKind = (typeof STATE_MACHINE_KINDS)[number];
 
-/** The managed runtime the function runs on (its Node major matches the bundle's target). */
-export const FUNCTION_RUNTIME = 'nodejs22.x';
+// The function's runtime is a setting (--runtime; src/runtimes.ts lists them, stackRuntime() reads it).
 
 /** index.mjs in the function zip, exporting `handler`. */
 export const FUNCTION_HANDLER = 'index.handler';

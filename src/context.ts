@@ -1,7 +1,8 @@
 import { explainSdkError } from './aws/sdk-errors.js';
 import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
 import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
-import { readSettingsFile, settingsPath, type StackLocation } from './config/settings.js';
+import { readSettingsFile, resolveRuntime, settingsPath, type StackLocation } from './config/settings.js';
+import type { LambdaRuntime } from './runtimes.js';
 import { Output } from './ui/output.js';
 import { ensureLocalStack, localStateDir } from './local/ministack.js';
 import { createdRecord } from './local/created-record.js';
@@ -65,6 +66,16 @@ export class AppContext {
   private targetPromise: Promise<AwsTarget> | undefined;
   /** The local stack's port, once a local target is resolved. */
   private localPort: number | undefined;
+  /** The runtime `init` is deploying, when it differs from what the settings file says (see useFunctionRuntime). */
+  private functionRuntime: LambdaRuntime | undefined;
+
+  /**
+   * The runtime the stack's functions are about to run on: `init` says so before its first AWS call, so a local
+   * stack it starts runs them on that runtime's Node (other commands follow the settings file).
+   */
+  useFunctionRuntime(runtime: LambdaRuntime): void {
+    this.functionRuntime = runtime;
+  }
 
   get yes(): boolean {
     return Boolean(this.globals.yes);
@@ -95,7 +106,8 @@ export class AppContext {
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
       target.region === undefined && settings?.region ? { ...target, region: settings.region } : target;
     const local = async (port: number | undefined): Promise<AwsTarget> => {
-      const stack = await ensureLocalStack({ output: this.output, port });
+      const runtime = this.functionRuntime ?? resolveRuntime(undefined, {}, settings).runtime;
+      const stack = await ensureLocalStack({ output: this.output, port, runtime });
       this.localPort = stack.port;
       return withRegion(localTarget(stack.endpoint, this.globals));
     };

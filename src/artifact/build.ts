@@ -5,6 +5,7 @@ import { formatBytes } from '../ui/bytes.js';
 import type { Output } from '../ui/output.js';
 import { bundleFunction, FUNCTION_FILE, type BundleInput } from './function-bundle.js';
 import { buildSharpLayer, type LambdaArch } from './layer.js';
+import { defaultRuntime, type LambdaRuntime } from '../runtimes.js';
 import { deterministicZip, lambdaCodeSha256, sha256Hex, type ZipEntryInput } from './zip.js';
 
 export interface Artifact {
@@ -42,6 +43,8 @@ export interface BuildResult {
 
 export interface BuildOptions {
   arch: LambdaArch;
+  /** The Lambda runtime the function will run on (esbuild's target); default defaultRuntime(). */
+  runtime?: LambdaRuntime | undefined;
   /** Write function.zip and sharp-layer-<arch>.zip here. */
   outDir?: string;
   /** Ship index.mjs.map in the function zip (and reference it from index.mjs). */
@@ -70,8 +73,14 @@ export function layerZipName(arch: LambdaArch): string {
 
 
 /** The function zip: index.mjs (and index.mjs.map when asked for), nothing else. */
-export async function buildFunctionZip(options: { sourcemap?: boolean; entry?: string } = {}): Promise<{ artifact: Artifact; largestInputs: BundleInput[] }> {
-  const bundle = await bundleFunction({ ...(options.sourcemap ? { sourcemap: true } : {}), ...(options.entry ? { entry: options.entry } : {}) });
+export async function buildFunctionZip(
+  options: { sourcemap?: boolean; entry?: string; runtime?: LambdaRuntime | undefined } = {},
+): Promise<{ artifact: Artifact; largestInputs: BundleInput[] }> {
+  const bundle = await bundleFunction({
+    ...(options.sourcemap ? { sourcemap: true } : {}),
+    ...(options.entry ? { entry: options.entry } : {}),
+    runtime: options.runtime ?? defaultRuntime(),
+  });
   const entries: ZipEntryInput[] = [{ path: FUNCTION_FILE, data: bundle.code }];
   if (bundle.map) entries.push({ path: `${FUNCTION_FILE}.map`, data: bundle.map });
   const bytes = await deterministicZip(entries);
@@ -93,12 +102,12 @@ export async function buildArtifacts(options: BuildOptions): Promise<BuildResult
   const bundling = output?.task('Bundling the function with esbuild');
   let fn: Awaited<ReturnType<typeof buildFunctionZip>>;
   try {
-    fn = await buildFunctionZip({ ...(options.sourcemap ? { sourcemap: true } : {}), ...(options.entry ? { entry: options.entry } : {}) });
+    fn = await buildFunctionZip({ ...(options.sourcemap ? { sourcemap: true } : {}), ...(options.entry ? { entry: options.entry } : {}), runtime: options.runtime });
   } catch (error) {
     bundling?.fail();
     throw error;
   }
-  bundling?.succeed(`Bundled the function: ${formatBytes(fn.artifact.size)} zipped`);
+  bundling?.succeed(`Bundled the function for ${options.runtime ?? defaultRuntime()}: ${formatBytes(fn.artifact.size)} zipped`);
   const layer = await buildSharpLayer({ arch, ...(output ? { output } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
 
   const functionZip = fn.artifact;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { CliError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
+import { defaultRuntime, runtimeInfo, type LambdaRuntime } from '../runtimes.js';
 
 /** The file name inside the function zip; the handler setting is therefore `index.handler`. */
 export const FUNCTION_FILE = 'index.mjs';
@@ -15,12 +15,9 @@ export interface BundleOptions {
   sourcemap?: boolean;
   /** Entry file, absolute or relative to the package root; default lambda-src/index.ts. */
   entry?: string;
-  /** The Lambda runtime the code will run on; sets esbuild's target (nodejs22.x: node22). Default nodejs22.x. */
+  /** The Lambda runtime the code will run on; sets esbuild's target (nodejs22.x: node22). Default defaultRuntime(). */
   runtime?: LambdaRuntime;
 }
-
-/** Today's runtime; the settings' --runtime replaces it once wired in. */
-export const DEFAULT_BUNDLE_RUNTIME: LambdaRuntime = 'nodejs22.x';
 
 export interface BundleInput {
   /** Path relative to the package root (node_modules/@aws-sdk/..., lambda-src/...). */
@@ -31,6 +28,8 @@ export interface BundleInput {
 export interface FunctionBundle {
   /** The bundled index.mjs. */
   code: Buffer;
+  /** esbuild's target it was built for (the runtime's Node major, e.g. node24). */
+  target: string;
   /** index.mjs.map, when asked for. */
   map?: Buffer;
   /** The inputs that contribute most to the bundle, largest first (to explain a surprising size). */
@@ -59,6 +58,7 @@ export async function bundleFunction(options: BundleOptions = {}): Promise<Funct
       suggestion: 'Run img-resizer from a complete checkout or installation (lambda-src/ ships with the package).',
     });
   }
+  const target = runtimeInfo(options.runtime ?? defaultRuntime()).esbuildTarget;
   let result;
   try {
     result = await build({
@@ -68,7 +68,7 @@ export async function bundleFunction(options: BundleOptions = {}): Promise<Funct
       write: false,
       bundle: true,
       platform: 'node',
-      target: runtimeInfo(options.runtime ?? DEFAULT_BUNDLE_RUNTIME).esbuildTarget,
+      target,
       format: 'esm',
       // Prefer the ESM builds of dependencies (the AWS SDK ships both): they tree-shake better.
       mainFields: ['module', 'main'],
@@ -99,7 +99,7 @@ export async function bundleFunction(options: BundleOptions = {}): Promise<Funct
     else code = Buffer.from(file.contents);
   }
   if (code === undefined) throw new CliError('FUNCTION_BUNDLE_FAILED', 'esbuild produced no output for the function.');
-  return { code, ...(map === undefined ? {} : { map }), largestInputs: largestInputs(result.metafile) };
+  return { code, target, ...(map === undefined ? {} : { map }), largestInputs: largestInputs(result.metafile) };
 }
 
 function largestInputs(metafile: Metafile, count = 10): BundleInput[] {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { addFilter, notifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
 import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
+import { defaultRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { CDN_PRICE_CLASSES } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { errorMessage } from '../errors.js';
@@ -96,6 +97,7 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
     cacheControl: optionalString(raw, 'cacheControl'),
     waitCdn: flag(raw, 'waitCdn'),
+    runtime: optionalChoice(raw, 'runtime', LAMBDA_RUNTIMES),
     orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
     stateMachineType: optionalChoice(raw, 'stateMachineType', STATE_MACHINE_KINDS),
     ...apiOptionsFrom(raw),
@@ -145,8 +147,8 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
   try {
     result = await runInit(context, {
       confirmPlan,
-      build: async (arch) => {
-        const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+      build: async (arch, runtime) => {
+        const { functionZip, layerZip } = await buildArtifacts({ arch, runtime, output });
         return { functionZip, layerZip };
       },
       onEvent: report,
@@ -188,6 +190,11 @@ export function initCommand(): Command {
     .addOption(new Option('--format <format>', 'output format (default png)').argParser(parseChoice('--format', OUTPUT_FORMATS)))
     .addOption(new Option('--fit <fit>', 'how images fit each size (default cover)').argParser(parseChoice('--fit', FIT_MODES)))
     .addOption(new Option('--arch <arch>', 'function architecture (default x86_64)').argParser(parseChoice('--arch', ARCHITECTURES)))
+    .addOption(
+      new Option('--runtime <runtime>', `Lambda Node.js runtime of the functions and layer (default ${defaultRuntime()}, the newest the pipeline supports)`).argParser(
+        parseChoice('--runtime', LAMBDA_RUNTIMES),
+      ),
+    )
     .addOption(new Option('--memory <MB>', 'function memory (default 1024)').argParser(parsePositiveInt('--memory', 10_240)))
     .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
@@ -250,7 +257,7 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
-        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE).\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

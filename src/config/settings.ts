@@ -10,12 +10,14 @@ import {
   DEFAULT_TIMEOUT_S,
   derivedNames,
   OPERATIONAL_DEFAULTS,
+  PRE_SETTING_RUNTIME,
   type StackSettings,
 } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 import { parseNotifyList } from './notify-targets.js';
+import { defaultRuntime, isLambdaRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../runtimes.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
 export { OUTPUT_FORMATS, FIT_MODES };
@@ -76,6 +78,7 @@ export const SETTINGS_ENV = {
   cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
   cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
   cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
+  runtime: 'IMG_RESIZER_RUNTIME',
   orchestration: 'IMG_RESIZER_ORCHESTRATION',
   stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
 } as const satisfies Record<Exclude<keyof StackSettings, 'region' | 'location'>, string>;
@@ -150,6 +153,9 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     const problem = value === undefined ? undefined : bucketNameProblem(value);
     if (value !== undefined && problem) throw new UsageError(`Bucket name "${value}" ${problem}.`, `Give a valid one with --${key === 'sourceBucket' ? 'source' : 'dest'}-bucket.`);
   }
+  // Before locate: the local stack runs the functions on this runtime's Node, and a typo fails before any AWS call.
+  const { runtime, source: runtimeSource } = resolveRuntime(input.flags.runtime, env, input.file);
+  sources.runtime = runtimeSource;
   const givenSizes = given('sizes', asString);
   const sizesProblem = givenSizes === undefined ? undefined : sizeSpecProblem(givenSizes);
   if (givenSizes !== undefined && sizesProblem) throw new UsageError(`Sizes "${givenSizes}": ${sizesProblem}`, SIZES_SUGGESTION);
@@ -221,6 +227,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
     ...apiSettings(given, asString),
     ...(await resolveDeliverySettings(given, prompter, sources)),
+    runtime,
     orchestration: orDefault('orchestration', choice('orchestration', ORCHESTRATIONS), 'direct'),
     stateMachineType: orDefault('stateMachineType', choice('state machine type', STATE_MACHINE_KINDS), 'express'),
   };
@@ -301,6 +308,33 @@ async function resolveDeliverySettings(
   const cacheControl = emptyToUndefined(given('cacheControl', (raw) => raw));
   if (cacheControl !== undefined) out.cacheControl = cacheControl;
   return out;
+}
+
+/**
+ * The stack's runtime for `init`: --runtime, else IMG_RESIZER_RUNTIME, else the file's "runtime". Without any, a
+ * new stack gets the newest runtime the whole pipeline supports, while a stack whose settings file predates the
+ * setting keeps the runtime it was deployed with (PRE_SETTING_RUNTIME): no surprise switch on the next init.
+ */
+export function resolveRuntime(
+  flag: LambdaRuntime | undefined,
+  env: NodeJS.ProcessEnv,
+  file: Partial<StackSettings> | undefined,
+): { runtime: LambdaRuntime; source: 'flag' | 'env' | 'file' | 'default' } {
+  if (flag !== undefined) return { runtime: flag, source: 'flag' };
+  const raw = env[SETTINGS_ENV.runtime];
+  if (raw !== undefined && raw !== '') {
+    if (!isLambdaRuntime(raw)) throw new UsageError(`${SETTINGS_ENV.runtime}: runtime must be one of ${LAMBDA_RUNTIMES.join(', ')}`);
+    return { runtime: raw, source: 'env' };
+  }
+  const recorded: unknown = file?.runtime ?? undefined;
+  if (recorded !== undefined && recorded !== null) {
+    if (typeof recorded !== 'string' || !isLambdaRuntime(recorded)) {
+      throw new UsageError(`The settings file's "runtime" (${JSON.stringify(recorded)}) is not one img-resizer deploys.`, `Give --runtime one of ${LAMBDA_RUNTIMES.join(', ')}.`);
+    }
+    return { runtime: recorded, source: 'file' };
+  }
+  if (file?.functionName !== undefined) return { runtime: PRE_SETTING_RUNTIME, source: 'file' };
+  return { runtime: defaultRuntime(), source: 'default' };
 }
 
 function yesNo(raw: string): boolean {

@@ -1,5 +1,6 @@
 import type { FitMode, OutputFormat } from '../../lambda-src/core/settings.js';
 import type { Architecture, Orchestration, StateMachineKind } from '../constants.js';
+import type { LambdaRuntime } from '../runtimes.js';
 import type { NotifyTarget } from './notify-targets.js';
 
 /** The settings file's model: what `init` writes and every command reads, with the defaults it falls back on. */
@@ -83,6 +84,8 @@ export interface StackSettings {
   cdnCertificateArn?: string | undefined;
   /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
   cacheControl?: string | undefined;
+  /** Issue 19: the Lambda runtime of the stack's functions and layer (absent in older files: see stackRuntime). */
+  runtime?: LambdaRuntime | undefined;
   /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
   orchestration?: Orchestration | undefined;
   /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
@@ -153,4 +156,16 @@ export function operationalSettings(settings: StackSettings): OperationalSetting
     maxEventAgeSeconds: settings.maxEventAgeSeconds ?? OPERATIONAL_DEFAULTS.maxEventAgeSeconds,
     keepOnDelete: settings.keepOnDelete ?? OPERATIONAL_DEFAULTS.keepOnDelete,
   };
+}
+
+
+/**
+ * The runtime stacks were deployed with before `--runtime` existed. A settings file without "runtime" describes
+ * such a stack, so it keeps this runtime (no surprise switch on the next init) until the operator gives --runtime.
+ */
+export const PRE_SETTING_RUNTIME: LambdaRuntime = 'nodejs22.x';
+
+/** The runtime the stack's functions and layer use. */
+export function stackRuntime(settings: Pick<StackSettings, 'runtime'>): LambdaRuntime {
+  return settings.runtime ?? PRE_SETTING_RUNTIME;
 }

@@ -1,6 +1,7 @@
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
 import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
 import { ARCHITECTURES } from '../constants.js';
+import { isLambdaRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { notifyProtocol } from './notify-targets.js';
 import { cdnAliasList, operationalSettings, type StackSettings } from './stack-settings.js';
@@ -86,6 +87,9 @@ export function validateSettings(settings: StackSettings): void {
   if (!(OUTPUT_FORMATS as readonly string[]).includes(settings.format)) throw new UsageError(`Format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
   if (!(FIT_MODES as readonly string[]).includes(settings.fit)) throw new UsageError(`Fit must be one of ${FIT_MODES.join(', ')}.`);
   if (!(ARCHITECTURES as readonly string[]).includes(settings.arch)) throw new UsageError(`Architecture must be one of ${ARCHITECTURES.join(', ')}.`);
+  if (settings.runtime !== undefined && !isLambdaRuntime(settings.runtime)) {
+    throw new UsageError(`Runtime "${String(settings.runtime)}" is not one img-resizer deploys.`, `Give --runtime one of ${LAMBDA_RUNTIMES.join(', ')}.`);
+  }
   if (!Number.isInteger(settings.memory) || settings.memory < 128 || settings.memory > 10_240) {
     throw new UsageError(`Memory ${settings.memory} MB is out of range: Lambda allows 128 to 10240 MB.`, 'Give --memory a value in that range.');
   }

@@ -5,9 +5,9 @@
  * Each part of the stack is one function returning its Parameters, Resources and Outputs; the optional parts
  * (CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS when `init` provisions them.
  */
-import { operationalSettings, type StackSettings } from '../config/stack-settings.js';
+import { operationalSettings, stackRuntime, type StackSettings } from '../config/stack-settings.js';
 import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
-import { FUNCTION_HANDLER, FUNCTION_RUNTIME, type ExportFormat } from '../constants.js';
+import { FUNCTION_HANDLER, type ExportFormat } from '../constants.js';
 import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
@@ -325,6 +325,7 @@ function environmentVariables(settings: StackSettings): JsonObject {
 /** The sharp layer, the function and the permission that lets the source bucket invoke it. */
 export function functionPart(input: TemplateInput): TemplatePart {
   const { settings, format } = input;
+  const runtime = stackRuntime(settings);
   const description = `img-resizer stack ${settings.stackName}: resizes images uploaded to \${${PARAMETER.sourceBucket}}`;
   const layer: Json =
     format === 'sam'
@@ -334,7 +335,7 @@ export function functionPart(input: TemplateInput): TemplatePart {
             LayerName: ref(PARAMETER.layerName),
             Description: input.layerDescription,
             ContentUri: artifactReference(input.layerContent, 'sam'),
-            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleRuntimes: [runtime],
             CompatibleArchitectures: [settings.arch],
             // SAM keeps old layer versions by default; `destroy` removes them, so the stack does too.
             RetentionPolicy: 'Delete',
@@ -347,14 +348,14 @@ export function functionPart(input: TemplateInput): TemplatePart {
             LayerName: ref(PARAMETER.layerName),
             Description: input.layerDescription,
             Content: artifactReference(input.layerContent, 'cloudformation'),
-            CompatibleRuntimes: [FUNCTION_RUNTIME],
+            CompatibleRuntimes: [runtime],
             CompatibleArchitectures: [settings.arch],
           },
         };
   const common: JsonObject = {
     FunctionName: ref(PARAMETER.functionName),
     Description: sub(description),
-    Runtime: FUNCTION_RUNTIME,
+    Runtime: runtime,
     Handler: FUNCTION_HANDLER,
     Role: getAtt(LOGICAL_ID.role, 'Arn'),
     MemorySize: ref(PARAMETER.memory),

@@ -8,6 +8,8 @@ import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { installMiniStack, MINISTACK_VERSION } from './ministack-install.js';
 import { startMoto, stopMoto, type MotoServer } from './moto.js';
+import { installNodeForRuntime } from './node-runtime.js';
+import { runtimeInfo, type LambdaRuntime } from '../runtimes.js';
 
 /** Supervising the local stack: start, status, stop and reset of the MiniStack of one state directory. */
 
@@ -33,6 +35,11 @@ export interface LocalStackInfo {
   logFile: string;
   /** moto's server answering Rekognition, when the stack runs one. */
   rekognitionEndpoint?: string | undefined;
+  /**
+   * The Node.js its functions run on (`v24.21.0`), when it was started for a runtime; absent for a stack
+   * started before this was recorded, or with the machine's own `node`.
+   */
+  functionNodeVersion?: string | undefined;
 }
 
 interface ServerRecord {
@@ -43,6 +50,8 @@ interface ServerRecord {
   startedAt: string;
   /** moto's server (Rekognition only), started and stopped with MiniStack. */
   moto?: { pid: number; endpoint: string } | undefined;
+  /** The Node.js first on its PATH, which its functions run on (`v24.21.0`). */
+  functionNodeVersion?: string | undefined;
 }
 
 /** The local stack's state: one stack per user and port, so every directory finds the same one. */
@@ -117,6 +126,11 @@ export interface StartOptions {
    * Node major (see src/local/node-runtime.ts). MiniStack itself keeps its own Python.
    */
   pathPrefix?: readonly string[];
+  /**
+   * Run functions on this runtime's Node.js: installed into the cache on first use (src/local/node-runtime.ts),
+   * put first on PATH (before `pathPrefix`) and recorded, so a later command can tell which Node the stack runs.
+   */
+  runtime?: LambdaRuntime | undefined;
   /** A Python with MiniStack installed (tests: one with the `full` extra); default the CLI's own install. */
   python?: string;
   /**
@@ -143,6 +157,7 @@ export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
     stateDir,
     logFile: path.join(stateDir, 'ministack.log'),
     ...(running && record.moto ? { rekognitionEndpoint: record.moto.endpoint } : {}),
+    ...(running && record.functionNodeVersion !== undefined ? { functionNodeVersion: record.functionNodeVersion } : {}),
   };
 }
 
@@ -167,6 +182,8 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     });
   }
   const python = options.python ?? (await installMiniStack(output));
+  const node = options.runtime === undefined ? undefined : await installNodeForRuntime(options.runtime, { output });
+  const pathPrefix = [...(node ? [node.binDir] : []), ...(options.pathPrefix ?? [])];
   await mkdir(stateDir, { recursive: true });
   // A record left behind means the last server died without `local stop` (killed, reboot): say what that costs.
   const leftover = await readRecord(stateDir);
@@ -192,7 +209,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
   }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    ...(options.pathPrefix?.length ? { PATH: [...options.pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
+    ...(pathPrefix.length > 0 ? { PATH: [...pathPrefix, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}),
     TMPDIR: tempDir,
     GATEWAY_PORT: String(port),
     // MiniStack binds 0.0.0.0 by default; an emulator with dummy credentials belongs on loopback.
@@ -244,12 +261,23 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     version: MINISTACK_VERSION,
     startedAt: new Date().toISOString(),
     ...(moto ? { moto: { pid: moto.pid, endpoint: moto.endpoint } } : {}),
+    ...(node ? { functionNodeVersion: `v${node.version}` } : {}),
   };
   const recordFile = path.join(stateDir, 'server.json');
   await writeFile(`${recordFile}.tmp`, JSON.stringify(record, null, 2));
   await rename(`${recordFile}.tmp`, recordFile);
-  task?.succeed(`Local stack running on ${endpoint} (pid ${pid})`);
-  return { running: true, endpoint, port, pid, version: MINISTACK_VERSION, stateDir, logFile, ...(moto ? { rekognitionEndpoint: moto.endpoint } : {}) };
+  task?.succeed(`Local stack running on ${endpoint} (pid ${pid})${node ? `, functions on Node.js ${node.version}` : ''}`);
+  return {
+    running: true,
+    endpoint,
+    port,
+    pid,
+    version: MINISTACK_VERSION,
+    stateDir,
+    logFile,
+    ...(moto ? { rekognitionEndpoint: moto.endpoint } : {}),
+    ...(node ? { functionNodeVersion: `v${node.version}` } : {}),
+  };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -297,11 +325,33 @@ export function uncleanStopMessage(record: { pid: number; port: number; startedA
   );
 }
 
-/** For --local: the user's running stack on this port, started when needed. */
-export async function ensureLocalStack(options: { output?: Output; port?: number | undefined }): Promise<LocalStackInfo> {
+/**
+ * Why a running local stack runs functions on the wrong Node.js for `runtime`, with what to do; undefined when it
+ * runs the runtime's major. The stack is shared by every command of this user and port (and may be busy with
+ * another one's work), so a command never restarts it: the operator does, when nothing else is using it.
+ */
+export function functionNodeProblem(info: Pick<LocalStackInfo, 'running' | 'port' | 'functionNodeVersion'>, runtime: LambdaRuntime): string | undefined {
+  if (!info.running) return undefined;
+  const major = runtimeInfo(runtime).nodeMajor;
+  const running = info.functionNodeVersion;
+  if (running?.startsWith(`v${major}.`)) return undefined;
+  const port = info.port === DEFAULT_LOCAL_PORT ? '' : ` --port ${info.port}`;
+  const what = running === undefined ? "the machine's own node (it was started before it recorded one)" : `Node.js ${running}`;
+  return (
+    `The local stack on port ${info.port} runs functions on ${what}, but ${runtime} needs Node.js ${major}: ` +
+    `restart it (\`img-resizer local stop${port} && img-resizer local start${port}\`) so they run on Node.js ${major}. Its state is kept.`
+  );
+}
+
+/** For --local: the user's running stack on this port, started when needed (its functions on `runtime`'s Node). */
+export async function ensureLocalStack(options: { output?: Output; port?: number | undefined; runtime?: LambdaRuntime | undefined }): Promise<LocalStackInfo> {
   const stateDir = localStateDir(options.port);
   const status = await localStatus(stateDir);
-  if (status.running && (options.port === undefined || options.port === status.port)) return status;
+  if (status.running && (options.port === undefined || options.port === status.port)) {
+    const problem = options.runtime === undefined ? undefined : functionNodeProblem(status, options.runtime);
+    if (problem) options.output?.warn(problem);
+    return status;
+  }
   // Not running, or running on another port than asked: startLocalStack starts it or says which port it holds.
-  return startLocalStack({ stateDir, output: options.output, port: options.port, rekognition: true });
+  return startLocalStack({ stateDir, output: options.output, port: options.port, rekognition: true, runtime: options.runtime });
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildArtifacts, type Artifact, type BuildResult } from '../artifact/build.js';
 import { measureColdImport, unpackForLambda } from '../artifact/lambda-layout.js';
-import { readSettingsFile } from '../config/settings.js';
+import { readSettingsFile, stackRuntime } from '../config/settings.js';
+import { defaultRuntime, isLambdaRuntime, type LambdaRuntime } from '../runtimes.js';
 import { ARCHITECTURES, DEFAULT_BUILD_DIR, FUNCTION_HANDLER, hostLambdaArchitecture, type Architecture } from '../constants.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
@@ -13,6 +14,8 @@ type LambdaArch = Architecture;
 
 export interface BuildCommandOptions {
   arch: LambdaArch;
+  /** The Lambda runtime the bundle targets (esbuild's target); default defaultRuntime(). */
+  runtime?: LambdaRuntime | undefined;
   /** Output directory, absolute or relative to `cwd`. */
   out?: string;
   sourcemap?: boolean;
@@ -25,6 +28,8 @@ export interface BuildCommandOptions {
 
 export interface BuildReport {
   arch: LambdaArch;
+  /** The Lambda runtime the bundle targets. */
+  runtime: LambdaRuntime;
   sharpVersion: string;
   handler: string;
   outDir: string;
@@ -66,8 +71,10 @@ function report(artifact: Artifact): ArtifactReport {
 export async function runBuild(options: BuildCommandOptions, output?: Output): Promise<{ report: BuildReport; result: BuildResult; exitCode: ExitCode }> {
   const started = performance.now();
   const outDir = path.resolve(options.cwd ?? process.cwd(), options.out ?? DEFAULT_BUILD_DIR);
+  const runtime = options.runtime ?? defaultRuntime();
   const result = await buildArtifacts({
     arch: options.arch,
+    runtime,
     outDir,
     ...(output ? { output } : {}),
     ...(options.sourcemap ? { sourcemap: true } : {}),
@@ -76,6 +83,7 @@ export async function runBuild(options: BuildCommandOptions, output?: Output): P
   const durationMs = Math.round(performance.now() - started);
   const buildReport: BuildReport = {
     arch: result.arch,
+    runtime,
     sharpVersion: result.sharpVersion,
     handler: FUNCTION_HANDLER,
     outDir,
@@ -109,4 +117,14 @@ export async function defaultBuildArch(settingsFile: string): Promise<LambdaArch
   const settings = await readSettingsFile(settingsFile).catch(() => undefined);
   const arch = settings?.arch;
   return ARCHITECTURES.find((known) => known === arch) ?? 'x86_64';
+}
+
+/** The stack's own runtime when there is a settings file (so `build` makes what `init` deploys), else the default. */
+export async function defaultBuildRuntime(settingsFile: string): Promise<LambdaRuntime> {
+  const settings = await readSettingsFile(settingsFile).catch(() => undefined);
+  if (settings === undefined) return defaultRuntime();
+  const recorded: unknown = settings.runtime;
+  if (recorded === undefined) return stackRuntime(settings);
+  // A value init would refuse: build for the default, init says what is wrong with the file.
+  return typeof recorded === 'string' && isLambdaRuntime(recorded) ? recorded : defaultRuntime();
 }

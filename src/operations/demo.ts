@@ -99,8 +99,8 @@ export async function runDemo(context: AppContext, options: DemoOptions = {}, ev
     prompter: acceptDefaults,
     // MiniStack runs functions with this machine's node, so the sharp layer must match this machine's CPU.
     ...(clients.target.kind === 'local' ? { arch: hostArchitecture() } : {}),
-    build: async (arch) => {
-      const { functionZip, layerZip } = await buildArtifacts({ arch, output });
+    build: async (arch, runtime) => {
+      const { functionZip, layerZip } = await buildArtifacts({ arch, runtime, output });
       return { functionZip, layerZip };
     },
     onEvent: events.init?.onEvent,

@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { buildArtifacts, type Artifact } from '../artifact/build.js';
 import { sha256Hex } from '../artifact/zip.js';
 import { uploadFile } from '../aws/objects.js';
-import type { StackSettings } from '../config/settings.js';
+import { stackRuntime, type StackSettings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { renderStackTemplate, type ArtifactLocation, type ExportFormat } from '../export/template.js';
 import type { Output } from '../ui/output.js';
@@ -75,6 +75,7 @@ export async function exportStack(options: ExportOptions): Promise<ExportResult>
   await mkdir(outDir, { recursive: true });
   const built = await buildArtifacts({
     arch: settings.arch,
+    runtime: stackRuntime(settings),
     outDir,
     ...(options.output ? { output: options.output } : {}),
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),

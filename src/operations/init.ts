@@ -5,6 +5,8 @@ import {
   inquirerPrompter,
   readSettingsFile,
   resolveInitSettings,
+  resolveRuntime,
+  stackRuntime,
   writeSettingsFile,
   type Architecture,
   type Prompter,
@@ -19,6 +21,7 @@ import { environmentProblem, stackModel } from '../provision/stack.js';
 import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
+import type { LambdaRuntime } from '../runtimes.js';
 
 /** What init reports as it goes: the settings file written, then each step. */
 /** `interrupted` comes from the command (it owns Ctrl-C), so the same reporter says it where the spinners are. */
@@ -37,8 +40,8 @@ export interface InitOptions extends SettingsFlags {
   prompter?: Prompter | undefined;
   /** Already-built packages (tests build once); default: build them now with `build`. */
   artifacts?: DeployArtifacts | undefined;
-  /** Builds the packages (the command passes one that shows progress); default silent. */
-  build?: ((arch: Architecture) => Promise<DeployArtifacts>) | undefined;
+  /** Builds the packages for the stack's architecture and runtime (the command passes one that shows progress); default silent. */
+  build?: ((arch: Architecture, runtime: LambdaRuntime) => Promise<DeployArtifacts>) | undefined;
   /** IAM propagation retry timing (tests shorten it). */
   propagationRetry?: PropagationRetry | undefined;
   onEvent?: ((event: InitEvent) => void) | undefined;
@@ -88,6 +91,9 @@ function settingsFlags(options: InitOptions): SettingsFlags {
 export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
   const dryRun = Boolean(options.dryRun);
   const file = await readSettingsFile(context.settingsFile);
+  const flags = settingsFlags(options);
+  // Before the first AWS call: a local stack started now runs the functions on this runtime's Node.
+  context.useFunctionRuntime(resolveRuntime(flags.runtime, options.env ?? process.env, file).runtime);
   // The first AWS call (STS) comes after every given value has been validated.
   let located: Promise<{ identity: Identity; region: string }> | undefined;
   const locate = () => {
@@ -101,7 +107,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   };
 
   const { settings, sources } = await resolveInitSettings({
-    flags: settingsFlags(options),
+    flags,
     ...(options.env === undefined ? {} : { env: options.env }),
     file,
     locate: async () => {
@@ -118,7 +124,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   const environment = environmentProblem(stack.environment);
   if (environment) throw new UsageError(`Settings rejected: ${environment}.`, 'Use fewer or shorter --sizes, or shorter bucket and table names.');
 
-  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch));
+  const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch, stackRuntime(settings)));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry, ownership: await context.ownershipRecord() };
   // A stack leaving workflow mode still has its state machine, rule and roles to take down.
   const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
@@ -162,7 +168,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   };
 }
 
-async function defaultBuild(arch: Architecture): Promise<DeployArtifacts> {
-  const { functionZip, layerZip } = await buildArtifacts({ arch });
+async function defaultBuild(arch: Architecture, runtime: LambdaRuntime): Promise<DeployArtifacts> {
+  const { functionZip, layerZip } = await buildArtifacts({ arch, runtime });
   return { functionZip, layerZip };
 }

@@ -15,6 +15,7 @@ import { queueDepth, type ObservedQueue } from '../provision/failed-events-queue
 import type { StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 import type { RecentExecutions } from './executions.js';
+import { runtimeWarning, type RuntimeWarning } from '../runtimes.js';
 
 /** One check of the wiring between resources. */
 export interface LinkCheck {
@@ -37,6 +38,27 @@ export interface StatusResult {
   failedEvents: number;
   /** Workflow mode: the outcomes of the state machine's last executions (informational, never drift). */
   recentExecutions?: RecentExecutions;
+  /**
+   * Deployed functions whose runtime Lambda has deprecated or deprecates within 90 days (or that img-resizer does
+   * not support). A warning, not drift: the exit code stays what the resources and links say.
+   */
+  runtimeWarnings: FunctionRuntimeWarning[];
+}
+
+export interface FunctionRuntimeWarning extends RuntimeWarning {
+  functionName: string;
+}
+
+/** The runtime warnings of the functions the steps observed (the resize function, and the API's when deployed). */
+export function functionRuntimeWarnings(results: readonly RunStepResult[], today: Date): FunctionRuntimeWarning[] {
+  const warnings: FunctionRuntimeWarning[] = [];
+  for (const id of ['function', 'api-function']) {
+    const observed = observedOf(results, id) as FunctionConfiguration | undefined;
+    if (observed?.Runtime === undefined) continue;
+    const warning = runtimeWarning(observed.Runtime, today);
+    if (warning) warnings.push({ functionName: observed.FunctionName ?? id, ...warning });
+  }
+  return warnings;
 }
 
 function observedOf(results: readonly RunStepResult[], id: string): unknown {
@@ -157,7 +179,7 @@ export function nothingDeployed(results: readonly StepResult[]): boolean {
 }
 
 /** Checks every resource and link against the settings file; exit 3 on any drift, or when nothing is deployed. */
-export async function runStatus(context: AppContext): Promise<StatusResult> {
+export async function runStatus(context: AppContext, options: { today?: Date } = {}): Promise<StatusResult> {
   const settings = await loadStackSettings(context.settingsFile);
   const clients = await context.clients();
   const identity = await context.identity();
@@ -173,7 +195,8 @@ export async function runStatus(context: AppContext): Promise<StatusResult> {
   const ok = results.every((r) => r.action === 'no-op' && r.status !== 'failed') && links.every((l) => l.ok);
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
   const failedEvents = queueDepth(observedOf(results, 'failed-events-queue') as ObservedQueue | undefined);
-  const result: StatusResult = { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents };
+  const runtimeWarnings = functionRuntimeWarnings(results, options.today ?? new Date());
+  const result: StatusResult = { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents, runtimeWarnings };
   // Read only when the state machine exists: its link above already says when it does not.
   if (settings.orchestration === 'stepfunctions' && exists(results, 'state-machine')) {
     const { recentExecutions } = await import('./executions.js');

@@ -41,7 +41,7 @@ import {
   type PolicyStatement,
 } from '../aws/lambda.js';
 import { deleteLogGroup, describeLogGroup, ensureLogGroup, putRetentionPolicy } from '../aws/logs.js';
-import { FUNCTION_RUNTIME } from '../constants.js';
+import { stackRuntime } from '../config/settings.js';
 import { planFunction, type DesiredFunction, type FunctionOp, type FunctionRemovalOp } from './function.js';
 import { planPermission, type PermissionOp, type PermissionRemovalOp } from './permission.js';
 import { planRole, type DesiredRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
@@ -206,7 +206,8 @@ export function desiredApiFunction(context: ProvisionContext, inputs: Readonly<S
   return {
     functionName: apiNames(settings.stackName).functionName,
     roleArn: inputs.apiRoleArn ?? apiRoleArn(stack),
-    runtime: FUNCTION_RUNTIME,
+    // The same bundle and layer as the resize function, so the same runtime.
+    runtime: stackRuntime(settings),
     handler: API_HANDLER,
     memory: settings.memory,
     timeout: API_FUNCTION_TIMEOUT_S,

@@ -10,7 +10,8 @@ import {
   type FunctionSpec,
 } from '../aws/lambda.js';
 import { FUNCTION_ENV } from '../../lambda-src/core/settings.js';
-import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from './stack.js';
+import { stackRuntime } from '../config/settings.js';
+import { FUNCTION_HANDLER } from './stack.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
 
 export interface DesiredFunction extends FunctionSpec {
@@ -91,7 +92,7 @@ export function desiredFunction(context: ProvisionContext, inputs: Readonly<Stac
   return {
     functionName: settings.functionName,
     roleArn: inputs.roleArn ?? stack.roleArn,
-    runtime: FUNCTION_RUNTIME,
+    runtime: stackRuntime(settings),
     handler: FUNCTION_HANDLER,
     memory: settings.memory,
     timeout: settings.timeout,

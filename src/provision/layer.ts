@@ -1,12 +1,14 @@
 import type { LayerVersionsListItem } from '@aws-sdk/client-lambda';
 import { deleteLayerVersion, listLayerVersions, publishLayerVersion } from '../aws/lambda.js';
-import { FUNCTION_RUNTIME } from './stack.js';
+import { stackRuntime } from '../config/settings.js';
 import { noop, type Plan, type Step } from './types.js';
 
 export interface DesiredLayer {
   /** Hex SHA-256 of the layer zip; undefined when only checking that a version exists (status). */
   sha256: string | undefined;
   architecture: string;
+  /** The Lambda runtime of the functions using it (the version's CompatibleRuntimes). */
+  runtime: string;
 }
 
 export interface ObservedLayer {
@@ -36,6 +38,11 @@ export function planLayer(desired: DesiredLayer, observed: ObservedLayer): Plan<
   if (architectures.length > 0 && !architectures.includes(desired.architecture as never)) {
     return { action: 'update', reason: `version ${latest.Version ?? '?'} is for ${architectures.join(', ')}`, ops: [next] };
   }
+  // The bytes do not depend on the runtime (sharp is a Node-API addon), but Lambda records the runtimes a version is for.
+  const runtimes = latest.CompatibleRuntimes ?? [];
+  if (runtimes.length > 0 && !runtimes.includes(desired.runtime as never)) {
+    return { action: 'update', reason: `version ${latest.Version ?? '?'} is for ${runtimes.join(', ')}, not ${desired.runtime}`, ops: [next] };
+  }
   return noop(`version ${latest.Version ?? '?'} is current`);
 }
 
@@ -47,7 +54,7 @@ export const layerStep: Step<ObservedLayer, LayerOp> = {
     return { versions: await listLayerVersions(context.clients.lambda, context.stack.settings.layerName) };
   },
   plan: (context, observed) =>
-    planLayer({ sha256: context.artifacts?.layerZip.sha256, architecture: context.stack.settings.arch }, observed),
+    planLayer({ sha256: context.artifacts?.layerZip.sha256, architecture: context.stack.settings.arch, runtime: stackRuntime(context.stack.settings) }, observed),
   async apply(context, _observed, _plan, _inputs, progress) {
     const { artifacts } = context;
     if (!artifacts) throw new Error('the layer step needs the built layer');
@@ -56,7 +63,7 @@ export const layerStep: Step<ObservedLayer, LayerOp> = {
       layerName: context.stack.settings.layerName,
       zip: artifacts.layerZip.bytes,
       description: artifacts.layerZip.description,
-      runtime: FUNCTION_RUNTIME,
+      runtime: stackRuntime(context.stack.settings),
       architecture: context.stack.settings.arch,
     });
     return { outputs: { layerVersionArn: published.layerVersionArn } };

@@ -4,7 +4,7 @@ import { functionEnvironment, type FunctionEnvironmentInput } from '../../lambda
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
 // Defined once in src/constants.ts (architecture pass); re-exported for the steps that import them from here.
-export { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../constants.js';
+export { FUNCTION_HANDLER } from '../constants.js';
 /** The table's hash key, as the metadata contract names it. */
 export const TABLE_HASH_KEY = 'ImageID';
 /** The tag every resource carries, naming its stack (destroy deletes only buckets tagged so). */

@@ -17,7 +17,7 @@ export function renderBuild(output: Output, report: BuildReport): void {
   output.info('');
   output.info(`Written to ${report.outDir} (the layer is also cached in ${path.dirname(report.layerCachePath)})`);
   output.info(
-    `sharp ${report.sharpVersion} for Lambda ${report.arch} (layer ${report.layerFromCache ? 'from the cache' : 'installed now'}), handler ${report.handler}, built in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `sharp ${report.sharpVersion} for Lambda ${report.arch}, bundle for ${report.runtime} (layer ${report.layerFromCache ? 'from the cache' : 'installed now'}), handler ${report.handler}, built in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   if (report.coldImportMs !== undefined) output.info(`Cold import of the handler with sharp: ${report.coldImportMs} ms (median of 3 fresh processes)`);
 }

@@ -1,8 +1,13 @@
 import type { LocalStackReport } from '../operations/local.js';
 import type { Output } from './output.js';
 
-function document({ running, endpoint, port, pid, version, stateDir, rekognitionEndpoint }: LocalStackReport) {
-  return { running, endpoint, port, pid, version, stateDir, rekognitionEndpoint };
+function document({ running, endpoint, port, pid, version, stateDir, rekognitionEndpoint, functionNodeVersion, functionNodeProblem }: LocalStackReport) {
+  return { running, endpoint, port, pid, version, stateDir, rekognitionEndpoint, functionNodeVersion, ...(functionNodeProblem === null ? {} : { functionNodeProblem }) };
+}
+
+/** Which Node.js the functions run on, when the stack recorded it. */
+function nodeLine(output: Output, report: LocalStackReport): void {
+  if (report.functionNodeVersion !== null) output.info(`Functions run on Node.js ${report.functionNodeVersion}`);
 }
 
 /** Where moto answers Rekognition for the functions, when it does. */
@@ -11,6 +16,7 @@ function rekognitionLine(output: Output, report: LocalStackReport): void {
 }
 
 export function renderLocalStart(output: Output, report: LocalStackReport): void {
+  if (report.functionNodeProblem !== null) output.warn(report.functionNodeProblem);
   if (output.json) output.result(document(report));
   else if (report.alreadyRunning) output.success(`Local stack already running on ${report.endpoint} (pid ${report.pid ?? '?'})`);
   else {
@@ -23,6 +29,7 @@ export function renderLocalStatus(output: Output, report: LocalStackReport): voi
   if (output.json) output.result(document(report));
   else if (report.running) {
     output.info(`running on ${report.endpoint} (pid ${report.pid ?? '?'}, MiniStack ${report.version})`);
+    nodeLine(output, report);
     rekognitionLine(output, report);
   } else output.info('not running (start it with `img-resizer local start`)');
 }

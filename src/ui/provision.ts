@@ -429,6 +429,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
       orchestration: settings.orchestration ?? 'direct',
       resources,
       links,
+      runtimeWarnings: result.runtimeWarnings,
       ...(result.recentExecutions ? { recentExecutions: result.recentExecutions } : {}),
     });
     return;
@@ -449,6 +450,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
     output.info(describeRecentExecutions(result.recentExecutions));
     output.info('');
   }
+  // Before the verdict: a deprecation is worth acting on even when everything else is as the settings say.
+  for (const w of result.runtimeWarnings) output.warn(`${w.functionName}: ${w.message}\n  ${w.suggestion} (source: ${w.source})`);
   switch (result.state) {
     case 'ok':
       output.success(`Stack "${settings.stackName}" is as the settings say.`);

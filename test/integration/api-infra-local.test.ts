@@ -24,7 +24,7 @@ import { executeStatus } from '../../src/commands/status.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
 import { installNodeForRuntime } from '../../src/local/node-runtime.js';
-import { FUNCTION_RUNTIME } from '../../src/provision/stack.js';
+import { defaultRuntime } from '../../src/runtimes.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { installMiniStackFull } from '../helpers/python-tools.js';
 
@@ -79,7 +79,7 @@ describe('init --api on the local stack (JWT auth)', () => {
   let stateDir = '';
 
   beforeAll(async () => {
-    const [python, node] = await Promise.all([installMiniStackFull(), installNodeForRuntime(FUNCTION_RUNTIME)]);
+    const [python, node] = await Promise.all([installMiniStackFull(), installNodeForRuntime(defaultRuntime())]);
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-stack-jwt-'));
     const local = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000, pathPrefix: [node.binDir], python });
     issuer = await startIssuer();

@@ -23,7 +23,7 @@ import type { ExportFormat } from '../../src/export/template.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
 import { installNodeForRuntime } from '../../src/local/node-runtime.js';
 import { exportStack } from '../../src/operations/export.js';
-import { FUNCTION_RUNTIME } from '../../src/provision/stack.js';
+import { defaultRuntime } from '../../src/runtimes.js';
 import { localTestContext } from '../helpers/context.js';
 import { hostArch, uniqueStackName } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
@@ -128,7 +128,7 @@ describe('the exported SAM template on a local stack with the SAM translator (Mi
   let endpoint = '';
 
   beforeAll(async () => {
-    const [python, node] = await Promise.all([installMiniStackFull(), installNodeForRuntime(FUNCTION_RUNTIME)]);
+    const [python, node] = await Promise.all([installMiniStackFull(), installNodeForRuntime(defaultRuntime())]);
     stateDir.path = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-stack-full-'));
     const info = await startLocalStack({ stateDir: stateDir.path, port: await freePort(), persist: false, startTimeoutMs: 120_000, pathPrefix: [node.binDir], python });
     endpoint = info.endpoint;

@@ -1,10 +1,4 @@
-import {
-  GetFunctionConfigurationCommand,
-  InvokeCommand,
-  UpdateFunctionConfigurationCommand,
-  waitUntilFunctionUpdatedV2,
-  type LambdaClient,
-} from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, ListLayerVersionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,11 +6,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandlerSummary } from '../../lambda-src/handler.js';
 import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
-import { installNodeForRuntime } from '../../src/local/node-runtime.js';
-import { freePort, startLocalStack, stopLocalStack, type LocalStackInfo } from '../../src/local/ministack.js';
-import { FUNCTION_RUNTIME } from '../../src/provision/stack.js';
-import { runtimeInfo, supportedRuntimes, type RuntimeInfo } from '../../src/runtimes.js';
-import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
+import { buildArtifacts } from '../../src/artifact/build.js';
+import { executeInit } from '../../src/commands/init.js';
+import type { Architecture } from '../../src/constants.js';
+import { freePort, functionNodeProblem, localStatus, startLocalStack, stopLocalStack, type LocalStackInfo } from '../../src/local/ministack.js';
+import { defaultRuntime, runtimeInfo, type LambdaRuntime } from '../../src/runtimes.js';
+import { deployTestStack, hostArch, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
 
 /** The event S3 sends for an upload. */
@@ -36,29 +31,38 @@ function uploadEvent(bucket: string, key: string, size: number) {
 }
 
 /*
- * The proof that the local stack runs the function on the runtime's Node major: a MiniStack of this test's
- * own, started with that major's official Node first on its PATH (MiniStack spawns a bare `node`), the real
- * function and sharp layer deployed on it, a real image resized, and the function's own process.version
- * asserted. One MiniStack per runtime, because a MiniStack's functions all share its PATH.
+ * Issue 19: switching --runtime on an existing stack, on a MiniStack of this test's own (a MiniStack's functions
+ * all share its PATH, so its Node is the stack's, not the function's). The stack starts for nodejs22.x as the CLI
+ * starts it (the runtime's official Node installed and first on its PATH), init deploys nodejs22.x with a bundle
+ * built for node22, and the function reports Node 22. init --runtime nodejs24.x updates the function and publishes
+ * a layer version for nodejs24.x; the running stack is then on the wrong Node (functionNodeProblem says so), and
+ * after the restart it advises (state kept) the function reports Node 24 and resizes a real image. A third init
+ * changes nothing.
  */
-describe.each(supportedRuntimes())('the deployed function on the local stack, $id', (runtime: RuntimeInfo) => {
+describe('switching --runtime on the local stack', () => {
   let stateDir: string | undefined;
+  let port: number;
   let stack: LocalStackInfo;
   let deployed: DeployedTestStack;
 
+  const start = async (runtime: LambdaRuntime): Promise<LocalStackInfo> =>
+    startLocalStack({ stateDir: stateDir ?? '', port, persist: true, startTimeoutMs: 120_000, runtime });
+
+  /** The runtimes init asked the packages to be built for, in order. */
+  const builtFor: LambdaRuntime[] = [];
+  /** Builds as the command does: the bundle for the runtime init resolved. */
+  const build = async (arch: Architecture, runtime: LambdaRuntime) => {
+    builtFor.push(runtime);
+    const { functionZip, layerZip } = await buildArtifacts({ arch, runtime });
+    return { functionZip, layerZip };
+  };
+  const init = (runtime: LambdaRuntime) => executeInit(deployed.context, { runtime, arch: hostArch(), build });
+
   beforeAll(async () => {
-    const node = await installNodeForRuntime(runtime.id);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-node-stack-'));
-    stateDir = dir;
-    stack = await startLocalStack({ stateDir: dir, port: await freePort(), persist: false, startTimeoutMs: 120_000, pathPrefix: [node.binDir] });
-    // The trigger only watches uploads/, so the direct invocation below is the image's only processing.
-    deployed = await deployTestStack({ endpoint: stack.endpoint, prefix: 'uploads/' });
-    const clients = await deployed.context.clients();
-    if (runtime.id !== FUNCTION_RUNTIME) {
-      // What init does when --runtime changes (until the setting is wired into init, the test does it).
-      await clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: deployed.settings.functionName, Runtime: runtime.id }));
-      await waitUntilFunctionUpdatedV2({ client: clients.lambda, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { FunctionName: deployed.settings.functionName });
-    }
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-runtime-stack-'));
+    port = await freePort();
+    stack = await start('nodejs22.x');
+    deployed = await deployTestStack({ endpoint: stack.endpoint, prefix: 'uploads/', runtime: 'nodejs22.x', artifacts: undefined, build });
   });
 
   afterAll(async () => {
@@ -68,31 +72,56 @@ describe.each(supportedRuntimes())('the deployed function on the local stack, $i
     }
   });
 
-  it(`resizes a real image on Node ${runtime.nodeMajor} and reports that version`, async () => {
+  it('deploys nodejs22.x, switches to nodejs24.x (function and layer), then changes nothing', async () => {
     const clients = await deployed.context.clients();
-    const { functionName, sourceBucket } = deployed.settings;
+    const { functionName, layerName } = deployed.settings;
+    expect(stack.functionNodeVersion).toMatch(/^v22\./);
+    expect(deployed.settings.runtime).toBe('nodejs22.x');
+    expect((await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }))).Runtime).toBe('nodejs22.x');
+    expect((await invokeSummary(clients.lambda, functionName, { Records: [] })).node).toMatch(/^v22\./);
+
+    const switched = await init('nodejs24.x');
+    expect(builtFor).toEqual(['nodejs22.x', 'nodejs24.x']);
+    expect(switched.settings.runtime).toBe('nodejs24.x');
+    const layerStep = switched.steps.find((s) => s.id === 'layer');
+    expect(layerStep).toMatchObject({ action: 'update', reason: expect.stringMatching(/is for nodejs22\.x, not nodejs24\.x/) as unknown });
+    const functionStep = switched.steps.find((s) => s.id === 'function');
+    expect(functionStep?.changes).toContain('runtime nodejs22.x → nodejs24.x');
     const configuration = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-    expect(configuration.Runtime).toBe(runtime.id);
+    expect(configuration.Runtime).toBe('nodejs24.x');
+    const versions = (await clients.lambda.send(new ListLayerVersionsCommand({ LayerName: layerName }))).LayerVersions ?? [];
+    const newest = [...versions].sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))[0];
+    expect(newest?.CompatibleRuntimes).toEqual(['nodejs24.x']);
+    expect(configuration.Layers?.map((l) => l.Arn)).toEqual([newest?.LayerVersionArn]);
+
+    // The running stack still has Node 22 first on its PATH: the CLI says so, and the operator restarts it.
+    const running = await localStatus(stateDir ?? '');
+    expect(functionNodeProblem(running, 'nodejs24.x')).toMatch(/runs functions on Node\.js v22\..*needs Node\.js 24.*local stop/);
+    await stopLocalStack(stateDir ?? '');
+    stack = await start('nodejs24.x');
+    expect(functionNodeProblem(stack, 'nodejs24.x')).toBeUndefined();
 
     const key = 'direct/photo.jpg';
     const image = await photo(640, 480);
-    await clients.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: key, Body: image }));
-    const payload = await invokeSummary(clients.lambda, functionName, uploadEvent(sourceBucket, key, image.length));
-
-    expect(payload.node).toMatch(new RegExp(`^v${runtime.nodeMajor}\\.`));
+    await clients.s3.send(new PutObjectCommand({ Bucket: deployed.settings.sourceBucket, Key: key, Body: image }));
+    const payload = await invokeSummary(clients.lambda, functionName, uploadEvent(deployed.settings.sourceBucket, key, image.length));
+    expect(payload.node).toMatch(/^v24\./);
     expect(payload).toMatchObject({ records: 1, succeeded: 1, failed: 0 });
     // The cold-start log line says the same (MiniStack writes function output to its log).
-    const log = await readFile(stack.logFile, 'utf8');
-    expect(log).toContain(`"node":"${payload.node}"`);
+    expect(await readFile(stack.logFile, 'utf8')).toContain(`"node":"${payload.node}"`);
+
+    const again = await init('nodejs24.x');
+    expect(again.outcome).toBe('up-to-date');
   });
 });
 
 describe('the test run\'s own local stack (test/helpers/global-setup.ts)', () => {
-  it(`runs the deployed function on the Node major of ${FUNCTION_RUNTIME}, as every integration test sees it`, async () => {
+  it(`runs the deployed function on the Node major of ${defaultRuntime()}, the default runtime every integration test deploys`, async () => {
     const deployed = await deployTestStack();
+    expect(deployed.settings.runtime).toBe(defaultRuntime());
     const clients = await deployed.context.clients();
     const summary = await invokeSummary(clients.lambda, deployed.settings.functionName, { Records: [] });
-    expect(summary.node).toMatch(new RegExp(`^v${runtimeInfo(FUNCTION_RUNTIME).nodeMajor}\\.`));
+    expect(summary.node).toMatch(new RegExp(`^v${runtimeInfo(defaultRuntime()).nodeMajor}\\.`));
   });
 });
 

@@ -152,7 +152,7 @@ describe('init from nothing', () => {
     expect(LayerVersions).toHaveLength(1);
     expect(LayerVersions?.[0]?.Description).toContain(`sha256:${artifacts.layerZip.sha256}`);
     expect(Configuration).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 60,

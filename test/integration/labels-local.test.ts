@@ -15,7 +15,8 @@ import { freePort, startLocalStack, stopLocalStack, type LocalStackInfo } from '
 import { startMoto, stopMoto, type MotoServer } from '../../src/local/moto.js';
 import { installNodeForRuntime } from '../../src/local/node-runtime.js';
 import { parsePolicyDocument } from '../../src/provision/policy.js';
-import { FUNCTION_RUNTIME, INLINE_POLICY_NAME } from '../../src/provision/stack.js';
+import { INLINE_POLICY_NAME } from '../../src/provision/stack.js';
+import { defaultRuntime } from '../../src/runtimes.js';
 import { corpusFiles, readCorpusFile } from '../helpers/corpus.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
@@ -113,7 +114,7 @@ describe('labels and moderation on the local stack (moto behind a recorder)', ()
     recorder = rekognitionRecorder(moto.endpoint);
     await new Promise<void>((resolve) => recorder.server.listen(0, '127.0.0.1', resolve));
     const { port } = recorder.server.address() as AddressInfo;
-    const node = await installNodeForRuntime(FUNCTION_RUNTIME);
+    const node = await installNodeForRuntime(defaultRuntime());
     stack = await startLocalStack({
       stateDir,
       port: await freePort(),

@@ -187,13 +187,13 @@ describe('policy comparison', () => {
 describe('layer plan', () => {
   const hash = 'a'.repeat(64);
   it('publishes only when the latest version holds other bytes', () => {
-    expect(planLayer({ sha256: hash, architecture: 'x86_64' }, { versions: [] }).action).toBe('create');
+    expect(planLayer({ sha256: hash, architecture: 'x86_64', runtime: 'nodejs22.x' }, { versions: [] }).action).toBe('create');
     const latest = { Version: 3, Description: `sharp 0.35.5 linux-x64 glibc sha256:${hash}`, CompatibleArchitectures: ['x86_64' as const] };
-    expect(planLayer({ sha256: hash, architecture: 'x86_64' }, { versions: [latest] }).action).toBe('no-op');
-    expect(planLayer({ sha256: 'b'.repeat(64), architecture: 'x86_64' }, { versions: [latest] })).toMatchObject({ action: 'update', ops: [{ kind: 'publish-layer-version', version: 4 }] });
-    expect(planLayer({ sha256: hash, architecture: 'arm64' }, { versions: [latest] }).action).toBe('update');
+    expect(planLayer({ sha256: hash, architecture: 'x86_64', runtime: 'nodejs22.x' }, { versions: [latest] }).action).toBe('no-op');
+    expect(planLayer({ sha256: 'b'.repeat(64), architecture: 'x86_64', runtime: 'nodejs22.x' }, { versions: [latest] })).toMatchObject({ action: 'update', ops: [{ kind: 'publish-layer-version', version: 4 }] });
+    expect(planLayer({ sha256: hash, architecture: 'arm64', runtime: 'nodejs22.x' }, { versions: [latest] }).action).toBe('update');
     // status compares no bytes: an existing version is enough
-    expect(planLayer({ sha256: undefined, architecture: 'x86_64' }, { versions: [latest] }).action).toBe('no-op');
+    expect(planLayer({ sha256: undefined, architecture: 'x86_64', runtime: 'nodejs22.x' }, { versions: [latest] }).action).toBe('no-op');
   });
 });
 

@@ -50,6 +50,7 @@ describe('settings resolution', () => {
       keepOnDelete: false,
       notify: [],
       allowLockPublicBucket: false,
+      runtime: 'nodejs24.x',
       orchestration: 'direct',
       stateMachineType: 'express',
     });
