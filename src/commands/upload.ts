@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { AppContext } from '../context.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
 import type { UploadOptions, UploadReport } from '../operations/upload.js';
+import type { UploadViaApiOptions } from '../operations/upload-via-api.js';
 import type { ExitCode } from '../errors.js';
 import {
   commandAction,
@@ -23,6 +24,15 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   return result;
 }
 
+/** `upload --via-api`: the same report and renderer, through the stack's HTTP API (issue 14). */
+export async function runUploadViaApi(context: AppContext, options: UploadViaApiOptions): Promise<{ exitCode: ExitCode; report: UploadReport }> {
+  const operation = await import('../operations/upload-via-api.js');
+  const { renderUpload } = await import('../ui/upload.js');
+  const result = await operation.runUploadViaApi(context, options);
+  renderUpload(context.output, result.report);
+  return result;
+}
+
 export function uploadCommand(): Command {
   return new Command('upload')
     .description('upload images to the source bucket (files, directories and globs) and, with --wait, show what the function made of them')
@@ -38,6 +48,8 @@ export function uploadCommand(): Command {
     .option('--force', 'upload files whose bytes are not an image too')
     .option('--strict', 'refuse the whole batch when a file is not an image (by default it is skipped with a warning, exit 1)')
     .addOption(new Option('--concurrency <n>', 'files uploaded at once').default(4).argParser(parsePositiveInt('--concurrency', 64)))
+    .option('--via-api', 'upload through the stack\'s HTTP API (init --api): POST /uploads, then the presigned POST to S3')
+    .addOption(new Option('--api-token <token>', 'bearer token for a JWT-authorised API (--via-api); prefer the environment variable').env('IMG_RESIZER_API_TOKEN'))
     .action(
       commandAction(async (context, { args, options }) => {
         const paths = stringListArgument(args, 0, 'path');
@@ -52,6 +64,10 @@ export function uploadCommand(): Command {
         const interrupt = new AbortController();
         const release = handleInterrupt(() => { interrupt.abort(); });
         try {
+          if (flag(options, 'viaApi')) {
+            const apiToken = optionalString(options, 'apiToken');
+            return await runUploadViaApi(context, { paths, prefix, wait, timeoutSeconds, strict, concurrency, apiToken, signal: interrupt.signal });
+          }
           return await runUpload(context, { paths, prefix, wait, timeoutSeconds, force, strict, concurrency, signal: interrupt.signal });
         } finally {
           release();

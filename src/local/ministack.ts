@@ -141,6 +141,8 @@ export interface StartOptions {
   rekognition?: boolean;
   /** Point the functions at this Rekognition endpoint instead (a test's recorder in front of moto); starts no moto. */
   rekognitionEndpoint?: string;
+  /** More variables for MiniStack itself (tests: `AUTH=true`, which makes it check signatures and IAM policies). */
+  environment?: Readonly<Record<string, string>>;
 }
 
 export async function localStatus(stateDir: string): Promise<LocalStackInfo> {
@@ -228,6 +230,7 @@ export async function startLocalStack(options: StartOptions): Promise<LocalStack
     AWS_ENDPOINT_URL: endpointFor(port),
     ...(moto ? { AWS_ENDPOINT_URL_REKOGNITION: moto.endpoint } : {}),
     ...(options.rekognitionEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_REKOGNITION: options.rekognitionEndpoint }),
+    ...options.environment,
   };
   const task = output?.task(`Starting the local stack on ${endpointFor(port)}`);
   const child = spawn(python, ['-m', 'ministack'], { env, detached: true, stdio: ['ignore', log, log], cwd: stateDir });

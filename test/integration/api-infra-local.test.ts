@@ -1,8 +1,8 @@
 /**
  * Issue 14 on the local stack: `init --api` with JWT auth stands up the API end to end, and clients use it with
  * curl as the README shows. JWT because MiniStack enforces it on HTTP API routes (it fetches the issuer's
- * discovery document and JWKS, which this test serves on loopback); it enforces AWS_IAM only when started with
- * AUTH=true for every service, which the shared test stack is not (README "HTTP API": the local gap).
+ * discovery document and JWKS, which this test serves on loopback); it checks AWS_IAM signatures only when started
+ * with AUTH=true for every service, which api-iam-auth-local.test.ts does (README "HTTP API": the local gap).
  * MiniStack verifies RS256 signatures with the `cryptography` package, which only its `full` extra brings (the
  * plain install refuses every token), so this test runs a MiniStack of its own from that venv.
  */
@@ -21,6 +21,10 @@ import { ensureCorpus } from '../../bench/lib/corpus.js';
 import { executeApiUrl } from '../../src/commands/api.js';
 import { executeDestroy } from '../../src/commands/destroy.js';
 import { executeStatus } from '../../src/commands/status.js';
+import { runUploadViaApi } from '../../src/commands/upload.js';
+import { ExitCode } from '../../src/errors.js';
+import { readFile } from 'node:fs/promises';
+import { runCli } from '../helpers/cli.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
 import { installNodeForRuntime } from '../../src/local/node-runtime.js';
@@ -77,11 +81,13 @@ describe('init --api on the local stack (JWT auth)', () => {
   let photoPath: string;
   let token: string;
   let stateDir = '';
+  let endpoint = '';
 
   beforeAll(async () => {
     const [python, node] = await Promise.all([installMiniStackFull(), installNodeForRuntime(defaultRuntime())]);
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-test-stack-jwt-'));
     const local = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000, pathPrefix: [node.binDir], python });
+    endpoint = local.endpoint;
     issuer = await startIssuer();
     token = issuer.sign({ aud: AUDIENCE, sub: 'tester' });
     stack = await deployTestStack({
@@ -177,6 +183,42 @@ describe('init --api on the local stack (JWT auth)', () => {
     expect(card.status).toBe(302);
     const output = await curlStatus([card.location]);
     expect(output.status).toBe(200);
+  }, 240_000);
+
+  it('upload --via-api sends the token as a bearer header; without one, or with a refused one, it says what to do', async () => {
+    const missing = await runUploadViaApi(stack.context, { paths: [photoPath], wait: false }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'API_TOKEN_REQUIRED', exitCode: ExitCode.Usage, suggestion: expect.stringContaining('IMG_RESIZER_API_TOKEN') as string });
+    const otherAudience = issuer.sign({ aud: 'someone-else' });
+    const refused = await runUploadViaApi(stack.context, { paths: [photoPath], wait: false, apiToken: otherAudience }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'API_UNAUTHORIZED', status: 401, suggestion: expect.stringContaining('--api-token') as string });
+
+    const { exitCode, report } = await runUploadViaApi(stack.context, { paths: [photoPath], wait: true, timeoutSeconds: 120, apiToken: token });
+    expect(exitCode).toBe(ExitCode.Ok);
+    expect(report).toMatchObject({ via: 'api', auth: 'JWT', failed: [] });
+    expect(report.files[0]).toMatchObject({ outcome: 'SUCCEEDED', item: { Status: 'SUCCEEDED' } });
+    expect(report.files[0]!.key).toMatch(/^uploads\/.+\.jpg$/);
+    // The token is a secret: in no output, report or settings file.
+    const settingsFile = await readFile(stack.context.settingsFile, 'utf8');
+    for (const text of [stack.stdout(), stack.stderr(), JSON.stringify(report), settingsFile]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(otherAudience);
+    }
+  }, 240_000);
+
+  it('the CLI takes the token from IMG_RESIZER_API_TOKEN, and without it exits 2 with the next step', async () => {
+    const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+    const args = ['upload', '--via-api', photoPath, '--wait', '--json', '--endpoint-url', endpoint];
+    const withToken = await runCli(args, { cwd: stack.cwd, env: { ...env, IMG_RESIZER_API_TOKEN: token } });
+    expect(withToken.stderr).not.toContain(token);
+    expect(withToken.code).toBe(0);
+    const report = JSON.parse(withToken.stdout) as { via: string; files: { outcome: string; key: string }[] };
+    expect(report.via).toBe('api');
+    expect(report.files.map((f) => f.outcome)).toEqual(['SUCCEEDED']);
+    expect(withToken.stdout).not.toContain(token);
+
+    const without = await runCli(args, { cwd: stack.cwd, env: { ...env, IMG_RESIZER_API_TOKEN: '' } });
+    expect(without.code).toBe(2);
+    expect(without.stdout + without.stderr).toContain('API_TOKEN_REQUIRED');
   }, 240_000);
 
   it('status checks the API parts, then destroy removes them', async () => {
