@@ -147,6 +147,21 @@ export function describeOp(op: ProvisionOp): string[] {
       return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
     case 'delete-queue':
       return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
+    // backfill queue and its mapping (issue 18)
+    case 'create-backfill-queue':
+      return [`create, encrypted (SSE-SQS), visibility ${op.visibilitySeconds} s, after ${op.maxReceiveCount} receives to the failed-events queue`];
+    case 'set-backfill-queue-attributes':
+      return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
+    case 'delete-backfill-queue':
+      return [op.messages > 0 ? `delete the queue and the ${op.messages} event${op.messages === 1 ? '' : 's'} waiting in it` : 'delete the queue'];
+    case 'create-queue-mapping':
+      return [`create: batches of ${op.batchSize}, at most ${op.maximumConcurrency} at once, partial batch failures reported`];
+    case 'update-queue-mapping':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    case 'delete-extra-queue-mapping':
+      return [`delete extra mapping ${op.uuid}`];
+    case 'delete-queue-mapping':
+      return [`delete mapping ${op.uuid}`];
     // log groups (the function's, the HTTP API's access logs, the workflow's execution logs)
     case 'create-log-group':
       return [`create, keeps logs ${op.retentionDays} days`];
