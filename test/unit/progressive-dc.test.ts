@@ -1,10 +1,17 @@
 import sharp, { type Sharp } from 'sharp';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCorpus } from '../../bench/lib/corpus.js';
 import { ImageError } from '../../lambda-src/core/errors.js';
 import { processImage, type ProcessOptions } from '../../lambda-src/core/image.js';
 import { decodeDcImage, NotDecodable } from '../../lambda-src/core/jpeg/dc-decode.js';
-import { hasProgressiveFrame, progressiveDcSource, setDcScanDecoding } from '../../lambda-src/core/jpeg/progressive.js';
+import {
+  DC_MIN_SOURCE_PIXELS,
+  dcScanPays,
+  hasProgressiveFrame,
+  progressiveDcSource,
+  setDcScanDecoding,
+  setDcScanMinSourcePixels,
+} from '../../lambda-src/core/jpeg/progressive.js';
 import { readFile } from 'node:fs/promises';
 
 /** Thumbnails of a 1920x1280 photo need 1/12.8 of it: past libjpeg's 1/8 floor, so the DC path applies. */
@@ -37,8 +44,12 @@ async function bothPaths(input: Buffer, opts: ProcessOptions): Promise<{ today: 
 
 let storm: Buffer;
 let aqua: Buffer;
+let cutoff = DC_MIN_SOURCE_PIXELS;
 
 beforeAll(async () => {
+  // The photos here are 1920x1280, below the speed cutoff: it is lowered so that the decoder itself is tested on
+  // them (the cutoff's own tests below put it back).
+  cutoff = setDcScanMinSourcePixels(0);
   // Real photographs: the bench corpus (fetched from Debian's wallpaper packages when not cached).
   const corpus = await ensureCorpus(undefined, () => undefined);
   const file = (name: string): string => corpus.files.find((f) => f.name === name)?.path ?? '';
@@ -48,6 +59,10 @@ beforeAll(async () => {
 
 afterEach(() => {
   setDcScanDecoding(true);
+});
+
+afterAll(() => {
+  setDcScanMinSourcePixels(cutoff);
 });
 
 const VARIANTS: [string, (image: Sharp) => Sharp][] = [
@@ -219,6 +234,42 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
         expect(outcome).toBeInstanceOf(ImageError);
         expect((outcome as ImageError).code).toBe('CORRUPT_IMAGE');
       }
+    }
+  });
+});
+
+describe('the speed cutoff: small progressive JPEGs take today\'s path', () => {
+  const thumbnail = options({ sizes: [{ name: 'thumb', width: 200, height: 200 }] });
+
+  it('decides by source pixels and the 1/8 rule together', () => {
+    expect(DC_MIN_SOURCE_PIXELS).toBe(8_000_000);
+    // 2560x1600 (4.1 MP): a 200x200 thumbnail needs 1/8 of it, but the source is below the cutoff.
+    expect(dcScanPays({ width: 2560, height: 1600 }, thumbnail)).toBe(false);
+    // 3840x2160 (8.3 MP) and 5640x3172 (17.9 MP): past the cutoff and past the 1/8 floor.
+    expect(dcScanPays({ width: 3840, height: 2160 }, thumbnail)).toBe(true);
+    expect(dcScanPays({ width: 5640, height: 3172 }, thumbnail)).toBe(true);
+    // Exactly at the cutoff counts; one pixel short does not.
+    expect(dcScanPays({ width: 4000, height: 2000 }, thumbnail)).toBe(true);
+    expect(dcScanPays({ width: 4000, height: 2000 }, thumbnail, 8_000_001)).toBe(false);
+    // Large, but a size needs more than 1/8 of it: today's path whatever the cutoff.
+    expect(dcScanPays({ width: 5640, height: 3172 }, options({ sizes: [{ name: 'big', width: 800, height: 800 }] }))).toBe(false);
+    expect(dcScanPays({ width: 2560, height: 1600 }, thumbnail, 0)).toBe(true);
+  });
+
+  it('a 1920x1280 progressive photo takes today\'s path at the default cutoff, and the DC path above it', async () => {
+    const progressive = await sharp(storm).jpeg({ progressive: true }).toBuffer();
+    const source = { format: 'jpeg', width: 1920, height: 1280 } as const;
+    const lowered = setDcScanMinSourcePixels(DC_MIN_SOURCE_PIXELS);
+    try {
+      expect(await progressiveDcSource(progressive, source, options())).toBeUndefined();
+      // The same photo enlarged to 3600x2400 (8.6 MP) is past the cutoff: the DC path hands sharp its 1/8 image.
+      const large = await sharp(storm).resize(3600, 2400).jpeg({ progressive: true }).toBuffer();
+      const dc = await progressiveDcSource(large, { format: 'jpeg', width: 3600, height: 2400 }, thumbnail);
+      expect(dc).toBeInstanceOf(Buffer);
+      const { width, height } = await sharp(dc).metadata();
+      expect([width, height]).toEqual([450, 300]);
+    } finally {
+      setDcScanMinSourcePixels(lowered);
     }
   });
 });

@@ -6,11 +6,40 @@ import { dcImageTiff } from './dc-tiff.js';
 /** libjpeg's smallest scale: one pixel per 8x8 block. */
 export const DC_SCALE = 1 / 8;
 
+/**
+ * Sources below this many pixels take today's path: the DC-scan decoder is JavaScript, and below it libjpeg-turbo's
+ * whole decode costs no more (issue 18 item 2). Measured on a loaded shared 2-core Xeon, paired interleaved runs,
+ * medians, a full GC between images as the bench does (200x200 thumbnail): the corpus' 4.1-4.9 MP progressive photos
+ * (2560x1600 re-encodes) ran 0.16-0.46x of today's speed on the DC path, 5-7 MP re-encodes 0.44-0.95x, the 8.3 and
+ * 17.9 MP originals 3.1-3.4x (10-16x when no GC ran between images: V8 then keeps the decoder optimized).
+ */
+export const DC_MIN_SOURCE_PIXELS = 8_000_000;
+
 let enabled = true;
+let minSourcePixels = DC_MIN_SOURCE_PIXELS;
 
 /** Turns the DC-scan path off and on: the bench and the tests measure today's path with it off. */
 export function setDcScanDecoding(on: boolean): void {
   enabled = on;
+}
+
+/** Sets the cutoff (the tests lower it to check the decoder on small photos); returns the previous one. */
+export function setDcScanMinSourcePixels(pixels: number): number {
+  const previous = minSourcePixels;
+  minSourcePixels = pixels;
+  return previous;
+}
+
+/**
+ * Whether a JPEG of this size, asked for these sizes, is worth reading from its DC scans: every size needs at most
+ * 1/8 of it (libjpeg's 1/8 decode is what the DC scans give) and it has at least `minPixels` pixels.
+ */
+export function dcScanPays(
+  source: Pick<OriginalImage, 'width' | 'height'>,
+  options: Pick<ProcessOptions, 'sizes' | 'fit'>,
+  minPixels: number = DC_MIN_SOURCE_PIXELS,
+): boolean {
+  return source.width * source.height >= minPixels && largestNeededScale(source, options) <= DC_SCALE;
 }
 
 /** What the DC-scan path carries over from the source's header into the image it hands sharp. */
@@ -31,7 +60,7 @@ export function largestNeededScale(source: Pick<OriginalImage, 'width' | 'height
 }
 
 /**
- * For a progressive JPEG whose every output needs at most 1/8 of its resolution: the 1/8-scale image decoded from the DC scans alone, as an uncompressed TIFF
+ * For a progressive JPEG of at least DC_MIN_SOURCE_PIXELS whose every output needs at most 1/8 of its resolution: the 1/8-scale image decoded from the DC scans alone, as an uncompressed TIFF
  * carrying the source's ICC profile and EXIF orientation, for sharp to read instead of the source. undefined
  * when the fast path does not apply (not progressive, a scale above 1/8, anything unusual): the caller then
  * reads the source as always, so an image this path does not fully understand is never made wrong.
@@ -42,7 +71,7 @@ export async function progressiveDcSource(
   options: Pick<ProcessOptions, 'sizes' | 'fit'>,
   header?: SourceHeader,
 ): Promise<Buffer | undefined> {
-  if (!enabled || source.format !== 'jpeg' || !(largestNeededScale(source, options) <= DC_SCALE)) return undefined;
+  if (!enabled || source.format !== 'jpeg' || !dcScanPays(source, options, minSourcePixels)) return undefined;
   // SOF2 somewhere in the header: a cheap test before any work (baseline files are shrunk on load by libjpeg).
   if (input[0] !== 0xff || input[1] !== 0xd8 || !hasProgressiveFrame(input)) return undefined;
   let image;
