@@ -242,18 +242,19 @@ describe('the speed cutoff: small progressive JPEGs take today\'s path', () => {
   const thumbnail = options({ sizes: [{ name: 'thumb', width: 200, height: 200 }] });
 
   it('decides by source pixels and the 1/8 rule together', () => {
-    expect(DC_MIN_SOURCE_PIXELS).toBe(8_000_000);
-    // 2560x1600 (4.1 MP): a 200x200 thumbnail needs 1/8 of it, but the source is below the cutoff.
-    expect(dcScanPays({ width: 2560, height: 1600 }, thumbnail)).toBe(false);
-    // 3840x2160 (8.3 MP) and 5640x3172 (17.9 MP): past the cutoff and past the 1/8 floor.
+    expect(DC_MIN_SOURCE_PIXELS).toBe(3_000_000);
+    // 1920x1280 (2.5 MP): a 100x100 thumbnail needs less than 1/8 of it, but the source is below the cutoff.
+    expect(dcScanPays({ width: 1920, height: 1280 }, options())).toBe(false);
+    expect(dcScanPays({ width: 1920, height: 1280 }, options(), 0)).toBe(true);
+    // 2560x1600 (4.1 MP), 3840x2160 (8.3 MP) and 5640x3172 (17.9 MP): past the cutoff and past the 1/8 floor.
+    expect(dcScanPays({ width: 2560, height: 1600 }, thumbnail)).toBe(true);
     expect(dcScanPays({ width: 3840, height: 2160 }, thumbnail)).toBe(true);
     expect(dcScanPays({ width: 5640, height: 3172 }, thumbnail)).toBe(true);
     // Exactly at the cutoff counts; one pixel short does not.
-    expect(dcScanPays({ width: 4000, height: 2000 }, thumbnail)).toBe(true);
-    expect(dcScanPays({ width: 4000, height: 2000 }, thumbnail, 8_000_001)).toBe(false);
+    expect(dcScanPays({ width: 2000, height: 1500 }, options())).toBe(true);
+    expect(dcScanPays({ width: 2000, height: 1500 }, options(), 3_000_001)).toBe(false);
     // Large, but a size needs more than 1/8 of it: today's path whatever the cutoff.
     expect(dcScanPays({ width: 5640, height: 3172 }, options({ sizes: [{ name: 'big', width: 800, height: 800 }] }))).toBe(false);
-    expect(dcScanPays({ width: 2560, height: 1600 }, thumbnail, 0)).toBe(true);
   });
 
   it('a 1920x1280 progressive photo takes today\'s path at the default cutoff, and the DC path above it', async () => {
@@ -262,12 +263,12 @@ describe('the speed cutoff: small progressive JPEGs take today\'s path', () => {
     const lowered = setDcScanMinSourcePixels(DC_MIN_SOURCE_PIXELS);
     try {
       expect(await progressiveDcSource(progressive, source, options())).toBeUndefined();
-      // The same photo enlarged to 3600x2400 (8.6 MP) is past the cutoff: the DC path hands sharp its 1/8 image.
-      const large = await sharp(storm).resize(3600, 2400).jpeg({ progressive: true }).toBuffer();
-      const dc = await progressiveDcSource(large, { format: 'jpeg', width: 3600, height: 2400 }, thumbnail);
+      // The same photo enlarged to 2400x1600 (3.8 MP) is past the cutoff: the DC path hands sharp its 1/8 image.
+      const large = await sharp(storm).resize(2400, 1600).jpeg({ progressive: true }).toBuffer();
+      const dc = await progressiveDcSource(large, { format: 'jpeg', width: 2400, height: 1600 }, thumbnail);
       expect(dc).toBeInstanceOf(Buffer);
       const { width, height } = await sharp(dc).metadata();
-      expect([width, height]).toEqual([450, 300]);
+      expect([width, height]).toEqual([300, 200]);
     } finally {
       setDcScanMinSourcePixels(lowered);
     }

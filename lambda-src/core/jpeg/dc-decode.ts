@@ -133,12 +133,12 @@ class BitReader {
         }
         if (next === undefined || (next === 0xff && byte === 0)) this.padding = 8;
         else {
-          this.acc = ((this.acc << 8) | byte) >>> 0;
+          this.acc = (this.acc << 8) | byte;
           this.count += 8;
           continue;
         }
       } else this.padding += 8;
-      this.acc = (this.acc << 8) >>> 0;
+      this.acc = this.acc << 8;
       this.count += 8;
     }
   }
@@ -601,8 +601,35 @@ export function decodeDcImage(data: Buffer): DcImage {
     // Missing AC bands would make libjpeg smooth the blocks (jdcoefct.c): not reproduced here.
     if (component.scale === 2 && component.coefficientBits.some((bits, k) => k > 0 && bits !== 0)) fail('AC scans incomplete');
   }
-  return toPixels(frame, colourOf(frame, adobeTransform, jfif));
+  const image = toPixels(frame, colourOf(frame, adobeTransform, jfif));
+  keepShapes(frame, [...dcTables, ...acTables]);
+  return image;
 }
+
+/**
+ * The last image's frame, Huffman tables and a reader, their big arrays emptied, kept for the module's lifetime.
+ * V8's optimized code and inline caches hold the object shapes (maps) they were made for only weakly: once every
+ * frame, table and reader of the last image was collected, a full GC dropped those shapes and deoptimized the whole
+ * decoder ("weak objects" in --trace-deopt), so the next image ran mostly interpreted (measured, a 2560x1600 decode:
+ * 15-30 ms warm, 100-400 ms after a GC; with these kept, 10-25 ms after a GC). Lambda's GCs between invocations and
+ * the bench's GC before every pass both hit it. A few hundred bytes stay alive.
+ */
+const kept: { shapes?: { frame: Frame; tables: (HuffmanTable | undefined)[]; reader: BitReader } } = {};
+
+function keepShapes(frame: Frame, tables: (HuffmanTable | undefined)[]): void {
+  for (const component of frame.components) {
+    // Arrays of the same types, so the shapes stay the ones the optimized code knows.
+    component.dc = EMPTY_INT32;
+    if (component.coefficients) component.coefficients = EMPTY_INT16;
+    if (component.lastNonzero) component.lastNonzero = EMPTY_UINT8;
+  }
+  kept.shapes = { frame, tables, reader: new BitReader(EMPTY_BUFFER, 0) };
+}
+
+const EMPTY_INT32 = new Int32Array(0);
+const EMPTY_BUFFER = Buffer.alloc(0);
+const EMPTY_INT16 = new Int16Array(0);
+const EMPTY_UINT8 = new Uint8Array(0);
 
 function readHuffmanTables(segment: Buffer, dcTables: (HuffmanTable | undefined)[], acTables: (HuffmanTable | undefined)[]): void {
   let at = 0;

@@ -7,13 +7,14 @@ import { dcImageTiff } from './dc-tiff.js';
 export const DC_SCALE = 1 / 8;
 
 /**
- * Sources below this many pixels take today's path: the DC-scan decoder is JavaScript, and below it libjpeg-turbo's
- * whole decode costs no more (issue 18 item 2). Measured on a loaded shared 2-core Xeon, paired interleaved runs,
- * medians, a full GC between images as the bench does (200x200 thumbnail): the corpus' 4.1-4.9 MP progressive photos
- * (2560x1600 re-encodes) ran 0.16-0.46x of today's speed on the DC path, 5-7 MP re-encodes 0.44-0.95x, the 8.3 and
- * 17.9 MP originals 3.1-3.4x (10-16x when no GC ran between images: V8 then keeps the decoder optimized).
+ * Sources below this many pixels take today's path: the DC-scan decoder is JavaScript, and on small photos
+ * libjpeg-turbo's whole decode costs about the same (issue 18 item 2). Measured on a loaded shared 2-core Xeon, paired
+ * interleaved runs, medians of 5, a full GC before every image as the bench does, progressive re-encodes of corpus
+ * photos at 0.5-12 MP (libjpeg's and mozjpeg's scan scripts, a thumbnail within 1/8): at 1-2 MP mozjpeg files ran
+ * 0.91-1.54x of today's speed on the DC path (break-even), from 4 MP every file 1.3-6.0x, the corpus' 8.3 and
+ * 17.9 MP originals 9-13x. 3 MP leaves the break-even band to today's path.
  */
-export const DC_MIN_SOURCE_PIXELS = 8_000_000;
+export const DC_MIN_SOURCE_PIXELS = 3_000_000;
 
 let enabled = true;
 let minSourcePixels = DC_MIN_SOURCE_PIXELS;
