@@ -7,8 +7,8 @@
  *   npm run bench -- --json            the figures as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --write-results   also write bench/RESULTS.md (full run only)
  *   --corpus DIR   use these images instead of the fetched corpus
- *   --only LIST    image,progressive,cost,memory,insight,pixel-limit,artifacts,e2e,startup,workflow (default all)
- *   --no-e2e       skip the end-to-end part (it starts a MiniStack of its own)
+ *   --only LIST    image,progressive,cost,memory,insight,pixel-limit,artifacts,e2e,startup,workflow,throughput (default all)
+ *   --no-e2e       skip the end-to-end parts (e2e and throughput each start a MiniStack of their own)
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,10 +29,11 @@ import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from
 import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
-import { benchStartup } from './sections/startup.js';
+import { benchFirstRequest, benchStartup } from './sections/startup.js';
+import { benchThroughput } from './sections/throughput.js';
 import { benchWorkflow } from './sections/workflow.js';
 
-const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup', 'workflow'] as const;
+const PARTS = ['image', 'progressive', 'cost', 'memory', 'insight', 'pixel-limit', 'artifacts', 'e2e', 'startup', 'workflow', 'throughput'] as const;
 type Part = (typeof PARTS)[number];
 
 export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -195,7 +196,8 @@ async function main(): Promise<number> {
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
-  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)));
+  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)), ...(await benchFirstRequest(plan, log)));
+  if (options.only.has('throughput')) rows.push(...(await benchThroughput(plan, log)));
   if (options.only.has('workflow')) rows.push(...(await benchWorkflow(plan, log, options.corpus)));
   const elapsed = performance.now() - started;
 

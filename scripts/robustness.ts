@@ -12,12 +12,16 @@
  *   with warnings       accepted files carrying their decoder warnings
  *   inconsistent        files whose outcome (code) differs between the three ways
  *
- * Exit status 1 when a count that must be zero is not. Files run one at a time: sharp reports decoder
+ * Exit status 1 when a count that must be zero is not. Refusals of files Pillow accepts that were reviewed and
+ * judged invalid are listed with their reasons in scripts/robustness-reviewed-refusals.json (paths matched as a
+ * suffix of the file's path under DIR): they are counted apart and do not fail the run; any other one does.
+ * Files run one at a time: sharp reports decoder
  * warnings through one process-wide queue.
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ensurePillow } from '../bench/lib/pillow.js';
@@ -101,14 +105,40 @@ export interface Counts {
   damagedRefused: number;
   acceptedWithWarnings: number;
   inconsistent: number;
+  /** Refused files Pillow accepts that are on the reviewed list (judged invalid): they do not fail the run. */
+  refusedReviewed: number;
   byCode: Record<string, number>;
 }
 
 const DISPLAYABLE = ['uchar', 'ushort'];
 
-export function count(reports: readonly FileReport[]): { counts: Counts; lists: Record<string, string[]> } {
-  const lists: Record<string, string[]> = { crashes: [], refusedValid: [], unusualSampleOutputs: [], inconsistent: [] };
-  const counts: Counts = { files: reports.length, crashes: 0, refusedValid: 0, unusualSampleOutputs: 0, damagedRefused: 0, acceptedWithWarnings: 0, inconsistent: 0, byCode: {} };
+/** A refusal of a file the reference decoder accepts, reviewed and judged right (the file is invalid). */
+export interface ReviewedRefusal {
+  file: string;
+  reason: string;
+}
+
+export const REVIEWED_REFUSALS_FILE = path.join(import.meta.dirname, 'robustness-reviewed-refusals.json');
+
+export async function readReviewedRefusals(file = REVIEWED_REFUSALS_FILE): Promise<ReviewedRefusal[]> {
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as { refusals?: unknown };
+  const refusals = Array.isArray(parsed.refusals) ? (parsed.refusals as unknown[]) : [];
+  return refusals.map((entry, i) => {
+    const { file: name, reason } = (entry ?? {}) as { file?: unknown; reason?: unknown };
+    if (typeof name !== 'string' || typeof reason !== 'string' || reason.trim() === '') throw new Error(`${file}: entry ${i} needs a file and a reason`);
+    return { file: name, reason };
+  });
+}
+
+/** The reviewed entry for a file (its path relative to DIR ends with the entry's path, at a separator). */
+export function reviewedRefusal(file: string, reviewed: readonly ReviewedRefusal[]): ReviewedRefusal | undefined {
+  const normalised = file.split(path.sep).join('/');
+  return reviewed.find((entry) => normalised === entry.file || normalised.endsWith(`/${entry.file}`));
+}
+
+export function count(reports: readonly FileReport[], reviewed: readonly ReviewedRefusal[] = []): { counts: Counts; lists: Record<string, string[]> } {
+  const lists: Record<string, string[]> = { crashes: [], refusedValid: [], refusedReviewed: [], unusualSampleOutputs: [], inconsistent: [] };
+  const counts: Counts = { files: reports.length, crashes: 0, refusedValid: 0, unusualSampleOutputs: 0, damagedRefused: 0, acceptedWithWarnings: 0, inconsistent: 0, refusedReviewed: 0, byCode: {} };
   for (const report of reports) {
     const outcomes = Object.values(report.outcomes);
     const first = report.outcomes.default;
@@ -128,8 +158,14 @@ export function count(reports: readonly FileReport[]): { counts: Counts; lists: 
     // more lenient reference decoder makes of it.
     if (first.code === 'CORRUPT_IMAGE' && describesDamage(first.message)) counts.damagedRefused++;
     else if (first.code === 'CORRUPT_IMAGE' && report.reference?.ok) {
-      counts.refusedValid++;
-      add('refusedValid', first.message);
+      const entry = reviewedRefusal(report.file, reviewed);
+      if (entry) {
+        counts.refusedReviewed++;
+        add('refusedReviewed', entry.reason);
+      } else {
+        counts.refusedValid++;
+        add('refusedValid', first.message);
+      }
     }
     if (first.code === 'SUCCEEDED' && first.warnings.length > 0) counts.acceptedWithWarnings++;
     if (report.depth !== undefined && !DISPLAYABLE.includes(report.depth) && outcomes.some((o) => o.code === 'SUCCEEDED')) {
@@ -171,13 +207,14 @@ async function main(): Promise<number> {
   } finally {
     reference?.close();
   }
-  const { counts, lists } = count(reports);
+  const { counts, lists } = count(reports, await readReviewedRefusals());
   if (values.json) process.stdout.write(`${JSON.stringify({ counts, lists, reports }, null, 2)}\n`);
   else {
     const lines = [
       `${counts.files} files under ${dir}, each run three ways (${Object.keys(WAYS).join(', ')})`,
       `  crashes:                          ${counts.crashes}`,
       `  valid images refused as corrupt:  ${counts.refusedValid}${reference ? ' (reference: Pillow)' : ' (no reference decoder run)'}`,
+      `  refusals reviewed as invalid:     ${counts.refusedReviewed} (scripts/robustness-reviewed-refusals.json; Pillow decodes them)`,
       `  outputs from unusual samples:     ${counts.unusualSampleOutputs}`,
       `  damaged decodes refused:          ${counts.damagedRefused}`,
       `  accepted, carrying warnings:      ${counts.acceptedWithWarnings}`,
@@ -192,7 +229,8 @@ async function main(): Promise<number> {
   return counts.crashes + counts.refusedValid + counts.unusualSampleOutputs > 0 ? 1 : 0;
 }
 
-main().then(
+// Run as a script only (the unit test imports count()).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main().then(
   (code) => {
     process.exitCode = code;
   },

@@ -122,10 +122,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "workflow mode: list the state machine's recent executions, newest first, with their errors",
     load: async () => (await import('./commands/executions.js')).executionsCommand(),
   },
+  {
+    name: 'tune',
+    term: 'tune [options]',
+    description: 'power-tune the deployed function: time it at several memory sizes with real images, then put its memory back (or --apply the best)',
+    load: async () => (await import('./commands/tune.js')).tuneCommand(),
+  },
 ];
 
 /** Global options that take a value: the word after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--profile', '--region', '--endpoint-url', '--config']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--profile', '--region', '--endpoint-url', '--config', '--local-port']);
 
 /**
  * Which command `argv` runs (or asks help for: `help upload`), found without loading any command.

@@ -51,3 +51,13 @@ export const DEMO_DIR = 'img-resizer-demo';
 /** The template flavours `export` writes. */
 export const EXPORT_FORMATS = ['cloudformation', 'sam'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The memory sizes `tune` tries unless told (AWS Lambda Power Tuning's usual start; 1,769 MB is one vCPU). */
+export const DEFAULT_TUNE_MEMORY_SIZES = [512, 1024, 1769, 3008] as const;
+/** Invocations `tune` measures per memory size, after one warm-up. */
+export const DEFAULT_TUNE_INVOCATIONS = 5;
+/** Lambda's memory range, in MB. */
+export const LAMBDA_MEMORY_RANGE_MB = { min: 128, max: 10_240 } as const;
+/** What `tune --apply` may leave the function at. */
+export const TUNE_CHOICES = ['cheapest', 'fastest'] as const;
+export type TuneChoice = (typeof TUNE_CHOICES)[number];

@@ -189,7 +189,9 @@ export class AppContext {
 
   private async announce(clients: AwsClients): Promise<void> {
     const { target } = clients;
-    const region = await clients.s3.config.region();
+    // STS's config, not S3's: every AWS command builds the STS client to say who it is, and loading the S3 client
+    // only to read the region would delay the first request of commands that never touch S3 (issue 21).
+    const region = await clients.sts.config.region();
     const where =
       target.kind === 'local' ? `local stack ${target.endpoint ?? ''}` : target.endpoint ?? (target.kind === 'endpoint' ? 'endpoint from AWS_ENDPOINT_URL' : 'AWS');
     const identity = await callerIdentity(clients);

@@ -12,24 +12,15 @@ import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
 import type { FileSets, Plan } from '../lib/plan.js';
 import { median } from '../lib/stats.js';
 import type { Availability } from './image-core.js';
+import { dollarsPerMillion, LAMBDA_PRICES } from '../../src/pricing.js';
 
 export const COST = 'Cost model: Lambda CPU share (cgroup CPU quota = memory/1769 of a CPU), per image';
 
 export const MEMORY_SIZES = [512, 1024, 1769, 3008] as const;
 export const PILLOW_MEMORY_SIZES = [512, 1024] as const;
 
-/**
- * Lambda list prices, US East (N. Virginia), first pricing tier (the first 6 billion x86 / 7.5 billion arm64
- * GB-seconds a month), from https://aws.amazon.com/lambda/pricing/ as of 2026-11-29 (unchanged since arm64
- * launched in 2021; cross-checked against third-party copies of that page). Requests cost the same on both.
- */
-export const LAMBDA_PRICES = {
-  date: '2026-11-29',
-  source: 'https://aws.amazon.com/lambda/pricing/',
-  x86PerGbSecond: 0.0000166667,
-  arm64PerGbSecond: 0.0000133334,
-  perMillionRequests: 0.2,
-} as const;
+/** The list prices live with the CLI (`tune` uses them too); re-exported for the bench's own use. */
+export { LAMBDA_PRICES };
 
 /** libvips threads per image (sharp.concurrency) and libuv's pool (UV_THREADPOOL_SIZE) tried at every memory size. */
 export const THREAD_SETTINGS = [
@@ -64,8 +55,8 @@ export function costOf(memoryMb: number, ms: readonly number[]): CostFigure {
     memoryMb,
     msPerImage: billedMs,
     gbSecondsPerImage,
-    x86PerMillion: gbSecondsPerImage * LAMBDA_PRICES.x86PerGbSecond * 1e6 + LAMBDA_PRICES.perMillionRequests,
-    arm64PerMillion: gbSecondsPerImage * LAMBDA_PRICES.arm64PerGbSecond * 1e6 + LAMBDA_PRICES.perMillionRequests,
+    x86PerMillion: dollarsPerMillion(memoryMb, billedMs, 'x86_64'),
+    arm64PerMillion: dollarsPerMillion(memoryMb, billedMs, 'arm64'),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   GetFunctionEventInvokeConfigCommand,
   PutFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
+  InvokeCommand,
   PublishLayerVersionCommand,
   RemovePermissionCommand,
   UpdateFunctionCodeCommand,
@@ -141,6 +142,32 @@ export async function updateFunctionConfiguration(lambda: LambdaClient, spec: Fu
   await lambda.send(
     new UpdateFunctionConfigurationCommand(configurationFields(spec)),
   );
+}
+
+/** Changes the function's memory alone (tune); wait for LastUpdateStatus Successful before invoking. */
+export async function updateFunctionMemory(lambda: LambdaClient, functionName: string, memoryMb: number): Promise<void> {
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, MemorySize: memoryMb }));
+}
+
+export interface TailedInvocation {
+  /** Set when the function threw or timed out, from the X-Amz-Function-Error header. */
+  functionError: string | undefined;
+  /** The function's response (its error document when it failed). */
+  payload: string;
+  /** The last 4 KB of the invocation's log (LogType Tail), decoded; '' when the service sent none. */
+  logTail: string;
+}
+
+/** One synchronous invocation that also asks for the tail of its log, where Lambda writes the REPORT line. */
+export async function invokeWithLogTail(lambda: LambdaClient, functionName: string, payload: unknown): Promise<TailedInvocation> {
+  const response = await lambda.send(
+    new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+  );
+  return {
+    functionError: response.FunctionError,
+    payload: response.Payload ? new TextDecoder().decode(response.Payload) : '',
+    logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : '',
+  };
 }
 
 /** Waits until State is Active (after CreateFunction). */

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 /** Objects up to this size go up in one PutObject from memory; larger ones stream through multipart upload. */
@@ -82,4 +82,16 @@ export async function getObjectBytes(s3: S3Client, bucket: string, key: string):
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!response.Body) return new Uint8Array();
   return response.Body.transformToByteArray();
+}
+
+/** An object's size and ETag (without quotes), or undefined when there is no such object. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ bytes: number; eTag: string } | undefined> {
+  try {
+    const response = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { bytes: response.ContentLength ?? 0, eTag: (response.ETag ?? '').replace(/"/g, '') };
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NotFound' || name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }

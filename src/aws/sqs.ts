@@ -6,6 +6,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SetQueueAttributesCommand,
   type Message,
   type QueueAttributeName,
@@ -89,4 +90,61 @@ export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHan
 /** Makes a received message visible again at once (a listing must not hide messages from redrive). */
 export async function releaseMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
   await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+}
+
+/** One message of a SendMessageBatch call: its id is unique within the call. */
+export interface BatchEntry {
+  id: string;
+  body: string;
+}
+
+/** What SendMessageBatch did with each entry: sent, or failed (senderFault: retrying the same entry fails again). */
+interface BatchOutcome {
+  sent: string[];
+  failed: { id: string; senderFault: boolean; message: string }[];
+}
+
+/** Up to ten messages in one call (SQS's limit); a call can succeed for some entries and fail for others. */
+async function sendMessageBatch(sqs: SQSClient, queueUrl: string, entries: readonly BatchEntry[]): Promise<BatchOutcome> {
+  const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
+  return {
+    sent: (response.Successful ?? []).map((s) => s.Id ?? ''),
+    failed: (response.Failed ?? []).map((f) => ({ id: f.Id ?? '', senderFault: f.SenderFault === true, message: `${f.Code ?? 'Failed'}: ${f.Message ?? ''}` })),
+  };
+}
+
+export interface BatchRetryOptions {
+  /** Tries of an entry SQS failed without blaming the sender (throttling, an internal error); default 5. */
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called after each call with the entries SQS accepted in it (so a caller can record them at once). */
+  onSent?: (ids: string[]) => void;
+}
+
+/**
+ * Sends up to ten entries, retrying those SQS failed without blaming the sender (with backoff) until they are
+ * accepted or out of attempts. Returns the entries never accepted: sender faults at once, others after the last try.
+ */
+export async function sendMessageBatchWithRetries(
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: readonly BatchEntry[],
+  options: BatchRetryOptions = {},
+): Promise<{ id: string; message: string }[]> {
+  const attempts = options.attempts ?? 5;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const refused: { id: string; message: string }[] = [];
+  let pending = [...entries];
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const outcome = await sendMessageBatch(sqs, queueUrl, pending);
+    options.onSent?.(outcome.sent);
+    const retry = new Set<string>();
+    for (const failure of outcome.failed) {
+      if (failure.senderFault || attempt >= attempts) refused.push({ id: failure.id, message: failure.message });
+      else retry.add(failure.id);
+    }
+    pending = pending.filter((entry) => retry.has(entry.id));
+    if (pending.length > 0) await sleep(Math.min(100 * 2 ** attempt, 2_000));
+  }
+  return refused;
 }

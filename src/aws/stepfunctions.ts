@@ -1,9 +1,16 @@
 import {
   CreateStateMachineCommand,
   DeleteStateMachineCommand,
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
   UpdateStateMachineCommand,
+  type DescribeExecutionCommandOutput,
   type DescribeStateMachineCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
   type LoggingConfiguration,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
@@ -66,4 +73,36 @@ export async function deleteStateMachine(sfn: SFNClient, stateMachineArn: string
   } catch (error) {
     if (awsErrorName(error) !== 'StateMachineDoesNotExist') throw error;
   }
+}
+
+/** One page of a state machine's executions (Step Functions returns the newest first), optionally of one status. */
+export async function listExecutionsPage(sfn: SFNClient, stateMachineArn: string, options: { maxResults: number; statusFilter?: ExecutionStatus | undefined }): Promise<ExecutionListItem[]> {
+  const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: options.maxResults, ...(options.statusFilter ? { statusFilter: options.statusFilter } : {}) }));
+  return page.executions ?? [];
+}
+
+/** An execution's input and, when it failed, its error and cause. */
+export async function describeExecution(sfn: SFNClient, executionArn: string): Promise<Pick<DescribeExecutionCommandOutput, 'input' | 'error' | 'cause'>> {
+  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { input: described.input, error: described.error, cause: described.cause };
+}
+
+/** How an execution ended: its status and, when it failed, its error and cause. */
+export type ExecutionEnd = Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause'>;
+
+/** Runs an Express execution synchronously (StartSyncExecution) and returns how it ended. */
+export async function runSyncExecution(sfn: SFNClient, stateMachineArn: string, input: string): Promise<ExecutionEnd> {
+  const { status, error, cause } = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input }));
+  return { status, error, cause };
+}
+
+/** Starts an execution (Standard workflows; Express ones too) and returns its ARN. */
+export async function startExecution(sfn: SFNClient, stateMachineArn: string, input: string): Promise<string> {
+  return (await sfn.send(new StartExecutionCommand({ stateMachineArn, input }))).executionArn ?? '';
+}
+
+/** An execution's status, error and cause. */
+export async function executionEnd(sfn: SFNClient, executionArn: string): Promise<ExecutionEnd> {
+  const { status, error, cause } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { status, error, cause };
 }

@@ -96,6 +96,8 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     cdnAliases: optionalString(raw, 'cdnAlias'),
     cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
     cacheControl: optionalString(raw, 'cacheControl'),
+    backfillQueue: optionalFlag(raw, 'backfillQueue'),
+    queueMaxConcurrency: optionalNumber(raw, 'queueMaxConcurrency'),
     waitCdn: flag(raw, 'waitCdn'),
     runtime: optionalChoice(raw, 'runtime', LAMBDA_RUNTIMES),
     orchestration: optionalChoice(raw, 'orchestration', ORCHESTRATIONS),
@@ -236,6 +238,11 @@ export function initCommand(): Command {
     .option('--cdn-alias <domains>', 'custom domain names for the CDN, comma-separated (needs --cdn-certificate-arn)')
     .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
     .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
+    .option('--backfill-queue', 'add the backfill queue the function consumes (`backfill --via queue`; see the README "Backfill")')
+    .option('--no-backfill-queue', 'remove the backfill queue and its mapping again')
+    .addOption(
+      new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parsePositiveInt('--queue-max-concurrency', 1000)),
+    )
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .addOption(
       new Option('--orchestration <mode>', 'direct: S3 triggers the function (default); stepfunctions: EventBridge starts a state machine').argParser(
@@ -257,7 +264,8 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
-        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME).\n' +
+        'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME,\n' +
+        'IMG_RESIZER_BACKFILL_QUEUE, IMG_RESIZER_QUEUE_MAX_CONCURRENCY).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',
     )
     .action(commandAction((context, { options }): Promise<CommandResult> => executeInit(context, initOptionsFrom(options))));

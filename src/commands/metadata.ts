@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { METADATA_STATUSES } from '../constants.js';
 import type { DuplicatesResult, MetadataDuplicatesOptions, MetadataGetOptions, MetadataGetResult, MetadataListOptions, MetadataListResult } from '../operations/metadata.js';
 import { DEFAULT_DUPLICATE_DISTANCE } from '../operations/duplicates.js';
-import { commandAction, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
+import { commandAction, connectToStack, flag, optionalChoice, optionalNumber, optionalString, parseChoice, parsePositiveInt, stringArgument } from './shared.js';
 
 /** The command's whole work once its flags are valid: the operation, rendering each page as it arrives. */
 export async function runMetadataList(context: AppContext, options: MetadataListOptions = {}): Promise<MetadataListResult> {
@@ -17,6 +17,7 @@ export async function runMetadataList(context: AppContext, options: MetadataList
 
 /** The command's whole work once its argument is valid: the operation, then its rendering. */
 export async function runMetadataGet(context: AppContext, sourceKey: string, options: MetadataGetOptions = {}): Promise<MetadataGetResult> {
+  await connectToStack(context);
   const operation = await import('../operations/metadata.js');
   const { renderMetadataItem } = await import('../ui/metadata.js');
   const result = await operation.runMetadataGet(context, sourceKey, options);

@@ -181,3 +181,16 @@ export function parseChoice<T extends string>(name: string, choices: readonly T[
     return match;
   };
 }
+
+/**
+ * For commands on a deployed stack: checks the settings file, then makes the command's first request (who the
+ * caller is, which also prints where the command acts), before the command loads its operation and the SDK
+ * clients that operation imports. The command then talks to AWS within node's start-up plus a few modules, and
+ * loading the rest overlaps nothing the operator waits on twice (issue 21). Errors come in the same order as
+ * from the operation itself: settings first, then the target.
+ */
+export async function connectToStack(context: AppContext): Promise<void> {
+  const { loadStackSettings } = await import('../config/settings.js');
+  await loadStackSettings(context.settingsFile);
+  await context.identity();
+}

@@ -78,6 +78,8 @@ export const SETTINGS_ENV = {
   cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
   cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
   cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
+  backfillQueue: 'IMG_RESIZER_BACKFILL_QUEUE',
+  queueMaxConcurrency: 'IMG_RESIZER_QUEUE_MAX_CONCURRENCY',
   runtime: 'IMG_RESIZER_RUNTIME',
   orchestration: 'IMG_RESIZER_ORCHESTRATION',
   stateMachineType: 'IMG_RESIZER_STATE_MACHINE_TYPE',
@@ -242,6 +244,11 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   if (moderation) settings.moderation = true;
   const moderationMinConfidence = given('moderationMinConfidence', confidence);
   if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
+  // The backfill queue (issue 18): recorded only when given, so settings files of stacks without it stay as they were.
+  const backfillQueue = given('backfillQueue', onOff);
+  if (backfillQueue !== undefined) settings.backfillQueue = backfillQueue;
+  const queueMaxConcurrency = given('queueMaxConcurrency', wholeNumber);
+  if (queueMaxConcurrency !== undefined) settings.queueMaxConcurrency = queueMaxConcurrency;
   sources.region = 'default';
   validateSettings(settings);
   if (settings.apiPresets !== undefined) {

@@ -84,6 +84,10 @@ export interface StackSettings {
   cdnCertificateArn?: string | undefined;
   /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
   cacheControl?: string | undefined;
+  /** Issue 18: the backfill queue and its event source mapping (`backfill --via queue`); off unless asked for. */
+  backfillQueue?: boolean | undefined;
+  /** At most this many invocations the backfill queue starts at once (ScalingConfig.MaximumConcurrency, 2-1000). */
+  queueMaxConcurrency?: number | undefined;
   /** Issue 19: the Lambda runtime of the stack's functions and layer (absent in older files: see stackRuntime). */
   runtime?: LambdaRuntime | undefined;
   /** How uploads reach the function: the direct S3 trigger (absent: direct), or EventBridge → Step Functions. */
@@ -91,6 +95,9 @@ export interface StackSettings {
   /** Workflow mode only: Express (per request, the default) or Standard (per state transition, full history). */
   stateMachineType?: StateMachineKind | undefined;
 }
+
+/** The backfill queue's mapping starts at most this many invocations at once unless --queue-max-concurrency says otherwise. */
+export const DEFAULT_QUEUE_MAX_CONCURRENCY = 10;
 
 export const CDN_PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 export type CdnPriceClass = (typeof CDN_PRICE_CLASSES)[number];

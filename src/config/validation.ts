@@ -126,7 +126,12 @@ export function validateSettings(settings: StackSettings): void {
       // * and ? are wildcards in the IAM policy's resource ARN, which embeds the prefix.
       throw new UsageError(`Trigger ${key} "${value}" is not usable.`, 'Use at most 1024 characters, without * or ?.');
     }
-  }  validateOperationalSettings(settings);
+  }
+  const { queueMaxConcurrency } = settings;
+  if (queueMaxConcurrency !== undefined && !(Number.isInteger(queueMaxConcurrency) && queueMaxConcurrency >= 2 && queueMaxConcurrency <= 1000)) {
+    throw new UsageError(`Queue maximum concurrency ${queueMaxConcurrency} is out of range: Lambda allows 2 to 1000.`, 'Give --queue-max-concurrency a value from 2 to 1000.');
+  }
+  validateOperationalSettings(settings);
 }
 
 /** The values CloudWatch Logs accepts as a retention. */

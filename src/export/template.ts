@@ -2,56 +2,45 @@
  * The stack `init` provisions, as a CloudFormation or SAM template: a pure model (settings in, document out),
  * so it is tested without AWS and rendered byte-identically for the same input.
  *
- * Each part of the stack is one function returning its Parameters, Resources and Outputs; the optional parts
- * (CDN, HTTP API, state machine) will each add one such function to TEMPLATE_PARTS when `init` provisions them.
+ * Each part of the stack is one function returning its Parameters, Resources and Outputs (TEMPLATE_PARTS); the
+ * optional parts (notify subscriptions, CDN in cdn-part.ts, HTTP API in api-part.ts) return nothing when off.
  */
 import { operationalSettings, stackRuntime, type StackSettings } from '../config/stack-settings.js';
-import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS, functionEnvironment } from '../../lambda-src/core/settings.js';
-import { FUNCTION_HANDLER, type ExportFormat } from '../constants.js';
-import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, STACK_TAG, TABLE_HASH_KEY, TOPIC_KMS_KEY, contentAnalysisEnvironment, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
+import { filterPolicy, notifyProtocol } from '../config/notify-targets.js';
+import { FIT_MODES, FUNCTION_ENV, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
+import { FUNCTION_HANDLER } from '../constants.js';
+import { desiredStatements } from '../provision/bucket-policy.js';
+import { FAILED_EVENTS_RETENTION_SECONDS, INLINE_POLICY_NAME, TABLE_HASH_KEY, TOPIC_KMS_KEY, rekognitionActions, renderFunctionPolicy } from '../provision/stack.js';
 import { desiredTrigger } from '../provision/trigger.js';
-import { loadTemplate, renderTemplate, type Json } from '../provision/templates.js';
+import { loadTemplate, type Json } from '../provision/templates.js';
+import { apiPart } from './api-part.js';
+import { cdnBaseUrlValue, cdnDistributionArn, cdnPart } from './cdn-part.js';
+import { workflowMode, workflowPart } from './workflow-part.js';
+import {
+  LOGICAL_ID,
+  PARAMETER,
+  artifactReference,
+  concreteModel,
+  destBucketLogicalId,
+  destBucketParameter,
+  escapeSub,
+  functionResource,
+  getAtt,
+  packagedCodeMetadata,
+  ref,
+  referencedEnvironment,
+  sameBucket,
+  sub,
+  subscriptionLogicalId,
+  substituteStrings,
+  tagList,
+  type JsonObject,
+  type TemplateInput,
+  type TemplatePart,
+} from './template-model.js';
 
 export type { ExportFormat } from '../constants.js';
-
-
-/** Where a zip is: beside the template (for `aws cloudformation package` / `sam deploy`), or already in S3. */
-export type ArtifactLocation = { kind: 'local'; file: string } | { kind: 's3'; bucket: string; key: string };
-
-export interface TemplateInput {
-  settings: StackSettings;
-  format: ExportFormat;
-  functionCode: ArtifactLocation;
-  layerContent: ArtifactLocation;
-  /** The layer version's Description (`sharp <v> linux-<cpu> glibc sha256:<hex>`), as `init` publishes it. */
-  layerDescription: string;
-}
-
-export type JsonObject = Record<string, Json>;
-
-/** What one part of the stack contributes. */
-export interface TemplatePart {
-  parameters?: JsonObject;
-  resources: JsonObject;
-  outputs?: JsonObject;
-}
-
-/** Logical IDs, referenced across parts. */
-export const LOGICAL_ID = {
-  sourceBucket: 'SourceBucket',
-  sourceBucketPolicy: 'SourceBucketPolicy',
-  destBucket: 'DestinationBucket',
-  destBucketPolicy: 'DestinationBucketPolicy',
-  table: 'MetadataTable',
-  role: 'FunctionRole',
-  layer: 'SharpLayer',
-  function: 'ResizeFunction',
-  permission: 'SourceBucketInvokePermission',
-  topic: 'OutcomesTopic',
-  failedEventsQueue: 'FailedEventsQueue',
-  logGroup: 'FunctionLogGroup',
-  asyncInvoke: 'FunctionEventInvokeConfig',
-} as const;
+export { LOGICAL_ID, type ArtifactLocation, type TemplateInput } from './template-model.js';
 
 /** The names `init` gives the topic and the failed-events queue (src/provision/stack.ts), from the stack name. */
 function topicName(settings: StackSettings): string {
@@ -59,43 +48,6 @@ function topicName(settings: StackSettings): string {
 }
 function failedEventsQueueName(settings: StackSettings): string {
   return `${settings.stackName}-failed-events`;
-}
-
-/** Parameter names; their defaults are the current settings. */
-export const PARAMETER = {
-  sourceBucket: 'SourceBucketName',
-  destBucket: 'DestinationBucketName',
-  table: 'TableName',
-  functionName: 'FunctionName',
-  roleName: 'RoleName',
-  layerName: 'LayerName',
-  sizes: 'Sizes',
-  format: 'OutputFormat',
-  fit: 'Fit',
-  memory: 'MemorySize',
-  timeout: 'Timeout',
-} as const;
-
-const ref = (name: string): Json => ({ Ref: name });
-const getAtt = (logicalId: string, attribute: string): Json => ({ 'Fn::GetAtt': [logicalId, attribute] });
-const sub = (text: string): Json => ({ 'Fn::Sub': text });
-
-/** A literal inside an Fn::Sub string: `${` would start a reference, `${!` is Fn::Sub's escape for it. */
-export function escapeSub(literal: string): string {
-  return literal.replaceAll('${', '${!');
-}
-
-/** One bucket serves as source and destination (allowed with a trigger prefix): then it is one resource. */
-function sameBucket(settings: StackSettings): boolean {
-  return settings.sourceBucket === settings.destBucket;
-}
-
-function destBucketParameter(settings: StackSettings): string {
-  return sameBucket(settings) ? PARAMETER.sourceBucket : PARAMETER.destBucket;
-}
-
-function tagList(settings: StackSettings): Json {
-  return [{ Key: STACK_TAG, Value: settings.stackName }];
 }
 
 function parameters(settings: StackSettings): JsonObject {
@@ -137,22 +89,20 @@ function bucketProperties(settings: StackSettings, nameParameter: string): JsonO
   };
 }
 
-function tlsOnlyPolicy(bucketLogicalId: string): Json {
+/**
+ * A bucket's policy: the statements `init`'s bucket-policy step writes (src/provision/bucket-policy.ts), TLS-only
+ * on every bucket and, on the destination bucket with the CDN on, the read statement for this distribution.
+ */
+function bucketPolicy(settings: StackSettings, bucketLogicalId: string): Json {
+  const isDest = bucketLogicalId === destBucketLogicalId(settings);
+  const statements = desiredStatements({
+    bucketArn: `\${${bucketLogicalId}.Arn}`,
+    adopted: false,
+    cdnReadArn: isDest && settings.cdn === true ? cdnDistributionArn : undefined,
+  });
   return {
     Type: 'AWS::S3::BucketPolicy',
-    Properties: {
-      Bucket: ref(bucketLogicalId),
-      // The same statement `init` writes (templates/bucket-policy-tls-only.json, Sid ImgResizerTlsOnly).
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          renderTemplate(loadTemplate('bucket-policy-tls-only.json'), {
-            bucketArn: getAtt(bucketLogicalId, 'Arn'),
-            objectsArn: sub(`\${${bucketLogicalId}.Arn}/*`),
-          }),
-        ],
-      },
-    },
+    Properties: { Bucket: ref(bucketLogicalId), PolicyDocument: substituteStrings({ Version: '2012-10-17', Statement: statements }) },
   };
 }
 
@@ -187,9 +137,13 @@ export function bucketsPart(input: TemplateInput): TemplatePart {
     [LOGICAL_ID.sourceBucket]: {
       Type: 'AWS::S3::Bucket',
       DependsOn: [LOGICAL_ID.permission],
-      Properties: { ...bucketProperties(settings, PARAMETER.sourceBucket), NotificationConfiguration: { LambdaConfigurations: lambdaConfigurations(settings) } },
+      Properties: {
+        ...bucketProperties(settings, PARAMETER.sourceBucket),
+        // Workflow mode: the bucket's events go to EventBridge (its rule starts the state machine), not the function.
+        NotificationConfiguration: workflowMode(settings) ? { EventBridgeConfiguration: { EventBridgeEnabled: true } } : { LambdaConfigurations: lambdaConfigurations(settings) },
+      },
     },
-    [LOGICAL_ID.sourceBucketPolicy]: tlsOnlyPolicy(LOGICAL_ID.sourceBucket),
+    [LOGICAL_ID.sourceBucketPolicy]: bucketPolicy(settings, LOGICAL_ID.sourceBucket),
   };
   const outputs: JsonObject = {
     SourceBucketName: { Description: 'Upload images here', Value: ref(LOGICAL_ID.sourceBucket) },
@@ -198,7 +152,7 @@ export function bucketsPart(input: TemplateInput): TemplatePart {
     outputs.DestinationBucketName = { Description: 'Resized images are written here', Value: ref(LOGICAL_ID.sourceBucket) };
   } else {
     resources[LOGICAL_ID.destBucket] = { Type: 'AWS::S3::Bucket', Properties: bucketProperties(settings, PARAMETER.destBucket) };
-    resources[LOGICAL_ID.destBucketPolicy] = tlsOnlyPolicy(LOGICAL_ID.destBucket);
+    resources[LOGICAL_ID.destBucketPolicy] = bucketPolicy(settings, LOGICAL_ID.destBucket);
     outputs.DestinationBucketName = { Description: 'Resized images are written here', Value: ref(LOGICAL_ID.destBucket) };
   }
   return { resources, outputs };
@@ -221,16 +175,6 @@ export function tablePart(input: TemplateInput): TemplatePart {
     },
     outputs: { MetadataTableName: { Description: 'One item per upload', Value: ref(PARAMETER.table) } },
   };
-}
-
-/** Every string that names a `${...}` becomes an Fn::Sub; the rest stay as they are. */
-function substituteStrings(value: Json): Json {
-  if (typeof value === 'string') return value.includes('${') ? sub(value) : value;
-  if (Array.isArray(value)) return value.map(substituteStrings);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteStrings(item)]));
-  }
-  return value;
 }
 
 /**
@@ -276,49 +220,10 @@ export function rolePart(input: TemplateInput): TemplatePart {
   };
 }
 
-/**
- * On a CloudFormation resource whose code is a local path: cfn-lint's W3002 says such a template needs
- * `aws cloudformation package` first, which is exactly how it is meant to be deployed (README), so that one
- * check is off for that resource. `package` keeps the Metadata; SAM and S3 references need none.
- */
-function packagedCodeMetadata(location: ArtifactLocation): JsonObject {
-  return location.kind === 'local' ? { Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3002'] } } } } : {};
-}
-
-function artifactReference(location: ArtifactLocation, shape: 'cloudformation' | 'sam'): Json {
-  if (location.kind === 'local') return location.file;
-  return shape === 'sam' ? { Bucket: location.bucket, Key: location.key } : { S3Bucket: location.bucket, S3Key: location.key };
-}
-
-/** The function's environment as `init` sets it, with the parameterised settings as references. */
+/** The function's environment as `init` sets it (its stack model's), with the CDN's address when the CDN is on. */
 function environmentVariables(settings: StackSettings): JsonObject {
-  const operational = operationalSettings(settings);
-  const concrete = functionEnvironment({
-    destBucket: settings.destBucket,
-    table: settings.table,
-    sourceBucket: settings.sourceBucket,
-    sizes: settings.sizes,
-    format: settings.format,
-    fit: settings.fit,
-    ...(operational.notifications ? { notifyTopicArn: 'arn:aws:sns:us-east-1:000000000000:exported' } : {}),
-    ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
-    ...contentAnalysisEnvironment(settings),
-  });
-  const referenced: Record<string, string> = {
-    [FUNCTION_ENV.destBucket]: destBucketParameter(settings),
-    [FUNCTION_ENV.table]: PARAMETER.table,
-    [FUNCTION_ENV.sourceBucket]: PARAMETER.sourceBucket,
-    [FUNCTION_ENV.sizes]: PARAMETER.sizes,
-    [FUNCTION_ENV.format]: PARAMETER.format,
-    [FUNCTION_ENV.fit]: PARAMETER.fit,
-  };
-  const out: JsonObject = {};
-  for (const [name, value] of Object.entries(concrete)) {
-    const parameter = referenced[name];
-    out[name] = parameter === undefined ? value : ref(parameter);
-  }
-  // The topic's Ref is its ARN.
-  if (Object.hasOwn(out, FUNCTION_ENV.notifyTopicArn)) out[FUNCTION_ENV.notifyTopicArn] = ref(LOGICAL_ID.topic);
+  const out = referencedEnvironment(settings, concreteModel(settings).environment);
+  if (settings.cdn === true) out[FUNCTION_ENV.cdnBaseUrl] = cdnBaseUrlValue(settings);
   return out;
 }
 
@@ -366,17 +271,7 @@ export function functionPart(input: TemplateInput): TemplatePart {
     // JSON logs into the log group the stack makes (with its retention), as `init` configures them.
     LoggingConfig: { LogFormat: 'JSON', LogGroup: ref(LOGICAL_ID.logGroup) },
   };
-  const fn: Json =
-    format === 'sam'
-      ? {
-          Type: 'AWS::Serverless::Function',
-          Properties: { ...common, CodeUri: artifactReference(input.functionCode, 'sam'), Tags: { [STACK_TAG]: settings.stackName } },
-        }
-      : {
-          Type: 'AWS::Lambda::Function',
-          ...packagedCodeMetadata(input.functionCode),
-          Properties: { ...common, Code: artifactReference(input.functionCode, 'cloudformation'), Tags: tagList(settings) },
-        };
+  const fn = functionResource(input, common);
   return {
     resources: {
       [LOGICAL_ID.layer]: layer,
@@ -443,8 +338,45 @@ export function failurePathPart(input: TemplateInput): TemplatePart {
   return { resources, outputs };
 }
 
-/** The stack's parts, in template order. Optional parts (CDN, API, state machine) add theirs here. */
-export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[] = [bucketsPart, tablePart, rolePart, functionPart, failurePathPart];
+/**
+ * The `--notify` targets' subscriptions to the outcomes topic, as init's subscriptions step makes them: the
+ * protocol read off the target, its filter policy, raw delivery for queues and HTTPS. As with init, a queue's or
+ * function's owner grants the topic access (src/provision/subscriptions.ts `grantNeeded`): the template does not
+ * edit resources it does not make.
+ */
+export function notifyPart(input: TemplateInput): TemplatePart {
+  const { settings } = input;
+  const targets = operationalSettings(settings).notifications ? (settings.notify ?? []) : [];
+  const resources: JsonObject = {};
+  targets.forEach((target, index) => {
+    const protocol = notifyProtocol(target.endpoint);
+    const filter = filterPolicy(target);
+    resources[subscriptionLogicalId(index)] = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: {
+        TopicArn: ref(LOGICAL_ID.topic),
+        Protocol: protocol,
+        Endpoint: target.endpoint,
+        ...(filter === undefined ? {} : { FilterPolicyScope: 'MessageAttributes', FilterPolicy: JSON.parse(filter) as Json }),
+        ...(protocol === 'sqs' || protocol === 'https' ? { RawMessageDelivery: true } : {}),
+      },
+    };
+  });
+  return { resources };
+}
+
+/** The stack's parts, in template order; the optional ones return nothing when their setting is off. */
+export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[] = [
+  bucketsPart,
+  tablePart,
+  rolePart,
+  functionPart,
+  failurePathPart,
+  notifyPart,
+  cdnPart,
+  apiPart,
+  workflowPart,
+];
 
 /** The whole template as a JSON value. */
 export function stackTemplate(input: TemplateInput): JsonObject {

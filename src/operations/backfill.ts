@@ -19,7 +19,7 @@ import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
 import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
 /** Shown as requester and notification id in the synthesized events, so they are recognisable in logs. */
-const BACKFILL_PRINCIPAL = 'img-resizer-backfill';
+export const BACKFILL_PRINCIPAL = 'img-resizer-backfill';
 
 export interface BackfillOptions {
   /** Only keys starting with this (as S3's ListObjectsV2 Prefix); the trigger's own prefix filter applies in any case. */
@@ -93,11 +93,11 @@ function isFatal(error: unknown): boolean {
  */
 const PAGES_IN_FLIGHT = 2;
 
-type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt' | 'ErrorCode' | 'ErrorMessage'>;
+export type KnownItem = Pick<MetadataItem, 'ImageID' | 'Status' | 'ProcessedAt' | 'ErrorCode' | 'ErrorMessage'>;
 
 type Disposition = 'process' | 'succeeded' | 'failed-permanently';
 
-function dispositionOf(item: KnownItem | undefined, options: Pick<BackfillOptions, 'force' | 'retryFailed'>): Disposition {
+export function dispositionOf(item: KnownItem | undefined, options: Pick<BackfillOptions, 'force' | 'retryFailed'>): Disposition {
   if (options.force === true || item === undefined) return 'process';
   if (item.Status === 'SUCCEEDED') return 'succeeded';
   if (item.Status === 'FAILED' && options.retryFailed !== true && isPermanentImageError(item.ErrorCode)) return 'failed-permanently';

@@ -9,7 +9,6 @@ import { buildArtifacts, type Artifact } from '../artifact/build.js';
 import { sha256Hex } from '../artifact/zip.js';
 import { uploadFile } from '../aws/objects.js';
 import { stackRuntime, type StackSettings } from '../config/settings.js';
-import { UsageError } from '../errors.js';
 import { renderStackTemplate, type ArtifactLocation, type ExportFormat } from '../export/template.js';
 import type { Output } from '../ui/output.js';
 
@@ -64,14 +63,6 @@ async function writeAtomically(file: string, data: string | Buffer): Promise<voi
 
 export async function exportStack(options: ExportOptions): Promise<ExportResult> {
   const { settings, format, outDir } = options;
-  // The template describes the direct trigger only; exporting a workflow-mode stack would silently drop its
-  // state machine, rule and roles.
-  if (settings.orchestration === 'stepfunctions') {
-    throw new UsageError(
-      'This stack runs in workflow mode (Step Functions); export writes only the direct-trigger stack (S3 -> function).',
-      'Export a direct-mode stack (`img-resizer init --orchestration direct`), or deploy workflow mode with `img-resizer init`.',
-    );
-  }
   await mkdir(outDir, { recursive: true });
   const built = await buildArtifacts({
     arch: settings.arch,

@@ -20,6 +20,7 @@ import { publicResults, runSteps, type RunEvent } from '../provision/runner.js';
 import { environmentProblem, stackModel } from '../provision/stack.js';
 import { provisionSteps, type ProvisionOp } from '../provision/steps.js';
 import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision/types.js';
+import { memoryFitWarning, type InitWarning } from './memory-fit.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 import type { LambdaRuntime } from '../runtimes.js';
 
@@ -72,6 +73,8 @@ export interface InitResult {
   steps: StepResult<ProvisionOp>[];
   /** The steps an interrupted run did not get to (empty otherwise): running init again applies them. */
   notApplied?: { resource: string; name: string }[];
+  /** Settings applied anyway that the operator should hear about (a pixel limit the memory does not hold). */
+  warnings?: InitWarning[] | undefined;
 }
 
 const NOT_SETTINGS = new Set(['confirmPlan', 'dryRun', 'env', 'prompter', 'artifacts', 'build', 'propagationRetry', 'onEvent', 'waitCdn', 'cdnWait', 'signal']);
@@ -117,6 +120,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     prompter: options.prompter ?? (context.canPrompt ? inquirerPrompter : undefined),
   });
   const { identity, region } = await locate();
+  const warnings = [memoryFitWarning(settings)].filter((w) => w !== undefined);
   // Recorded so later commands reach this stack without repeating --local / --endpoint-url / --profile.
   settings.location = await context.location();
   const clients = await context.clients();
@@ -135,7 +139,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     if (changes && !blocked && !(await options.confirmPlan(plan))) {
       return {
         exitCode: ExitCode.Ok, outcome: 'cancelled', dryRun, upToDate: false, settings, settingsFile: context.settingsFile, settingsWritten: false, sources, steps: plan,
-        commandLine: context.commandLine(), notApplied: [],
+        commandLine: context.commandLine(), notApplied: [], warnings,
       };
     }
   }
@@ -165,6 +169,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
     commandLine: context.commandLine(),
     steps: results,
     notApplied,
+    warnings,
   };
 }
 

@@ -2,10 +2,13 @@ import type { StackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
 
-/** The region the clients talk to; the settings file records it and later commands must match it. */
+/**
+ * The region the clients talk to; the settings file records it and later commands must match it. Read from the
+ * STS client, which every command has already built to say who it is (S3's is heavier to load).
+ */
 export async function targetRegion(context: AppContext): Promise<string> {
   const clients = await context.clients();
-  return clients.s3.config.region();
+  return clients.sts.config.region();
 }
 
 export function checkRegion(settings: Partial<StackSettings>, region: string, file: string): void {

@@ -17,6 +17,8 @@ export interface S3EventContext {
   principalId: string;
   configurationId: string;
   now?: Date;
+  /** The sequencer to send instead of the clock's: `tune` re-sends the one of the event that made the item. */
+  sequencer?: string;
 }
 
 /** The record S3 sends for ObjectCreated:Put (event structure version 2.1), as documented by AWS. */
@@ -61,7 +63,7 @@ export function synthesizeS3Event(object: S3EventObject, context: S3EventContext
     size: object.bytes,
     eTag: object.eTag,
     // S3's sequencer orders the events of one key; a hex timestamp does the same for ours.
-    sequencer: (now.getTime() * 1000).toString(16).toUpperCase().padStart(16, '0'),
+    sequencer: context.sequencer ?? (now.getTime() * 1000).toString(16).toUpperCase().padStart(16, '0'),
   }) as unknown as S3Event;
 }
 

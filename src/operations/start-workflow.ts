@@ -1,4 +1,5 @@
-import { DescribeExecutionCommand, StartExecutionCommand, StartSyncExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { executionEnd, runSyncExecution, startExecution } from '../aws/stepfunctions.js';
 import type { InvokeResult } from './invoke-function.js';
 
 /**
@@ -18,13 +19,11 @@ export async function runWorkflowSynchronously(
   let error: string | undefined;
   let cause: string | undefined;
   if (type === 'express') {
-    const result = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input }));
-    ({ status, error, cause } = result);
+    ({ status, error, cause } = await runSyncExecution(sfn, stateMachineArn, input));
   } else {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input }));
+    const executionArn = await startExecution(sfn, stateMachineArn, input);
     for (;;) {
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      ({ status, error, cause } = described);
+      ({ status, error, cause } = await executionEnd(sfn, executionArn));
       if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') break;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

@@ -14,6 +14,7 @@ import { desiredTrigger, isOurs } from '../provision/trigger.js';
 import { queueDepth, type ObservedQueue } from '../provision/failed-events-queue.js';
 import type { StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
+import type { RecentExecutions } from './executions.js';
 import { runtimeWarning, type RuntimeWarning } from '../runtimes.js';
 
 /** One check of the wiring between resources. */
@@ -35,6 +36,8 @@ export interface StatusResult {
   links: LinkCheck[];
   /** Messages in the failed-events queue (exit 3 when any). */
   failedEvents: number;
+  /** Workflow mode: the outcomes of the state machine's last executions (informational, never drift). */
+  recentExecutions?: RecentExecutions;
   /**
    * Deployed functions whose runtime Lambda has deprecated or deprecates within 90 days (or that img-resizer does
    * not support). A warning, not drift: the exit code stays what the resources and links say.
@@ -193,5 +196,11 @@ export async function runStatus(context: AppContext, options: { today?: Date } =
   const state: StackState = ok ? 'ok' : nothingDeployed(results) ? 'not-deployed' : 'drifted';
   const failedEvents = queueDepth(observedOf(results, 'failed-events-queue') as ObservedQueue | undefined);
   const runtimeWarnings = functionRuntimeWarnings(results, options.today ?? new Date());
-  return { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents, runtimeWarnings };
+  const result: StatusResult = { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents, runtimeWarnings };
+  // Read only when the state machine exists: its link above already says when it does not.
+  if (settings.orchestration === 'stepfunctions' && exists(results, 'state-machine')) {
+    const { recentExecutions } = await import('./executions.js');
+    result.recentExecutions = await recentExecutions(clients.sfn, workflowNames(stack).stateMachineArn);
+  }
+  return result;
 }

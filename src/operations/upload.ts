@@ -3,8 +3,6 @@ import pLimit from 'p-limit';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from '../../lambda-src/core/settings.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import { batchGetItems } from '../aws/metadata-table.js';
-import { uploadFile } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { shellWord } from '../paths.js';
@@ -122,6 +120,9 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   }
 
   const clients = await context.clients();
+  // Loaded once the first request (who the caller is) has gone out: the S3, upload and DynamoDB modules are the
+  // heaviest part of the command, and the operator already sees where it acts meanwhile (issue 21).
+  const [{ batchGetItems }, { uploadFile }] = await Promise.all([import('../aws/metadata-table.js'), import('../aws/objects.js')]);
   const bucket = settings.sourceBucket;
   const table = settings.table;
   const imageIdOf = (entry: SniffedEntry): string => imageIdFor(bucket, entry.key);

@@ -349,6 +349,29 @@ export type HttpApiOp =
   | { kind: 'put-stage'; missing: boolean; changes: string[] };
 export interface HttpApiRemovalOp { kind: 'delete-http-api'; apiId: string }
 
+/** The API's CORS configuration (init and export): the one origin the settings allow, or none. */
+export function apiCors(settings: StackSettings): Cors | undefined {
+  if (settings.apiCorsOrigin === undefined) return undefined;
+  return {
+    AllowOrigins: [settings.apiCorsOrigin],
+    AllowMethods: ['GET', 'POST'],
+    // Authorization carries the JWT; the x-amz-* headers the SigV4 signature.
+    AllowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+    MaxAge: 600,
+  };
+}
+
+/** The `$default` stage's throttling (init and export). */
+export function apiThrottle(settings: StackSettings): { rate: number; burst: number } {
+  return { rate: settings.apiThrottleRate ?? DEFAULT_API_THROTTLE.rate, burst: settings.apiThrottleBurst ?? DEFAULT_API_THROTTLE.burst };
+}
+
+/** How a route is authorised (init and export): reads may be public, uploads never are. */
+export function apiRouteAuthorization(settings: StackSettings, routeKey: string): ApiAuth['type'] | 'NONE' {
+  if (routeKey === API_ROUTES.read && settings.apiPublicReads === true) return 'NONE';
+  return apiAuth(settings).type;
+}
+
 export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredHttpApi {
   const { stack } = context;
   const { settings } = stack;
@@ -358,17 +381,8 @@ export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<Stack
     functionArn: inputs.apiFunctionArn ?? apiFunctionArn(stack),
     auth: apiAuth(settings),
     publicReads: settings.apiPublicReads === true,
-    cors:
-      settings.apiCorsOrigin === undefined
-        ? undefined
-        : {
-            AllowOrigins: [settings.apiCorsOrigin],
-            AllowMethods: ['GET', 'POST'],
-            // Authorization carries the JWT; the x-amz-* headers the SigV4 signature.
-            AllowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
-            MaxAge: 600,
-          },
-    throttle: { rate: settings.apiThrottleRate ?? DEFAULT_API_THROTTLE.rate, burst: settings.apiThrottleBurst ?? DEFAULT_API_THROTTLE.burst },
+    cors: apiCors(settings),
+    throttle: apiThrottle(settings),
     logGroupArn: inputs.apiLogGroupArn ?? logGroupArn(stack),
     authorizerName: names.authorizerName,
   };

@@ -27,6 +27,8 @@ export const INVOKE_STATEMENT_ID = 'img-resizer-s3-invoke';
  * `metadata` read with the operator's credentials, not the function's.
  */
 export const FUNCTION_TABLE_ACTIONS = ['dynamodb:PutItem'];
+/** Exactly what Lambda's event source mapping calls on the backfill queue, as the function's role. */
+export const BACKFILL_QUEUE_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
 // templates/function-policy.json also grants s3:ListBucket on the source bucket (the bucket, not its objects):
 // without it S3 answers GetObject for a missing key with 403 AccessDenied instead of 404 NoSuchKey, and the
 // function could not record NOT_FOUND for an object deleted before it ran.
@@ -58,6 +60,8 @@ export interface FunctionPolicyVars {
   failedEventsQueueArn: string;
   /** With --keep-on-delete the function removes nothing, so the role gets no s3:DeleteObject. */
   keepOnDelete: boolean;
+  /** The backfill queue Lambda reads for the function (issue 18); undefined without one (no sqs:ReceiveMessage then). */
+  backfillQueueArn?: string | undefined;
 }
 
 /**
@@ -79,7 +83,7 @@ export function contentAnalysisEnvironment(settings: StackSettings): Pick<Functi
 
 /** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
 export function renderFunctionPolicy(vars: FunctionPolicyVars, actions: readonly string[] = []): Json {
-  const { topicArn, failedEventsQueueArn, keepOnDelete, ...names } = vars;
+  const { topicArn, failedEventsQueueArn, keepOnDelete, backfillQueueArn, ...names } = vars;
   const policy = renderTemplate(loadTemplate('function-policy.json'), {
     ...names,
     tableActions: FUNCTION_TABLE_ACTIONS,
@@ -95,6 +99,10 @@ export function renderFunctionPolicy(vars: FunctionPolicyVars, actions: readonly
           Resource: [`arn:${names.partition}:s3:::${names.destBucket}/resized-*`, `arn:${names.partition}:s3:::${names.destBucket}/resized/*`],
         },
     sendFailedEventsStatement: { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failedEventsQueueArn] },
+    // What the event source mapping (acting as the role) needs to feed the function from the backfill queue.
+    consumeBackfillQueueStatement: backfillQueueArn === undefined
+      ? undefined
+      : { Sid: 'ConsumeBackfillQueue', Effect: 'Allow', Action: [...BACKFILL_QUEUE_ACTIONS], Resource: [backfillQueueArn] },
   });
   if (actions.length === 0) return policy;
   const statement = renderTemplate(loadTemplate('rekognition-policy-statement.json'), { rekognitionActions: [...actions] });
@@ -132,6 +140,9 @@ export interface StackModel {
   failedEventsQueueArn: string;
   /** The function's log group, made by init with a retention. */
   logGroupName: string;
+  /** The queue `backfill --via queue` fills and the function consumes (exists only with settings.backfillQueue). */
+  backfillQueueName: string;
+  backfillQueueArn: string;
 }
 
 /** SNS topics encrypted with the account's AWS-managed key for SNS: no key to manage, no key policy to widen. */
@@ -147,7 +158,10 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
   const topicArn = `arn:${partition}:sns:${region}:${account}:${topicName}`;
   const failedEventsQueueName = `${settings.stackName}-failed-events`;
   const failedEventsQueueArn = `arn:${partition}:sqs:${region}:${account}:${failedEventsQueueName}`;
+  const backfillQueueName = `${settings.stackName}-backfill`;
+  const backfillQueueArn = `arn:${partition}:sqs:${region}:${account}:${backfillQueueName}`;
   const vars = {
+    backfillQueueArn: settings.backfillQueue === true ? backfillQueueArn : undefined,
     partition,
     region,
     account,
@@ -192,5 +206,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
     failedEventsQueueName,
     failedEventsQueueArn,
     logGroupName: `/aws/lambda/${settings.functionName}`,
+    backfillQueueName,
+    backfillQueueArn,
   };
 }

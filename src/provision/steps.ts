@@ -39,6 +39,16 @@ import { tableRecoveryStep, type TableRecoveryOp } from './table-recovery.js';
 import { topicRemovalStep, topicStep, type TopicOp, type TopicRemovalOp } from './topic.js';
 import { subscriptionsStep, type SubscriptionOp } from './subscriptions.js';
 import {
+  backfillQueueRemovalStep,
+  backfillQueueStep,
+  queueMappingRemovalStep,
+  queueMappingStep,
+  type BackfillQueueOp,
+  type BackfillQueueRemovalOp,
+  type QueueMappingOp,
+  type QueueMappingRemovalOp,
+} from './backfill-queue.js';
+import {
   eventBridgeDeliveryStep,
   eventsRoleStep,
   ruleStep,
@@ -89,6 +99,10 @@ export type ProvisionOp =
   | CdnRemovalOp
   | BucketPolicyOp
   | BucketPolicyRemovalOp
+  | BackfillQueueOp
+  | BackfillQueueRemovalOp
+  | QueueMappingOp
+  | QueueMappingRemovalOp
   | StateMachineOp
   | StateMachineRemovalOp
   | RuleOp
@@ -137,6 +151,7 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
     defineStep(topicStep),
     defineStep(subscriptionsStep),
     defineStep(failedEventsQueueStep),
+    ...backfillQueueSteps(settings, 'queue'),
     defineStep(roleStep),
     defineStep(layerStep),
     defineStep(functionStep),
@@ -148,6 +163,7 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
       ? [defineStep(stateMachineRoleStep), defineStep(workflowLogGroupStep), defineStep(stateMachineStep), defineStep(eventsRoleStep), defineStep(ruleStep), defineStep(eventBridgeDeliveryStep)]
       : []),
     defineStep(triggerStep),
+    ...backfillQueueSteps(settings, 'mapping'),
     ...apiSteps(settings),
     ...(!workflow && options.workflowLeftovers === true
       ? [
@@ -159,6 +175,17 @@ export function provisionSteps(settings: StackSettings, options: ProvisionStepOp
         ]
       : []),
   ];
+}
+
+/**
+ * The backfill queue (issue 18, `init --backfill-queue`): the queue after the failed-events queue its redrive
+ * policy names, the mapping once the function and its role's grant exist. `--no-backfill-queue` removes both
+ * (the mapping first); a stack that never had one makes no call for it.
+ */
+function backfillQueueSteps(settings: StackSettings, part: 'queue' | 'mapping'): RunnableStep[] {
+  if (settings.backfillQueue === true) return [part === 'queue' ? defineStep(backfillQueueStep) : defineStep(queueMappingStep)];
+  if (settings.backfillQueue === false && part === 'mapping') return [defineStep(queueMappingRemovalStep), defineStep(backfillQueueRemovalStep)];
+  return [];
 }
 
 /** The HTTP API's steps (`init --api`), after the pipeline: its function shares the layer. */
@@ -190,6 +217,8 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
       : []),
     ...(workflow ? [defineStep(workflowRemovalSteps.rule)] : []),
     defineStep(triggerRemovalStep),
+    // Nothing starts the function from the backfill queue either (its queue goes with the failed-events queue).
+    ...(settings.backfillQueue === undefined ? [] : [defineStep(queueMappingRemovalStep)]),
     ...(workflow
       ? [
           defineStep(workflowRemovalSteps.stateMachine),
@@ -204,6 +233,7 @@ export function removalSteps(settings: StackSettings, options: RemovalOptions): 
     defineStep(roleRemovalStep),
     // The async invoke configuration and point-in-time recovery go with the function and the table.
     defineStep(topicRemovalStep),
+    ...(settings.backfillQueue === undefined ? [] : [defineStep(backfillQueueRemovalStep)]),
     defineStep(failedEventsQueueRemovalStep),
     defineStep(logGroupRemovalStep),
     defineStep(tableRemovalStep),

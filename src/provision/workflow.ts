@@ -261,14 +261,17 @@ export const stateMachineStep: Step<StateMachineDescription | undefined, StateMa
     const desired = desiredStateMachine(context, inputs);
     const definition = JSON.stringify(desired.definition);
     const retry = context.propagationRetry ?? IAM_PROPAGATION_RETRY;
-    // A role created seconds ago may not be assumable by Step Functions yet (IAM is eventually consistent).
+    // A role created seconds ago may not be assumable by Step Functions yet (IAM is eventually consistent), and
+    // AWS deletes a state machine asynchronously: its name is refused (StateMachineDeleting) until it is gone,
+    // which a replace (type change) or an init right after destroy meets.
     const create = (): Promise<string> =>
       pRetry(() => createStateMachine(sfn, { name: desired.name, definition, roleArn: desired.roleArn, type: desired.type, logGroupArn: desired.logGroupArn, tags: context.stack.tags }), {
         retries: 20,
         minTimeout: retry.minTimeoutMs,
         maxTimeout: retry.maxTimeoutMs,
         maxRetryTime: retry.maxRetryTimeMs,
-        shouldRetry: ({ error }) => awsErrorName(error) === 'AccessDeniedException' && /assume|authorized/i.test(errorMessage(error)),
+        shouldRetry: ({ error }) =>
+          (awsErrorName(error) === 'AccessDeniedException' && /assume|authorized/i.test(errorMessage(error))) || awsErrorName(error) === 'StateMachineDeleting',
       });
     for (const op of plan.ops) {
       switch (op.kind) {

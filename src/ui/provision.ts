@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import type { DestroyResult } from '../operations/destroy.js';
 import type { InitEvent, InitResult } from '../operations/init.js';
 import type { StatusResult } from '../operations/status.js';
+import type { RecentExecutions } from '../operations/executions.js';
 import type { RunEvent } from '../provision/runner.js';
 import type { FunctionConfigChange } from '../provision/function.js';
 import type { ProvisionOp } from '../provision/steps.js';
@@ -146,6 +147,21 @@ export function describeOp(op: ProvisionOp): string[] {
       return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
     case 'delete-queue':
       return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
+    // backfill queue and its mapping (issue 18)
+    case 'create-backfill-queue':
+      return [`create, encrypted (SSE-SQS), visibility ${op.visibilitySeconds} s, after ${op.maxReceiveCount} receives to the failed-events queue`];
+    case 'set-backfill-queue-attributes':
+      return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
+    case 'delete-backfill-queue':
+      return [op.messages > 0 ? `delete the queue and the ${op.messages} event${op.messages === 1 ? '' : 's'} waiting in it` : 'delete the queue'];
+    case 'create-queue-mapping':
+      return [`create: batches of ${op.batchSize}, at most ${op.maximumConcurrency} at once, partial batch failures reported`];
+    case 'update-queue-mapping':
+      return op.changes.map((c) => `${c.field} ${c.from} → ${c.to}`);
+    case 'delete-extra-queue-mapping':
+      return [`delete extra mapping ${op.uuid}`];
+    case 'delete-queue-mapping':
+      return [`delete mapping ${op.uuid}`];
     // log groups (the function's, the HTTP API's access logs, the workflow's execution logs)
     case 'create-log-group':
       return [`create, keeps logs ${op.retentionDays} days`];
@@ -351,9 +367,11 @@ export function renderInit(output: Output, result: InitResult): void {
     output.result({
       dryRun: result.dryRun, upToDate: result.upToDate, outcome: result.outcome, settingsFile: result.settingsFile, settings, steps: result.steps,
       ...(result.outcome === 'interrupted' ? { notApplied: result.notApplied } : {}),
+      ...(result.warnings?.length ? { warnings: result.warnings } : {}),
     });
     return;
   }
+  for (const warning of result.warnings ?? []) output.warn(`${warning.message} ${warning.suggestion}`);
   if (result.outcome === 'cancelled') {
     output.info('Nothing was changed.');
     return;
@@ -385,6 +403,21 @@ export function renderInit(output: Output, result: InitResult): void {
   }
 }
 
+/** Workflow mode's line under the links: the last executions' outcomes and the newest failure. */
+export function describeRecentExecutions(recent: RecentExecutions): string {
+  if (recent.unavailable !== undefined) return `Last executions: not listed (${recent.unavailable}).`;
+  if (recent.checked === 0) return 'Last executions: none yet.';
+  const outcomes = Object.entries(recent.outcomes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ');
+  const failure = recent.lastFailure;
+  const newest = failure
+    ? `; newest failure ${failure.startedAt ?? ''} ${failure.object ?? failure.name}: ${failure.error ?? 'no error recorded'} (\`img-resizer executions --failed\`)`
+    : '';
+  return `Last ${recent.checked} execution${recent.checked === 1 ? '' : 's'}: ${outcomes}${newest}.`;
+}
+
 /** Ctrl-C stopped init between steps: what was done, what was not, and that init finishes it. */
 function renderInterruptedInit(output: Output, result: InitResult): void {
   const applied = result.steps.filter((s) => s.status === 'applied').length;
@@ -406,7 +439,16 @@ function renderInterruptedInit(output: Output, result: InitResult): void {
 export function renderStatus(output: Output, result: StatusResult): void {
   const { settings, resources, links } = result;
   if (output.json) {
-    output.result({ ok: result.ok, state: result.state, stackName: settings.stackName, orchestration: settings.orchestration ?? 'direct', resources, links, runtimeWarnings: result.runtimeWarnings });
+    output.result({
+      ok: result.ok,
+      state: result.state,
+      stackName: settings.stackName,
+      orchestration: settings.orchestration ?? 'direct',
+      resources,
+      links,
+      runtimeWarnings: result.runtimeWarnings,
+      ...(result.recentExecutions ? { recentExecutions: result.recentExecutions } : {}),
+    });
     return;
   }
   if (result.state === 'not-deployed') {
@@ -421,6 +463,10 @@ export function renderStatus(output: Output, result: StatusResult): void {
   output.info('');
   output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail]), { width: output.tableWidth, shrink: [2, 0] }));
   output.info('');
+  if (result.recentExecutions) {
+    output.info(describeRecentExecutions(result.recentExecutions));
+    output.info('');
+  }
   // Before the verdict: a deprecation is worth acting on even when everything else is as the settings say.
   for (const w of result.runtimeWarnings) output.warn(`${w.functionName}: ${w.message}\n  ${w.suggestion} (source: ${w.source})`);
   switch (result.state) {

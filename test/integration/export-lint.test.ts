@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StackSettings } from '../../src/config/settings.js';
 import { renderStackTemplate, type ExportFormat } from '../../src/export/template.js';
 import { exportStack, TEMPLATE_FILE } from '../../src/operations/export.js';
-import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS } from '../helpers/export-settings.js';
+import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { cfnLint, installCfnLint } from '../helpers/python-tools.js';
 
 let cfnLintBin: string;
@@ -22,6 +22,8 @@ const SETTINGS = [
   ['default settings', DEFAULT_SETTINGS],
   ['every option on', EVERY_OPTION_SETTINGS],
   ['one bucket', ONE_BUCKET_SETTINGS],
+  ['workflow mode and every option on', WORKFLOW_SETTINGS],
+  ['workflow mode in one bucket (Express, notifications off)', { ...ONE_BUCKET_SETTINGS, orchestration: 'stepfunctions' }],
 ] as const satisfies readonly (readonly [string, StackSettings])[];
 const FORMATS = ['cloudformation', 'sam'] as const satisfies readonly ExportFormat[];
 
@@ -47,12 +49,17 @@ describe.each(SETTINGS)('export with %s', (_name, settings) => {
   });
 });
 
-it.each(FORMATS)('%s: exporting twice writes identical bytes', async (format) => {
+const TWICE = FORMATS.flatMap((format) => [
+  [format, 'every option on', EVERY_OPTION_SETTINGS],
+  [format, 'workflow mode', WORKFLOW_SETTINGS],
+] as const);
+
+it.each(TWICE)('%s, %s: exporting twice writes identical bytes', async (format, _name, settings) => {
   const [first, second] = [await tempDir(), await tempDir()];
-  await exportStack({ settings: EVERY_OPTION_SETTINGS, format, outDir: first });
-  await exportStack({ settings: { ...EVERY_OPTION_SETTINGS }, format, outDir: second });
+  await exportStack({ settings, format, outDir: first });
+  await exportStack({ settings: { ...settings }, format, outDir: second });
   const files = (await readdir(first)).sort();
-  expect(files).toEqual([TEMPLATE_FILE, 'function.zip', `sharp-layer-${EVERY_OPTION_SETTINGS.arch}.zip`].sort());
+  expect(files).toEqual([TEMPLATE_FILE, 'function.zip', `sharp-layer-${settings.arch}.zip`].sort());
   expect((await readdir(second)).sort()).toEqual(files);
   for (const file of files) {
     expect(Buffer.compare(await readFile(path.join(first, file)), await readFile(path.join(second, file))), file).toBe(0);

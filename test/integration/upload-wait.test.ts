@@ -22,12 +22,13 @@ async function photo(width: number, height: number): Promise<Buffer> {
     .toBuffer();
 }
 
-describe('upload --wait on the local stack with the real function', () => {
+// The same tests in both modes (issue 17): workflow mode must pass the direct mode's end-to-end tests unchanged.
+describe.each(['direct', 'stepfunctions'] as const)('upload --wait on the local stack with the real function (%s)', (orchestration) => {
   let stack: DeployedTestStack;
   let photosDir: string;
 
   beforeAll(async () => {
-    stack = await deployTestStack();
+    stack = await deployTestStack(orchestration === 'direct' ? {} : { orchestration });
     photosDir = path.join(stack.cwd, 'photos');
     await mkdir(photosDir, { recursive: true });
   });

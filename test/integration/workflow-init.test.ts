@@ -2,7 +2,9 @@ import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +14,8 @@ import { executeDestroy } from '../../src/commands/destroy.js';
 import { executeExecutions } from '../../src/commands/executions.js';
 import { executeInit } from '../../src/commands/init.js';
 import { executeStatus } from '../../src/commands/status.js';
+import { runFailuresList } from '../../src/operations/failures.js';
+import { runMetadataGet } from '../../src/operations/metadata.js';
 import { runBackfill } from '../../src/operations/backfill.js';
 import { runUpload } from '../../src/commands/upload.js';
 import { localTestContext } from '../helpers/context.js';
@@ -80,12 +84,39 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     ]);
     expect(status.exitCode).toBe(0);
     expect(checking.stdout()).toContain('Orchestration: stepfunctions (express)');
+    expect(status.recentExecutions).toEqual({ checked: 0, outcomes: {} });
 
     // A second init changes nothing.
     const again = await localTestContext({}, stack.cwd);
     const second = await executeInit(again.context, { artifacts: await testArtifacts(), propagationRetry: FAST_IAM });
     expect(second).toMatchObject({ exitCode: 0, upToDate: true });
     expect(again.recorder.mutating()).toEqual([]);
+
+    // A queue on the outcomes topic (raw delivery): the Notify state publishes the message the function publishes
+    // on the direct path, once per image, in either mode.
+    const { QueueUrl: seenUrl = '' } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${settings.stackName}-seen` }));
+    const seenArn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: seenUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    await clients.sns.send(
+      new SubscribeCommand({ TopicArn: `arn:aws:sns:us-east-1:000000000000:${settings.stackName}-outcomes`, Protocol: 'sqs', Endpoint: seenArn, Attributes: { RawMessageDelivery: 'true' } }),
+    );
+    const seen: Message[] = [];
+    const receiveOutcomes = async (count: number): Promise<string[]> => {
+      const deadline = Date.now() + 60_000;
+      // Until `count` arrived, then one more quiet read to catch a duplicate.
+      for (let quiet = false; ; ) {
+        const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: seenUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+        seen.push(...(Messages ?? []));
+        if (quiet || Date.now() > deadline) break;
+        if (seen.length >= count) {
+          quiet = true;
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+        }
+      }
+      return seen
+        .map((m) => JSON.parse(m.Body ?? '{}') as { type: string; status: string; errorCode?: string; source: { key: string } })
+        .map((b) => `${b.type} ${b.status} ${b.source.key}${b.errorCode ? ` ${b.errorCode}` : ''}`)
+        .sort();
+    };
 
     const upload = async (key: string): Promise<void> => {
       await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: key, Body: await photo(320, 240) }));
@@ -135,6 +166,21 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     expect(inputs.filter((input) => input.includes('broken.jpg'))).toHaveLength(1);
     expect(inputs.filter((input) => input.includes('two.jpg'))).toHaveLength(0);
 
+    // One outcome message per image: Notify in workflow mode (one, three, broken), the function in direct mode (two).
+    expect(await receiveOutcomes(4)).toEqual([
+      'image.failed FAILED broken.jpg UNSUPPORTED_FORMAT',
+      'image.processed SUCCEEDED one.jpg',
+      'image.processed SUCCEEDED three.jpg',
+      'image.processed SUCCEEDED two.jpg',
+    ]);
+
+    // status: the last executions' outcomes, the newest failure with its code; an image error is not drift.
+    const statusAfter = await localTestContext({}, stack.cwd);
+    const afterUploads = await executeStatus(statusAfter.context);
+    expect(afterUploads.recentExecutions).toMatchObject({ checked: 2, outcomes: { SUCCEEDED: 1, FAILED: 1 }, lastFailure: { object: `s3://${settings.sourceBucket}/broken.jpg`, error: 'UNSUPPORTED_FORMAT' } });
+    expect(afterUploads.exitCode).toBe(0);
+    expect(statusAfter.stdout()).toMatch(/Last 2 executions: 1 FAILED, 1 SUCCEEDED; newest failure \S+ s3:\/\/\S+\/broken\.jpg: UNSUPPORTED_FORMAT/);
+
     // `img-resizer executions [--failed] --json`
     const listing = await localTestContext({ json: true }, stack.cwd);
     const listed = await executeExecutions(listing.context, {});
@@ -164,6 +210,34 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const uploaded = await runUpload(uploading.context, { paths: [file], prefix: 'voyage', wait: true, timeoutSeconds: 90 });
     expect(uploaded.exitCode).toBe(0);
     expect(uploaded.report.files[0]).toMatchObject({ key: 'voyage/été 01.jpg', outcome: 'SUCCEEDED' });
+    // metadata reads the item the Record state wrote, as on the direct path: outputs with their addresses.
+    const got = await runMetadataGet((await localTestContext({}, stack.cwd)).context, 'voyage/été 01.jpg');
+    expect(got.item).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 640, OriginalHeight: 480 });
+    expect(got.item.Outputs.length).toBeGreaterThan(0);
+    expect(got.addresses).toHaveLength(got.item.Outputs.length);
+
+    // Anything but an image error goes to the failed-events queue through the DeadLetter state (here an event that
+    // is not an object creation, which no retry fixes): `failures list` shows its key and error, status exits 3.
+    const misfit = await clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: names.stateMachineArn,
+        input: JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: { bucket: { name: settings.sourceBucket }, object: { key: 'gone.jpg' } } }),
+      }),
+    );
+    const misfitDeadline = Date.now() + 120_000;
+    let misfitRun = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: misfit.executionArn }));
+    while (misfitRun.status === 'RUNNING' && Date.now() < misfitDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      misfitRun = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: misfit.executionArn }));
+    }
+    // AWS names the error by the function's errorType (WorkflowInputError, which the Resize state never retries);
+    // MiniStack 1.5.33's Node runner calls every function error Runtime.HandlerError, so here it is retried first.
+    expect(misfitRun.status).toBe('FAILED');
+    expect(misfitRun.cause).toContain('Object Deleted');
+    const { failures } = await runFailuresList((await localTestContext({}, stack.cwd)).context);
+    expect(failures).toEqual([expect.objectContaining({ keys: ['gone.jpg'], error: expect.stringContaining('Object Deleted') as unknown })]);
+    const withDeadLetter = await executeStatus((await localTestContext({}, stack.cwd)).context);
+    expect(withDeadLetter).toMatchObject({ exitCode: 3, failedEvents: 1 });
 
     // Destroy removes the workflow's resources too.
     const destroying = await localTestContext({}, stack.cwd);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { selectedCommand } from '../../src/cli.js';
 import { parseChoice, parsePositiveInt } from '../../src/commands/shared.js';
 import { isInteractiveTerminal } from '../../src/ui/output.js';
 import { runCli } from '../helpers/cli.js';
@@ -13,6 +14,13 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise
 }
 
 describe('the command line', () => {
+  it('finds the command after global options that take a value, --local-port included', () => {
+    const argv = (...words: string[]): string[] => ['node', 'img-resizer', ...words];
+    expect(selectedCommand(argv('--local-port', '4567', 'metadata', 'get', 'a.jpg'))?.name).toBe('metadata');
+    expect(selectedCommand(argv('--region', 'eu-west-1', '--endpoint-url', 'http://127.0.0.1:9', 'status'))?.name).toBe('status');
+    expect(selectedCommand(argv('help', 'tune'))?.name).toBe('tune');
+  });
+
   it('lists every command of the contract in --help', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,16 +49,5 @@ describe('img-resizer export', () => {
     const uninitialised = await run(['export', '--format', 'sam', '--out', 'x'], cwd);
     expect(uninitialised.code).toBe(2);
     expect(uninitialised.stderr).toMatch(/No settings file/);
-  });
-
-  it('exits 2 for a workflow-mode stack, whose state machine the template does not describe', async () => {
-    const cwd = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-export-cli-'));
-    await writeFile(
-      path.join(cwd, 'img-resizer.config.json'),
-      JSON.stringify({ stackName: 'x', region: 'us-east-1', sourceBucket: 'x-src', destBucket: 'x-dst', table: 'x-table', functionName: 'x-fn', orchestration: 'stepfunctions' }),
-    );
-    const refused = await run(['export', '--format', 'sam', '--out', 'x'], cwd);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/workflow mode/);
   });
 });

@@ -5,10 +5,34 @@ import { policiesEqual } from '../../src/provision/policy.js';
 import { operationalSettings } from '../../src/config/stack-settings.js';
 import { FAILED_EVENTS_RETENTION_SECONDS, TOPIC_KMS_KEY, stackModel } from '../../src/provision/stack.js';
 import { desiredTrigger } from '../../src/provision/trigger.js';
-import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS } from '../helpers/export-settings.js';
+import { cdnAliasList, stackRuntime } from '../../src/config/stack-settings.js';
+import {
+  ACCESS_LOG_FORMAT,
+  API_FUNCTION_TIMEOUT_S,
+  API_HANDLER,
+  API_LOG_RETENTION_DAYS,
+  API_POLICY_NAME,
+  API_ROUTES,
+  apiAuth,
+  apiCors,
+  apiFunctionEnvironment,
+  apiNames,
+  apiRouteAuthorization,
+  apiThrottle,
+  renderApiFunctionPolicy,
+} from '../../src/provision/api.js';
+import { desiredShape, distributionComment, oacName, shapeDifferences, type DistributionShape } from '../../src/provision/cdn.js';
+import { planSubscriptions } from '../../src/provision/subscriptions.js';
+import { loggingConfiguration } from '../../src/aws/stepfunctions.js';
+import { renderStateMachineDefinition } from '../../src/provision/state-machine-definition.js';
+import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../../src/provision/workflow.js';
+import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../../src/provision/workflow-documents.js';
+import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { defaultValues, resolveIntrinsics } from '../helpers/intrinsics.js';
 
 const IDENTITY = { account: '123456789012', partition: 'aws' };
+const API_ID = 'a1b2c3d4e5';
+const DISTRIBUTION_ID = 'E2EXAMPLE12345';
 
 function input(settings: StackSettings, format: ExportFormat, s3 = false): TemplateInput {
   return {
@@ -40,6 +64,14 @@ function deployed(settings: StackSettings, format: ExportFormat): { resources: R
   values[LOGICAL_ID.logGroup] = model.logGroupName;
   values[LOGICAL_ID.failedEventsQueue] = '<queue url>';
   values[LOGICAL_ID.function] = settings.functionName;
+  // The optional parts: an API's, integration's and authorizer's Ref is its ID, a distribution's too.
+  values[LOGICAL_ID.httpApi] = API_ID;
+  values[LOGICAL_ID.apiIntegration] = '<integration id>';
+  values[LOGICAL_ID.apiAuthorizer] = '<authorizer id>';
+  values[LOGICAL_ID.apiLogGroup] = apiNames(settings.stackName).logGroupName;
+  values[LOGICAL_ID.cdnDistribution] = DISTRIBUTION_ID;
+  // Workflow mode: a state machine's Ref is its ARN.
+  values[LOGICAL_ID.stateMachine] = workflowNames(model).stateMachineArn;
   return { resources: resolveIntrinsics(template.Resources, values) as Record<string, Resource> };
 }
 
@@ -71,7 +103,7 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
     expect(fn?.Type).toBe(format === 'sam' ? 'AWS::Serverless::Function' : 'AWS::Lambda::Function');
     expect(fn?.Properties).toMatchObject({
       FunctionName: settings.functionName,
-      Runtime: 'nodejs22.x',
+      Runtime: stackRuntime(settings),
       Handler: 'index.handler',
       MemorySize: String(settings.memory),
       Timeout: String(settings.timeout),
@@ -80,7 +112,9 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
       Role: '<FunctionRole.Arn>',
       Description: `img-resizer stack ${settings.stackName}: resizes images uploaded to ${settings.sourceBucket}`,
     });
-    expect((fn?.Properties.Environment as { Variables: unknown }).Variables).toEqual(model.environment);
+    // With the CDN on, the function also gets its address, as init's function step passes it.
+    const cdnBaseUrl = cdnAliasList(settings)[0] === undefined ? 'https://<CdnDistribution.DomainName>' : `https://${cdnAliasList(settings)[0] ?? ''}`;
+    expect((fn?.Properties.Environment as { Variables: unknown }).Variables).toEqual(settings.cdn === true ? { ...model.environment, CDN_BASE_URL: cdnBaseUrl } : model.environment);
   });
 
   it.each(['cloudformation', 'sam'] as const)('%s: has the failure path init provisions (topic, failed-events queue, retries, log group, JSON logs, PITR)', (format) => {
@@ -118,19 +152,25 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
         Tags: [{ Key: 'img-resizer:stack', Value: settings.stackName }],
       });
       const policy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket === `<${id}>`);
-      expect(policy?.Properties.PolicyDocument).toEqual({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'ImgResizerTlsOnly',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 's3:*',
-            Resource: [`<${id}.Arn>`, `<${id}.Arn>/*`],
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ],
-      });
+      const tlsOnly = {
+        Sid: 'ImgResizerTlsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [`<${id}.Arn>`, `<${id}.Arn>/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      };
+      // On the destination bucket with the CDN on, also the read statement for this distribution only.
+      const isDest = bucket.Properties.BucketName === settings.destBucket;
+      const cdnRead = {
+        Sid: 'ImgResizerCdnRead',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: `<${id}.Arn>/resized*`,
+        Condition: { StringEquals: { 'AWS:SourceArn': `arn:aws:cloudfront::${IDENTITY.account}:distribution/${DISTRIBUTION_ID}` } },
+      };
+      expect(policy?.Properties.PolicyDocument).toEqual({ Version: '2012-10-17', Statement: isDest && settings.cdn === true ? [tlsOnly, cdnRead] : [tlsOnly] });
     }
   });
 
@@ -173,6 +213,272 @@ describe.each(ALL)('the exported template (%s)', (_name, settings) => {
   it.each(['cloudformation', 'sam'] as const)('%s: renders the same bytes every time', (format) => {
     expect(renderStackTemplate(input(settings, format))).toBe(renderStackTemplate(input({ ...settings }, format)));
     expect(renderStackTemplate(input(settings, format, true))).toBe(renderStackTemplate(input({ ...settings }, format, true)));
+  });
+});
+
+/** The CloudFormation distribution config in the shape init's cdn step compares (DistributionShape). */
+function cfnDistributionShape(config: Record<string, unknown>): DistributionShape {
+  const origins = config.Origins as { DomainName: string; OriginAccessControlId: string }[];
+  const behavior = config.DefaultCacheBehavior as Record<string, unknown>;
+  const certificate = config.ViewerCertificate as { AcmCertificateArn?: string };
+  return {
+    enabled: config.Enabled === true,
+    priceClass: String(config.PriceClass),
+    httpVersion: String(config.HttpVersion),
+    ipv6: config.IPV6Enabled === true,
+    aliases: [...((config.Aliases as string[] | undefined) ?? [])].sort(),
+    certificateArn: certificate.AcmCertificateArn,
+    originDomain: origins[0]?.DomainName ?? '',
+    originCount: origins.length,
+    oacId: origins[0]?.OriginAccessControlId,
+    viewerProtocolPolicy: String(behavior.ViewerProtocolPolicy),
+    compress: behavior.Compress === true,
+    cachePolicyId: behavior.CachePolicyId as string | undefined,
+    responseHeadersPolicyId: behavior.ResponseHeadersPolicyId as string | undefined,
+  };
+}
+
+const WITH_OPTIONAL_PARTS = [
+  ['every option on', EVERY_OPTION_SETTINGS],
+  ['one bucket', ONE_BUCKET_SETTINGS],
+] as const;
+
+describe.each(WITH_OPTIONAL_PARTS)('the optional parts (%s)', (_name, settings) => {
+  const region = settings.region ?? 'us-east-1';
+  const model = stackModel(settings, IDENTITY, region);
+  const names = apiNames(settings.stackName);
+
+  it.each(['cloudformation', 'sam'] as const)('%s: the API role has exactly the statements init applies', (format) => {
+    const { resources } = deployed(settings, format);
+    const role = resources[LOGICAL_ID.apiRole];
+    const policies = role?.Properties.Policies as { PolicyName: string; PolicyDocument: unknown }[];
+    expect(role?.Properties.RoleName).toBe(names.roleName);
+    expect(role?.Properties.AssumeRolePolicyDocument).toEqual(model.trustPolicy);
+    expect(policies.map((p) => p.PolicyName)).toEqual([API_POLICY_NAME]);
+    expect(policies[0]?.PolicyDocument).toEqual(renderApiFunctionPolicy(model));
+  });
+
+  it.each(['cloudformation', 'sam'] as const)('%s: the API function is configured as init configures it', (format) => {
+    const { resources } = deployed(settings, format);
+    const fn = resources[LOGICAL_ID.apiFunction];
+    expect(fn?.Type).toBe(format === 'sam' ? 'AWS::Serverless::Function' : 'AWS::Lambda::Function');
+    expect(fn?.Properties).toMatchObject({
+      FunctionName: names.functionName,
+      Handler: API_HANDLER,
+      Runtime: stackRuntime(settings),
+      Role: `<${LOGICAL_ID.apiRole}.Arn>`,
+      MemorySize: String(settings.memory),
+      Timeout: API_FUNCTION_TIMEOUT_S,
+      Architectures: [settings.arch],
+      Layers: ['<layer version>'],
+    });
+    expect((fn?.Properties.Environment as { Variables: unknown }).Variables).toEqual(apiFunctionEnvironment(model));
+  });
+
+  it('the HTTP API: CORS, integration, authorizer, routes, stage with throttling and access logs, permission, URL output', () => {
+    const { resources } = deployed(settings, 'cloudformation');
+    const auth = apiAuth(settings);
+    const cors = apiCors(settings);
+    expect(resources[LOGICAL_ID.httpApi]?.Properties).toEqual({
+      Name: names.apiName,
+      ProtocolType: 'HTTP',
+      Description: `img-resizer stack ${settings.stackName}: uploads and image reads`,
+      ...(cors === undefined ? {} : { CorsConfiguration: cors }),
+      Tags: { 'img-resizer:stack': settings.stackName },
+    });
+    expect(resources[LOGICAL_ID.apiIntegration]?.Properties).toEqual({
+      ApiId: API_ID,
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: `<${LOGICAL_ID.apiFunction}.Arn>`,
+      PayloadFormatVersion: '2.0',
+    });
+    const authorizer = resources[LOGICAL_ID.apiAuthorizer];
+    if (auth.type === 'JWT') {
+      expect(authorizer?.Properties).toEqual({
+        ApiId: API_ID,
+        Name: names.authorizerName,
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: { Issuer: auth.issuer, Audience: [auth.audience] },
+      });
+    } else {
+      expect(authorizer).toBeUndefined();
+    }
+    const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((r) => r.Properties.RouteKey)).toEqual(Object.values(API_ROUTES));
+    for (const route of routes) {
+      const authorization = apiRouteAuthorization(settings, String(route.Properties.RouteKey));
+      expect(route.Properties).toEqual({
+        ApiId: API_ID,
+        RouteKey: route.Properties.RouteKey,
+        Target: 'integrations/<integration id>',
+        AuthorizationType: authorization,
+        ...(authorization === 'JWT' ? { AuthorizerId: '<authorizer id>' } : {}),
+      });
+    }
+    const throttle = apiThrottle(settings);
+    expect(resources[LOGICAL_ID.apiStage]?.Properties).toEqual({
+      ApiId: API_ID,
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: throttle.rate, ThrottlingBurstLimit: throttle.burst },
+      AccessLogSettings: { DestinationArn: `arn:aws:logs:${region}:${IDENTITY.account}:log-group:${names.logGroupName}`, Format: ACCESS_LOG_FORMAT },
+      Tags: { 'img-resizer:stack': settings.stackName },
+    });
+    expect(resources[LOGICAL_ID.apiLogGroup]?.Properties).toMatchObject({ LogGroupName: names.logGroupName, RetentionInDays: API_LOG_RETENTION_DAYS });
+    expect(resources[LOGICAL_ID.apiPermission]?.Properties).toEqual({
+      FunctionName: `<${LOGICAL_ID.apiFunction}.Arn>`,
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: `arn:aws:execute-api:${region}:${IDENTITY.account}:${API_ID}/*`,
+      SourceAccount: IDENTITY.account,
+    });
+    const outputs = stackTemplate(input(settings, 'cloudformation')).Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ApiUrl?.Value).toEqual({ 'Fn::GetAtt': [LOGICAL_ID.httpApi, 'ApiEndpoint'] });
+  });
+
+  it('the CDN: an OAC-signed distribution with the shape init applies, its domain in the outputs', () => {
+    const { resources } = deployed(settings, 'cloudformation');
+    expect(resources[LOGICAL_ID.cdnOriginAccessControl]?.Properties.OriginAccessControlConfig).toMatchObject({
+      Name: oacName(settings.stackName),
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    const distribution = resources[LOGICAL_ID.cdnDistribution]?.Properties.DistributionConfig as Record<string, unknown>;
+    expect(distribution.Comment).toBe(distributionComment(settings.stackName));
+    // No difference by the comparison init's cdn step makes between what it wants and what CloudFront has.
+    const desired = desiredShape(settings, region, `<${LOGICAL_ID.cdnOriginAccessControl}.Id>`);
+    expect(shapeDifferences(desired, cfnDistributionShape(distribution))).toEqual([]);
+    const outputs = stackTemplate(input(settings, 'cloudformation')).Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.CdnDomainName?.Value).toEqual({ 'Fn::GetAtt': [LOGICAL_ID.cdnDistribution, 'DomainName'] });
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['CdnDistributionId', 'CdnBaseUrl']));
+  });
+
+  it('the --notify subscriptions: one per target, as init subscribes them', () => {
+    const { resources } = deployed(settings, 'cloudformation');
+    const subscriptions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SNS::Subscription');
+    const targets = operationalSettings(settings).notifications ? (settings.notify ?? []) : [];
+    // init's plan for a topic with no subscriptions yet: what it would subscribe, with which filter.
+    const plan = planSubscriptions(targets, model.topicArn, []);
+    expect(subscriptions.map(([id]) => id)).toEqual(targets.map((_t, index) => `NotifySubscription${index + 1}`));
+    subscriptions.forEach(([, subscription], index) => {
+      const op = plan.ops[index];
+      if (op?.kind !== 'subscribe') throw new Error('init would subscribe every target');
+      expect(subscription.Properties).toEqual({
+        TopicArn: model.topicArn,
+        Protocol: op.protocol,
+        Endpoint: op.endpoint,
+        ...(op.filterPolicy === undefined ? {} : { FilterPolicyScope: 'MessageAttributes', FilterPolicy: JSON.parse(op.filterPolicy) as unknown }),
+        ...(op.protocol === 'sqs' || op.protocol === 'https' ? { RawMessageDelivery: true } : {}),
+      });
+    });
+  });
+});
+
+const WORKFLOW_CASES = [
+  ['every option on, Standard', WORKFLOW_SETTINGS],
+  ['one bucket, notifications off, Express', { ...ONE_BUCKET_SETTINGS, orchestration: 'stepfunctions' }],
+] as const satisfies readonly (readonly [string, StackSettings])[];
+
+describe.each(WORKFLOW_CASES)('workflow mode (%s)', (_name, settings) => {
+  const region = settings.region ?? 'us-east-1';
+  const model = stackModel(settings, IDENTITY, region);
+  const names = workflowNames(model);
+  const topicArn = operationalSettings(settings).notifications ? model.topicArn : undefined;
+
+  function workflowResources(format: ExportFormat): Record<string, Resource> {
+    const { resources } = deployed(settings, format);
+    return resources;
+  }
+
+  it.each(['cloudformation', 'sam'] as const)('%s: the roles have exactly the statements init applies', (format) => {
+    const resources = workflowResources(format);
+    const stateMachineRole = resources[LOGICAL_ID.stateMachineRole]?.Properties;
+    expect(stateMachineRole?.RoleName).toBe(names.stateMachineRoleName);
+    expect(stateMachineRole?.AssumeRolePolicyDocument).toEqual(stateMachineTrustPolicy(IDENTITY.account));
+    expect(stateMachineRole?.Policies).toEqual([
+      {
+        PolicyName: WORKFLOW_POLICY_NAME,
+        PolicyDocument: stateMachinePolicy({
+          account: IDENTITY.account,
+          functionArn: model.functionArn,
+          tableArn: model.tableArn,
+          topicArn,
+          deadLetterQueueArn: model.failedEventsQueueArn,
+          logDelivery: true,
+        }),
+      },
+    ]);
+    const eventsRole = resources[LOGICAL_ID.eventsRole]?.Properties;
+    expect(eventsRole?.RoleName).toBe(names.eventsRoleName);
+    expect(eventsRole?.AssumeRolePolicyDocument).toEqual(eventsTrustPolicy(IDENTITY.account));
+    expect(eventsRole?.Policies).toEqual([{ PolicyName: WORKFLOW_POLICY_NAME, PolicyDocument: eventsRolePolicy(names.stateMachineArn) }]);
+  });
+
+  it('the state machine: the definition init renders, once the substitutions are made; its type and logging', () => {
+    const resources = workflowResources('cloudformation');
+    const machine = resources[LOGICAL_ID.stateMachine]?.Properties;
+    // What the deployed resources' attributes would be (init's renderer takes real ARNs and URLs only).
+    const queueUrl = `https://sqs.${region}.amazonaws.com/${IDENTITY.account}/${model.failedEventsQueueName}`;
+    const deployedValues: Record<string, string> = { [`<${LOGICAL_ID.function}.Arn>`]: model.functionArn, '<queue url>': queueUrl };
+    const substitutions = machine?.DefinitionSubstitutions as Record<string, string>;
+    const substituted = JSON.parse(
+      JSON.stringify(machine?.Definition).replace(/\$\{(\w+)\}/g, (_match, key: string) => {
+        const value = substitutions[key] ?? `unsubstituted ${key}`;
+        return deployedValues[value] ?? value;
+      }),
+    ) as unknown;
+    expect(substituted).toEqual(
+      renderStateMachineDefinition({
+        stackName: settings.stackName,
+        partition: IDENTITY.partition,
+        functionArn: model.functionArn,
+        table: settings.table,
+        topicArn,
+        deadLetterQueueUrl: queueUrl,
+      }),
+    );
+    expect(machine?.StateMachineName).toBe(names.stateMachineName);
+    expect(machine?.StateMachineType).toBe(settings.stateMachineType === 'standard' ? 'STANDARD' : 'EXPRESS');
+    expect(machine?.RoleArn).toBe(`<${LOGICAL_ID.stateMachineRole}.Arn>`);
+    const logging = loggingConfiguration(`<${LOGICAL_ID.workflowLogGroup}.Arn>`);
+    expect(machine?.LoggingConfiguration).toEqual({
+      Level: logging.level,
+      IncludeExecutionData: logging.includeExecutionData,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logging.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn } }],
+    });
+    expect(resources[LOGICAL_ID.workflowLogGroup]?.Properties).toMatchObject({ LogGroupName: names.logGroupName, RetentionInDays: WORKFLOW_LOG_RETENTION_DAYS });
+  });
+
+  it('the rule: init\'s pattern for the source bucket and trigger filter, targeting the state machine through its role', () => {
+    const resources = workflowResources('cloudformation');
+    expect(resources[LOGICAL_ID.uploadRule]?.Properties).toEqual({
+      Name: names.ruleName,
+      Description: `img-resizer stack ${settings.stackName}: uploads start the workflow`,
+      State: 'ENABLED',
+      EventPattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
+      Targets: [{ Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>` }],
+    });
+  });
+
+  it('the source bucket delivers to EventBridge instead of the function, and the resources form no cycle', () => {
+    const resources = workflowResources('cloudformation');
+    expect(resources[LOGICAL_ID.sourceBucket]?.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(dependencyCycle(stackTemplate(input(settings, 'cloudformation')).Resources as Record<string, unknown>)).toBeUndefined();
+    expect(dependencyCycle(stackTemplate(input(settings, 'sam')).Resources as Record<string, unknown>)).toBeUndefined();
+  });
+
+  it.each(['cloudformation', 'sam'] as const)('%s: renders the same bytes every time', (format) => {
+    expect(renderStackTemplate(input(settings, format))).toBe(renderStackTemplate(input({ ...settings }, format)));
+  });
+});
+
+describe('the optional parts when off', () => {
+  it('add nothing to the template', () => {
+    const resources = stackTemplate(input(DEFAULT_SETTINGS, 'cloudformation')).Resources as unknown as Record<string, Resource>;
+    const types = new Set(Object.values(resources).map((r) => r.Type));
+    for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::CloudFront::Distribution', 'AWS::SNS::Subscription']) expect(types.has(type), type).toBe(false);
   });
 });
 

@@ -85,7 +85,7 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
           }
         }
       }
-    });
+    }, 120_000); // 2 photos x 2 size sets x 3 formats x both paths: past 30 s on a loaded host (CMYK took 26 s alone)
   }
 
   // Made once from Storm.jpg with Pillow (sharp cannot write 4:2:2 or restart markers):
@@ -150,6 +150,46 @@ describe('progressive JPEGs past the 1/8 floor: DC scans only', () => {
       expect(() => decodeDcImage(damaged), name).toThrow(NotDecodable);
       expect(await progressiveDcSource(damaged, { format: 'jpeg', width: 1920, height: 1280 }, options()), name).toBeUndefined();
     }
+  });
+
+  // Issue 18's decision on AC damage: the marker walk refuses what it can see structurally (no EOI, a scan with no
+  // marker after it, a segment longer than the file) at no extra cost, since it is the walk the DC path does anyway;
+  // damage inside a luma AC scan's entropy-coded data is not decoded on this path and goes unseen (documented).
+  it('AC scans: a file truncated inside its last AC scan is refused by the marker walk, and today\'s path says CORRUPT_IMAGE', async () => {
+    for (const input of [await sharp(storm).jpeg({ progressive: true }).toBuffer(), await sharp(storm).jpeg({ mozjpeg: true }).toBuffer()]) {
+      const lastScan = input.lastIndexOf(Buffer.from([0xff, 0xda]));
+      const truncated = input.subarray(0, lastScan + Math.floor((input.length - lastScan) / 2));
+      expect(() => decodeDcImage(truncated)).toThrow(/no marker after scan data|no EOI|truncated/);
+      expect(await progressiveDcSource(truncated, { format: 'jpeg', width: 1920, height: 1280 }, options())).toBeUndefined();
+      const outcome = await processImage(truncated, options()).then(
+        () => 'ok',
+        (error: unknown) => (error instanceof ImageError ? error.code : error),
+      );
+      expect(outcome).toBe('CORRUPT_IMAGE');
+    }
+  });
+
+  it('AC scans: garbage inside a luma AC scan is not seen on the DC path (its thumbnail is the clean file\'s), inside a 4:2:0 chroma AC scan it is', async () => {
+    const input = await sharp(storm).jpeg({ progressive: true, quality: 90 }).toBuffer();
+    // Scans in order: [header start, component ids, Ss]; the libjpeg script's first luma AC scan is Ss=1 of component 1.
+    const scans: { at: number; dataAt: number; ids: number[]; ss: number }[] = [];
+    for (let at = input.indexOf(Buffer.from([0xff, 0xda])); at !== -1; at = input.indexOf(Buffer.from([0xff, 0xda]), at + 2)) {
+      const count = input[at + 4] ?? 0;
+      const ids = Array.from({ length: count }, (_, i) => input[at + 5 + i * 2] ?? 0);
+      scans.push({ at, dataAt: at + 2 + input.readUInt16BE(at + 2), ids, ss: input[at + 5 + count * 2] ?? 0 });
+    }
+    const damageAt = (scan: { dataAt: number } | undefined): Buffer => {
+      const copy = Buffer.from(input);
+      // Bytes with no 0xFF, so no marker appears: Huffman garbage for a full decoder.
+      for (let i = 0; i < 16; i++) copy[(scan?.dataAt ?? 0) + 8 + i] = 0x5a ^ i;
+      return copy;
+    };
+    const lumaAc = scans.find((s) => s.ss > 0 && s.ids.length === 1 && s.ids[0] === 1);
+    const chromaAc = scans.find((s) => s.ss > 0 && s.ids.length === 1 && s.ids[0] === 2);
+    expect(lumaAc && chromaAc).toBeTruthy();
+    const clean = decodeDcImage(input);
+    expect(decodeDcImage(damageAt(lumaAc)).pixels.equals(clean.pixels)).toBe(true);
+    expect(() => decodeDcImage(damageAt(chromaAc))).toThrow(NotDecodable);
   });
 
   it('corrupt or truncated scans fall back or fail with CORRUPT_IMAGE, never crash', async () => {

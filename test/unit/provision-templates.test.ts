@@ -20,7 +20,7 @@ describe('templates', () => {
     expect(new Set(names(loadTemplate('function-policy.json')))).toEqual(
       new Set([
         'account', 'destBucket', 'functionName', 'partition', 'region', 'sourceBucket', 'sourcePrefix', 'table', 'tableActions',
-        'removeResizedObjectsStatement', 'publishOutcomesStatement', 'sendFailedEventsStatement',
+        'removeResizedObjectsStatement', 'publishOutcomesStatement', 'sendFailedEventsStatement', 'consumeBackfillQueueStatement',
       ]),
     );
     expect(new Set(names(loadTemplate('notification-configuration.json')))).toEqual(new Set(['events', 'functionArn', 'id', 'prefix', 'suffix']));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loggingConfiguration } from '../../src/aws/stepfunctions.js';
-import { describeOp } from '../../src/ui/provision.js';
+import { describeOp, describeRecentExecutions } from '../../src/ui/provision.js';
 import { planRule, planStateMachine } from '../../src/provision/workflow.js';
 import { objectCreatedPattern } from '../../src/provision/workflow-documents.js';
 import { executionsOptionsFrom } from '../../src/commands/executions.js';
@@ -57,5 +57,19 @@ describe('executions options', () => {
   it('reads --failed and --limit', () => {
     expect(executionsOptionsFrom({ failed: true, limit: 5 })).toEqual({ failed: true, limit: 5 });
     expect(executionsOptionsFrom({})).toEqual({ failed: false, limit: undefined });
+  });
+});
+
+describe("status's line of the last executions", () => {
+  it('counts outcomes and names the newest failure with its error; says why when none could be listed', () => {
+    const failure = { name: 'abc', status: 'FAILED', startedAt: '2026-11-29T09:00:00.000Z', stoppedAt: undefined, object: 's3://src/broken.jpg', error: 'UNSUPPORTED_FORMAT' };
+    expect(describeRecentExecutions({ checked: 3, outcomes: { SUCCEEDED: 2, FAILED: 1 }, lastFailure: failure })).toBe(
+      'Last 3 executions: 1 FAILED, 2 SUCCEEDED; newest failure 2026-11-29T09:00:00.000Z s3://src/broken.jpg: UNSUPPORTED_FORMAT (`img-resizer executions --failed`).',
+    );
+    expect(describeRecentExecutions({ checked: 1, outcomes: { SUCCEEDED: 1 } })).toBe('Last 1 execution: 1 SUCCEEDED.');
+    expect(describeRecentExecutions({ checked: 0, outcomes: {} })).toBe('Last executions: none yet.');
+    expect(describeRecentExecutions({ checked: 0, outcomes: {}, unavailable: "AWS lists no Express executions; they are in the workflow's log group" })).toBe(
+      "Last executions: not listed (AWS lists no Express executions; they are in the workflow's log group).",
+    );
   });
 });

@@ -61,8 +61,23 @@ interface Component {
   dataBlocksWide: number;
   dataBlocksHigh: number;
   dc: Int32Array;
-  /** Dequantizer of the DC coefficient, latched at the component's first scan as libjpeg does. */
-  quant: number | undefined;
+  /** Quantization table (zigzag order), latched at the component's first scan as libjpeg does. */
+  quant: Uint16Array | undefined;
+  /**
+   * libjpeg's DCT scaled size for this component at 1/8 scale (jdmaster.c): 1 for full-resolution components
+   * and 4:2:2 chroma, 2 for 4:2:0 chroma, which libjpeg scales up by a 2x2 inverse DCT (jpeg_idct_2x2, using AC
+   * coefficients) rather than by upsampling. Those components' AC scans are decoded too.
+   */
+  scale: 1 | 2;
+  /** For scale 2: every block's 64 coefficients in zigzag order (DC kept in `dc`). */
+  coefficients: Int16Array | undefined;
+  /**
+   * For scale 2: per block, the highest zigzag index holding a nonzero AC coefficient (0: none). Refinement of an
+   * end-of-band run and the IDCT of a flat block stop there: most chroma blocks have few or no AC terms.
+   */
+  lastNonzero: Uint8Array | undefined;
+  /** For scale 2: per zigzag AC coefficient, the successive-approximation bit reached; -1 before its first scan. */
+  coefficientBits: Int8Array;
   /** Successive-approximation bit position reached so far; -1 before the first DC scan. */
   al: number;
 }
@@ -270,7 +285,16 @@ function parseFrame(segment: Buffer): Frame {
     if (hMax % c.h !== 0 || vMax % c.v !== 0) fail('non-integral sampling ratio');
     const blocksPerLine = mcusWide * c.h;
     const blocksPerColumn = mcusHigh * c.v;
+    // jdmaster.c: a component's IDCT is scaled up by powers of two while both its ratios stay divisible.
+    let scale = 1;
+    while (scale < 8 && hMax % (c.h * scale * 2) === 0 && vMax % (c.v * scale * 2) === 0) scale *= 2;
+    // Scale 2 is taken only where it reaches the full 1/8 grid (4:2:0); anything else (4x4 sampling) falls back.
+    if (scale > 2 || (scale === 2 && (hMax !== 2 * c.h || vMax !== 2 * c.v))) fail('chroma scaled beyond a 2x2 IDCT');
     return {
+      scale: scale as 1 | 2,
+      coefficients: scale === 2 ? new Int16Array(blocksPerLine * blocksPerColumn * 64) : undefined,
+      lastNonzero: scale === 2 ? new Uint8Array(blocksPerLine * blocksPerColumn) : undefined,
+      coefficientBits: new Int8Array(64).fill(-1),
       ...c,
       blocksPerLine,
       blocksPerColumn,
@@ -285,7 +309,7 @@ function parseFrame(segment: Buffer): Frame {
 }
 
 interface ScanHeader {
-  components: { component: Component; dcTable: number }[];
+  components: { component: Component; dcTable: number; acTable: number }[];
   ss: number;
   se: number;
   ah: number;
@@ -299,7 +323,7 @@ function parseScanHeader(segment: Buffer, frame: Frame): ScanHeader {
   for (let i = 0; i < count; i++) {
     const id = segment[1 + i * 2];
     const component = frame.components.find((c) => c.id === id) ?? fail('scan names an unknown component');
-    components.push({ component, dcTable: (segment[2 + i * 2] ?? 0) >> 4 });
+    components.push({ component, dcTable: (segment[2 + i * 2] ?? 0) >> 4, acTable: (segment[2 + i * 2] ?? 0) & 15 });
   }
   const at = 1 + count * 2;
   const approximation = segment[at + 2] ?? 0;
@@ -322,8 +346,7 @@ function decodeDcScan(
   for (const { component, dcTable } of scan.components) {
     if (first) {
       if (component.al !== -1) fail('a second DC first scan for a component');
-      const table = quantTables[component.quantTable] ?? fail('no quantization table for a component');
-      component.quant = table[0];
+      component.quant = quantTables[component.quantTable] ?? fail('no quantization table for a component');
       if (dcTables[dcTable] === undefined) fail('no DC Huffman table for a scan');
     } else if (component.al !== scan.ah || scan.al !== scan.ah - 1) {
       fail('DC refinement scan out of order');
@@ -394,12 +417,122 @@ function decodeDcScan(
 }
 
 /**
+ * Decodes one AC scan (first or refinement, jdphuff.c's decode_mcu_AC_first / decode_mcu_AC_refine) of a
+ * component whose 2x2 IDCT needs its AC coefficients; returns the position after its entropy-coded data.
+ */
+function decodeAcScan(data: Buffer, pos: number, scan: ScanHeader, acTables: (HuffmanTable | undefined)[], restartInterval: number): number {
+  const [member] = scan.components as [ScanHeader['components'][number]];
+  const { component } = member;
+  const coefficients = component.coefficients ?? fail('AC scan of a component without coefficients');
+  const lastNonzero = component.lastNonzero ?? fail('AC scan of a component without coefficients');
+  const table = acTables[member.acTable] ?? fail('no AC Huffman table for a scan');
+  const { ss, se, ah, al } = scan;
+  if (ss > se || se > 63 || al > 13) fail('bad AC scan band');
+  if (component.al === -1) fail('AC scan before the DC scan');
+  const bits = component.coefficientBits;
+  for (let k = ss; k <= se; k++) {
+    if (ah === 0 ? bits[k] !== -1 : bits[k] !== ah || al !== ah - 1) fail('AC scans out of order');
+  }
+  const reader = new BitReader(data, pos);
+  const rows = component.dataBlocksHigh;
+  const cols = component.dataBlocksWide;
+  const positive = 1 << al;
+  const negative = -1 << al;
+  let eobRun = 0;
+  let restarts = 0;
+  let untilRestart = restartInterval;
+  for (let row = 0; row < rows; row++) {
+    for (let col = 0; col < cols; col++) {
+      const block = row * component.blocksPerLine + col;
+      const base = block * 64;
+      if (ah === 0) {
+        if (eobRun > 0) eobRun -= 1;
+        else {
+          for (let k = ss; k <= se; k++) {
+            const symbol = reader.decode(table);
+            const run = symbol >> 4;
+            const size = symbol & 15;
+            if (size !== 0) {
+              k += run;
+              if (k > 63) fail('AC run past the block');
+              coefficients[base + k] = extend(reader.receive(size), size) * positive;
+              if (k > (lastNonzero[block] ?? 0)) lastNonzero[block] = k;
+            } else if (run === 15) k += 15;
+            else {
+              eobRun = (1 << run) - 1;
+              if (run !== 0) eobRun += reader.receive(run);
+              break;
+            }
+          }
+        }
+      } else {
+        let k = ss;
+        if (eobRun === 0) {
+          for (; k <= se; k++) {
+            const symbol = reader.decode(table);
+            let run = symbol >> 4;
+            const size = symbol & 15;
+            let value = 0;
+            if (size !== 0) value = reader.bit() === 1 ? positive : negative;
+            else if (run !== 15) {
+              eobRun = 1 << run;
+              if (run !== 0) eobRun += reader.receive(run);
+              break;
+            }
+            // Correction bits for the nonzero coefficients passed, zero ones counted against the run.
+            while (k <= se) {
+              const at = base + k;
+              const current = coefficients[at] ?? 0;
+              if (current !== 0) {
+                if (reader.bit() === 1 && (current & positive) === 0) coefficients[at] = current >= 0 ? current + positive : current + negative;
+              } else {
+                run -= 1;
+                if (run < 0) break;
+              }
+              k += 1;
+            }
+            if (value !== 0) {
+              if (k > 63) fail('AC run past the block');
+              coefficients[base + k] = value;
+              if (k > (lastNonzero[block] ?? 0)) lastNonzero[block] = k;
+            }
+          }
+        }
+        if (eobRun > 0) {
+          // Only nonzero coefficients take a correction bit, and none lies past lastNonzero.
+          const end = Math.min(se, lastNonzero[block] ?? 0);
+          for (; k <= end; k++) {
+            const at = base + k;
+            const current = coefficients[at] ?? 0;
+            if (current !== 0 && reader.bit() === 1 && (current & positive) === 0) coefficients[at] = current >= 0 ? current + positive : current + negative;
+          }
+          eobRun -= 1;
+        }
+      }
+      if (restartInterval !== 0 && !(row === rows - 1 && col === cols - 1)) {
+        untilRestart -= 1;
+        if (untilRestart === 0) {
+          reader.restart(restarts & 7);
+          restarts += 1;
+          untilRestart = restartInterval;
+          eobRun = 0;
+        }
+      }
+    }
+  }
+  for (let k = ss; k <= se; k++) bits[k] = al;
+  reader.align();
+  return reader.pos;
+}
+
+/**
  * Reads the markers of a JPEG and, when it is a progressive Huffman-coded 8-bit image this code understands,
  * returns its 1/8-scale image from the DC scans; otherwise throws NotDecodable with the reason.
  */
 export function decodeDcImage(data: Buffer): DcImage {
   if (data[0] !== 0xff || data[1] !== 0xd8) fail('not a JPEG');
   const dcTables: (HuffmanTable | undefined)[] = [];
+  const acTables: (HuffmanTable | undefined)[] = [];
   const quantTables: (Uint16Array | undefined)[] = [];
   let frame: Frame | undefined;
   let restartInterval = 0;
@@ -427,7 +560,7 @@ export function decodeDcImage(data: Buffer): DcImage {
         frame = parseFrame(segment);
         break;
       case 0xc4:
-        readHuffmanTables(segment, dcTables);
+        readHuffmanTables(segment, dcTables, acTables);
         break;
       case 0xcc:
         fail('arithmetic coding');
@@ -453,6 +586,7 @@ export function decodeDcImage(data: Buffer): DcImage {
         const scan = parseScanHeader(segment, frame);
         if (scan.ss === 0) next = decodeDcScan(data, next, frame, scan, dcTables, quantTables, restartInterval);
         else if (scan.components.length !== 1) fail('interleaved AC scan');
+        else if (scan.components[0]?.component.scale === 2) next = decodeAcScan(data, next, scan, acTables, restartInterval);
         next = nextMarker(data, next);
         break;
       }
@@ -462,11 +596,15 @@ export function decodeDcImage(data: Buffer): DcImage {
     pos = next;
   }
   if (!frame) return fail('no frame');
-  for (const component of frame.components) if (component.al !== 0) fail('DC scans incomplete');
+  for (const component of frame.components) {
+    if (component.al !== 0) fail('DC scans incomplete');
+    // Missing AC bands would make libjpeg smooth the blocks (jdcoefct.c): not reproduced here.
+    if (component.scale === 2 && component.coefficientBits.some((bits, k) => k > 0 && bits !== 0)) fail('AC scans incomplete');
+  }
   return toPixels(frame, colourOf(frame, adobeTransform, jfif));
 }
 
-function readHuffmanTables(segment: Buffer, dcTables: (HuffmanTable | undefined)[]): void {
+function readHuffmanTables(segment: Buffer, dcTables: (HuffmanTable | undefined)[], acTables: (HuffmanTable | undefined)[]): void {
   let at = 0;
   while (at < segment.length) {
     const info = segment[at] ?? 0;
@@ -475,11 +613,10 @@ function readHuffmanTables(segment: Buffer, dcTables: (HuffmanTable | undefined)
     const total = counts.reduce((sum, n) => sum + n, 0);
     const values = segment.subarray(at + 17, at + 17 + total);
     if (values.length < total) fail('short DHT');
-    // AC tables are not needed: their scans are stepped over.
-    if (info >> 4 === 0) {
-      if ((info & 15) > 3) fail('bad DHT index');
-      dcTables[info & 15] = huffmanTable(new Uint8Array(counts), new Uint8Array(values));
-    }
+    if ((info & 15) > 3 || info >> 4 > 1) fail('bad DHT index');
+    // AC tables serve only the 2x2-scaled components' scans; the other AC scans are stepped over.
+    if (info >> 4 === 0) dcTables[info & 15] = huffmanTable(new Uint8Array(counts), new Uint8Array(values));
+    else acTables[info & 15] = huffmanTable(new Uint8Array(counts), new Uint8Array(values));
     at += 17 + total;
   }
 }
@@ -536,7 +673,8 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
   const width = Math.max(1, Math.floor(frame.width / 8));
   const height = Math.max(1, Math.floor(frame.height / 8));
   const planes = frame.components.map((component) => {
-    const quant = component.quant ?? 1;
+    if (component.scale === 2) return crop(idct2x2(component), component.blocksPerLine * 2, width, height);
+    const quant = component.quant?.[0] ?? 1;
     const samples = new Uint8ClampedArray(component.blocksPerLine * component.blocksPerColumn);
     for (let i = 0; i < samples.length; i++) samples[i] = (((component.dc[i] ?? 0) * quant + 4) >> 3) + 128;
     return upsample(samples, component, frame, width, height);
@@ -546,14 +684,15 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
   const [p0, p1, p2, p3] = planes as [Uint8ClampedArray, Uint8ClampedArray, Uint8ClampedArray, Uint8ClampedArray | undefined];
   const count = width * height;
   if (colour.transform === 'ycbcr') {
-    // The common case in its own loop (JFIF's YCbCr to RGB, as libjpeg's jdcolor.c).
+    // The common case in its own loop (JFIF's YCbCr to RGB in libjpeg's jdcolor.c fixed point: FIX(1.402) etc.
+    // at 16 bits, so the samples match its own decode).
     for (let i = 0, out = 0; i < count; i++, out += 3) {
       const y = p0[i] ?? 0;
       const cb = (p1[i] ?? 128) - 128;
       const cr = (p2[i] ?? 128) - 128;
-      pixels[out] = clamp(Math.round(y + 1.402 * cr));
-      pixels[out + 1] = clamp(Math.round(y - 0.344136 * cb - 0.714136 * cr));
-      pixels[out + 2] = clamp(Math.round(y + 1.772 * cb));
+      pixels[out] = clamp(y + ((91881 * cr + 32768) >> 16));
+      pixels[out + 1] = clamp(y + ((-22554 * cb - 46802 * cr + 32768) >> 16));
+      pixels[out + 2] = clamp(y + ((116130 * cb + 32768) >> 16));
     }
   } else for (let i = 0; i < count; i++) {
     const out = i * channels;
@@ -570,9 +709,9 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
         const y = p0[i] ?? 0;
         const cb = (p1[i] ?? 128) - 128;
         const cr = (p2[i] ?? 128) - 128;
-        const r = clamp(Math.round(y + 1.402 * cr));
-        const g = clamp(Math.round(y - 0.344136 * cb - 0.714136 * cr));
-        const b = clamp(Math.round(y + 1.772 * cb));
+        const r = clamp(y + ((91881 * cr + 32768) >> 16));
+        const g = clamp(y + ((-22554 * cb - 46802 * cr + 32768) >> 16));
+        const b = clamp(y + ((116130 * cb + 32768) >> 16));
         // libjpeg's YCCK to CMYK gives 255 - R, 255 - G, 255 - B and K as stored.
         const k = p3?.[i] ?? 0;
         pixels[out] = colour.invert ? r : 255 - r;
@@ -598,6 +737,98 @@ function toPixels(frame: Frame, colour: { transform: Transform; invert: boolean 
     sourceWidth: frame.width,
     sourceHeight: frame.height,
   };
+}
+
+/** The top-left width x height of a plane `stride` samples wide. */
+function crop(plane: Uint8ClampedArray, stride: number, width: number, height: number): Uint8ClampedArray {
+  if (stride === width) return plane.subarray(0, width * height);
+  const out = new Uint8ClampedArray(width * height);
+  for (let y = 0; y < height; y++) out.set(plane.subarray(y * stride, y * stride + width), y * width);
+  return out;
+}
+
+/** Zigzag index of each natural (row-major) position. */
+const ZIGZAG_OF = (() => {
+  const natural = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63];
+  const zigzag = new Uint8Array(64);
+  natural.forEach((position, k) => (zigzag[position] = k));
+  return zigzag;
+})();
+/** The rows and columns jpeg_idct_2x2 reads: the DC and the odd frequencies. */
+const IDCT_2X2_TERMS = [0, 1, 3, 5, 7] as const;
+/** jidctred.c's constants (CONST_BITS 13): sqrt(2) times sums of the odd cosines, for terms 1, 3, 5, 7. */
+const IDCT_2X2_ODD = [29692, -10426, 6967, -5906] as const;
+
+/**
+ * A 2x2-scaled component (4:2:0 chroma): libjpeg's jpeg_idct_2x2 on every block, integer for integer (its
+ * descaling and range limit), giving a plane two samples per block each way. Doubles: the products pass 2^31.
+ */
+function idct2x2(component: Component): Uint8ClampedArray {
+  const coefficients = component.coefficients ?? fail('no coefficients');
+  const lastNonzero = component.lastNonzero ?? fail('no coefficients');
+  const quant = component.quant ?? fail('no quantization table');
+  const stride = component.blocksPerLine * 2;
+  const out = new Uint8ClampedArray(stride * component.blocksPerColumn * 2);
+  // Per used natural position: the zigzag index of its coefficient and its dequantizer.
+  const index = new Int32Array(64);
+  const dequant = new Float64Array(64);
+  for (const row of IDCT_2X2_TERMS) {
+    for (const col of IDCT_2X2_TERMS) {
+      const zz = ZIGZAG_OF[row * 8 + col] ?? 0;
+      index[row * 8 + col] = zz;
+      dequant[row * 8 + col] = quant[zz] ?? 0;
+    }
+  }
+  const workspace = new Float64Array(16);
+  const [odd1, odd3, odd5, odd7] = IDCT_2X2_ODD;
+  const dc = component.dc;
+  // No closures in here: once per block, and per column. Math.floor of a quotient is the arithmetic shift.
+  for (let by = 0; by < component.blocksPerColumn; by++) {
+    for (let bx = 0; bx < component.blocksPerLine; bx++) {
+      const block = by * component.blocksPerLine + bx;
+      const base = block * 64;
+      if (lastNonzero[block] === 0) {
+        // DC only: jpeg_idct_2x2's arithmetic reduces to jpeg_idct_1x1's, the same value four times.
+        const flat = Math.floor(((dc[block] ?? 0) * (dequant[0] ?? 0) + 4) / 8) + 128;
+        const outAt = by * 2 * stride + bx * 2;
+        out[outAt] = flat;
+        out[outAt + 1] = flat;
+        out[outAt + stride] = flat;
+        out[outAt + stride + 1] = flat;
+        continue;
+      }
+      // Pass 1: columns 0, 1, 3, 5, 7 into two workspace rows (PASS1_BITS 2, descaled by CONST_BITS - PASS1_BITS + 2).
+      // Up to zigzag index 4 only rows and columns 0 and 1 can hold a coefficient: the others are zero.
+      const columns = (lastNonzero[block] ?? 0) <= 4 ? 2 : 5;
+      for (let c = columns; c < 5; c++) {
+        const col = IDCT_2X2_TERMS[c] ?? 0;
+        workspace[col] = 0;
+        workspace[8 + col] = 0;
+      }
+      for (let c = 0; c < columns; c++) {
+        const col = IDCT_2X2_TERMS[c] ?? 0;
+        const top = col === 0 ? (dc[block] ?? 0) * (dequant[0] ?? 0) : (coefficients[base + (index[col] ?? 0)] ?? 0) * (dequant[col] ?? 0);
+        const even = top * 32768;
+        const odd =
+          (coefficients[base + (index[8 + col] ?? 0)] ?? 0) * (dequant[8 + col] ?? 0) * odd1 +
+          (coefficients[base + (index[24 + col] ?? 0)] ?? 0) * (dequant[24 + col] ?? 0) * odd3 +
+          (coefficients[base + (index[40 + col] ?? 0)] ?? 0) * (dequant[40 + col] ?? 0) * odd5 +
+          (coefficients[base + (index[56 + col] ?? 0)] ?? 0) * (dequant[56 + col] ?? 0) * odd7;
+        workspace[col] = Math.floor((even + odd + 4096) / 8192);
+        workspace[8 + col] = Math.floor((even - odd + 4096) / 8192);
+      }
+      // Pass 2: the two rows, descaled by CONST_BITS + PASS1_BITS + 3 + 2 and range-limited around 128.
+      for (let row = 0; row < 2; row++) {
+        const w = row * 8;
+        const even = (workspace[w] ?? 0) * 32768;
+        const odd = (workspace[w + 1] ?? 0) * odd1 + (workspace[w + 3] ?? 0) * odd3 + (workspace[w + 5] ?? 0) * odd5 + (workspace[w + 7] ?? 0) * odd7;
+        const outAt = (by * 2 + row) * stride + bx * 2;
+        out[outAt] = Math.floor((even + odd + 524288) / 1048576) + 128;
+        out[outAt + 1] = Math.floor((even - odd + 524288) / 1048576) + 128;
+      }
+    }
+  }
+  return out;
 }
 
 /** A component's 1/8 samples on the width x height grid (bilinear, centres aligned: libjpeg's triangle filter at 2x). */
