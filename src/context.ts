@@ -66,6 +66,7 @@ export class AppContext {
   private targetPromise: Promise<AwsTarget> | undefined;
   /** The local stack's port, once a local target is resolved. */
   private localPort: number | undefined;
+  private settingsWarned = false;
   /** The runtime `init` is deploying, when it differs from what the settings file says (see useFunctionRuntime). */
   private functionRuntime: LambdaRuntime | undefined;
 
@@ -79,6 +80,20 @@ export class AppContext {
 
   get yes(): boolean {
     return Boolean(this.globals.yes);
+  }
+
+  /**
+   * The settings file, validated (a bad value stops the command, exit 2, naming the file and key); undefined when
+   * there is none. Unknown keys are warned about once per command.
+   */
+  async readSettings(): Promise<Awaited<ReturnType<typeof readSettingsFile>>> {
+    return readSettingsFile(this.settingsFile, {
+      warn: (message) => {
+        if (this.settingsWarned) return;
+        this.settingsWarned = true;
+        this.output.warn(message);
+      },
+    });
   }
 
   /** Prompts only for a person at a terminal who did not say --yes. */
@@ -100,7 +115,7 @@ export class AppContext {
   private async findTarget(): Promise<AwsTarget> {
     if (this.presetTarget) return this.presetTarget;
     // A broken settings file stops here with its own message (file and key), before any AWS call.
-    const settings = await readSettingsFile(this.settingsFile);
+    const settings = await this.readSettings();
     const recorded = settings?.location;
     const withRegion = (target: AwsTarget): AwsTarget =>
       // After `init`, the stack's own region beats the profile's, so later commands find the stack.
@@ -142,7 +157,7 @@ export class AppContext {
   /** The local stack's port for this command: --local-port, else the one init recorded, else the default. */
   async localStackPort(): Promise<number | undefined> {
     if (this.globals.localPort !== undefined) return this.globals.localPort;
-    const settings = await readSettingsFile(this.settingsFile);
+    const settings = await this.readSettings();
     return settings?.location?.kind === 'local' ? settings.location.port : undefined;
   }
 

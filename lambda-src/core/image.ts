@@ -1,3 +1,4 @@
+import type { Rgb } from './colour.js';
 import { judgeWarnings } from './decoder-warnings.js';
 import { ImageError } from './errors.js';
 import { progressiveDcSource, type SourceHeader } from './jpeg/progressive.js';
@@ -22,7 +23,11 @@ export interface ProcessOptions {
   allowUpscale: boolean;
   /** 1-100 for jpeg, webp and avif; the encoder's default when absent. PNG is lossless and ignores it. */
   quality?: number | undefined;
+  /** What transparent pixels are flattened onto in a format without alpha (JPEG), and its `contain` padding; white when absent. */
+  background?: Rgb | undefined;
 }
+
+const WHITE: Rgb = { r: 255, g: 255, b: 255 };
 
 export interface OriginalImage {
   format: ReadableFormat;
@@ -295,16 +300,18 @@ async function render(
   pngCompression?: number,
 ): Promise<ProcessedOutput> {
   const opaque = plan.format === 'jpeg';
+  const background = options.background ?? WHITE;
   pipeline = pipeline.resize({
     width: size.width,
     height: size.height,
     fit: options.fit,
     withoutEnlargement: !options.allowUpscale,
-    // `contain` pads: white where the format has no alpha, transparent elsewhere.
-    background: opaque ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 0 },
+    // `contain` pads: the background colour where the format has no alpha, transparent elsewhere.
+    background: opaque ? { ...background, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 0 },
   });
-  // JPEG has no alpha: transparent pixels go on white, not the black their colour values would give.
-  if (opaque) pipeline = pipeline.flatten({ background: '#ffffff' });
+  // JPEG has no alpha: transparent pixels go on the background (white unless BACKGROUND says otherwise), not
+  // the black their colour values would give.
+  if (opaque) pipeline = pipeline.flatten({ background });
   if (plan.keepProfile) pipeline = pipeline.keepIccProfile();
   pipeline = encode(pipeline, plan, options.quality, pngCompression);
   let result: { data: Buffer; info: { width: number; height: number; pageHeight?: number | undefined; pages?: number | undefined } };

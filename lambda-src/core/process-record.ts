@@ -194,6 +194,7 @@ export async function processRecord(
       maxBytes: settings.maxBytes,
       allowUpscale: settings.allowUpscale,
       quality: settings.quality,
+      background: settings.background,
     });
   } catch (error) {
     if (error instanceof ImageError) return fail(error);

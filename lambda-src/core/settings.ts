@@ -1,3 +1,4 @@
+import { parseColour, type Rgb } from './colour.js';
 import { InvalidSettingError } from './errors.js';
 import { LAMBDA_MEMORY_ENV, maxPixelsForMemory } from './pixel-limit.js';
 import { DEFAULT_SIZE_SPEC, formatSizeSpec, parseSizeSpec, type SizeSpec } from './sizes.js';
@@ -21,6 +22,7 @@ export const FUNCTION_ENV = {
   allowUpscale: 'ALLOW_UPSCALE',
   quality: 'OUTPUT_QUALITY',
   cacheControl: 'CACHE_CONTROL',
+  background: 'BACKGROUND',
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   keepOnDelete: 'KEEP_ON_DELETE',
   cdnBaseUrl: 'CDN_BASE_URL',
@@ -54,6 +56,8 @@ export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
  * browser or CDN may show the previous version, while still caching thumbnails well.
  */
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
+/** What transparent pixels become in a format without alpha (JPEG), and `contain`'s padding there. */
+export const DEFAULT_BACKGROUND = 'white';
 export const DEFAULT_OUTPUT_FORMAT: OutputFormat = 'png';
 export const DEFAULT_FIT: FitMode = 'cover';
 
@@ -71,6 +75,8 @@ export interface FunctionSettings {
   allowUpscale: boolean;
   quality: number | undefined;
   cacheControl: string;
+  /** What transparent pixels are flattened onto where the output format has no alpha (JPEG). */
+  background: Rgb;
   /** The SNS topic each record's outcome is published to; none, no publishing. */
   notifyTopicArn: string | undefined;
   /** Ignore ObjectRemoved events (the outputs and item of a removed source stay). */
@@ -134,13 +140,14 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     sizes,
     format: choice(FUNCTION_ENV.format, optional(FUNCTION_ENV.format) ?? DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS),
     fit: choice(FUNCTION_ENV.fit, optional(FUNCTION_ENV.fit) ?? DEFAULT_FIT, FIT_MODES),
-    maxPixels: positiveInteger(FUNCTION_ENV.maxPixels, optional(FUNCTION_ENV.maxPixels), defaultMaxPixels(optional(LAMBDA_MEMORY_ENV))),
-    maxBytes: positiveInteger(FUNCTION_ENV.maxBytes, optional(FUNCTION_ENV.maxBytes), DEFAULT_MAX_BYTES),
-    allowUpscale: booleanSetting(FUNCTION_ENV.allowUpscale, optional(FUNCTION_ENV.allowUpscale)),
-    quality: quality === undefined ? undefined : qualitySetting(FUNCTION_ENV.quality, quality),
-    cacheControl: optional(FUNCTION_ENV.cacheControl) ?? DEFAULT_CACHE_CONTROL,
+    maxPixels: ruled(FUNCTION_ENV.maxPixels, MAX_PIXELS_RULE, optional(FUNCTION_ENV.maxPixels)) ?? defaultMaxPixels(optional(LAMBDA_MEMORY_ENV)),
+    maxBytes: ruled(FUNCTION_ENV.maxBytes, MAX_BYTES_RULE, optional(FUNCTION_ENV.maxBytes)) ?? DEFAULT_MAX_BYTES,
+    allowUpscale: ruled(FUNCTION_ENV.allowUpscale, ALLOW_UPSCALE_RULE, optional(FUNCTION_ENV.allowUpscale)) ?? false,
+    quality: ruled(FUNCTION_ENV.quality, QUALITY_RULE, quality),
+    cacheControl: ruled(FUNCTION_ENV.cacheControl, CACHE_CONTROL_RULE, optional(FUNCTION_ENV.cacheControl)) ?? DEFAULT_CACHE_CONTROL,
+    background: ruled(FUNCTION_ENV.background, BACKGROUND_RULE, optional(FUNCTION_ENV.background)) ?? BACKGROUND_RULE.parse(DEFAULT_BACKGROUND),
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
-    keepOnDelete: booleanSetting(FUNCTION_ENV.keepOnDelete, optional(FUNCTION_ENV.keepOnDelete)),
+    keepOnDelete: ruled(FUNCTION_ENV.keepOnDelete, TRUE_FALSE_RULE, optional(FUNCTION_ENV.keepOnDelete)) ?? false,
     cdnBaseUrl: baseUrl(FUNCTION_ENV.cdnBaseUrl, optional(FUNCTION_ENV.cdnBaseUrl)),
     ...contentAnalysisSettings(optional),
   };
@@ -218,6 +225,8 @@ export interface FunctionEnvironmentInput {
   allowUpscale?: boolean | undefined;
   quality?: number | undefined;
   cacheControl?: string | undefined;
+  /** A colour as BACKGROUND_RULE reads it; written as given, so the deployed value reads back the same. */
+  background?: string | undefined;
   notifyTopicArn?: string | undefined;
   keepOnDelete?: boolean | undefined;
   labels?: { minConfidence?: number | undefined; maxLabels?: number | undefined } | undefined;
@@ -246,6 +255,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
   if (input.allowUpscale !== undefined) env[FUNCTION_ENV.allowUpscale] = String(input.allowUpscale);
   if (input.quality !== undefined) env[FUNCTION_ENV.quality] = String(input.quality);
   if (input.cacheControl !== undefined) env[FUNCTION_ENV.cacheControl] = input.cacheControl;
+  if (input.background !== undefined) env[FUNCTION_ENV.background] = input.background;
   if (input.notifyTopicArn !== undefined) env[FUNCTION_ENV.notifyTopicArn] = input.notifyTopicArn;
   if (input.keepOnDelete !== undefined) env[FUNCTION_ENV.keepOnDelete] = String(input.keepOnDelete);
   if (input.labels) {
@@ -276,6 +286,68 @@ function choice<T extends string>(name: string, value: string, choices: readonly
   return lower as T;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// The rules of the settings an operator tunes. The function reads its environment with them, and the CLI checks
+// its flags, IMG_RESIZER_* variables and settings file with the same objects (src/config/setting-rules.ts), so
+// both accept exactly the same values and state the same range.
+
+/** One setting's rule: what a valid value is (one phrase, used in every message) and how its text is read. */
+export interface SettingRule<T> {
+  /** E.g. "a whole number from 1 to 100". */
+  readonly expected: string;
+  /** @throws InvalidSettingError `"<text>" is not <expected>.` (the caller adds which variable, flag or key). */
+  parse(text: string): T;
+}
+
+export function settingRule<T>(expected: string, read: (text: string) => T | undefined): SettingRule<T> {
+  return {
+    expected,
+    parse(text: string): T {
+      const value = read(text.trim());
+      if (value === undefined) throw new InvalidSettingError(`"${text}" is not ${expected}.`);
+      return value;
+    },
+  };
+}
+
+/** A whole number from `min` to `max` (written without sign, decimals or exponent). */
+export function wholeNumberRule(min: number, max: number = Number.MAX_SAFE_INTEGER, unit = ''): SettingRule<number> {
+  const range = max === Number.MAX_SAFE_INTEGER ? `a whole number${unit}, ${min} or more` : `a whole number${unit} from ${min} to ${max}`;
+  return settingRule(range, (text) => {
+    const n = Number(text);
+    return /^\d+$/.test(text) && Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+  });
+}
+
+/** true, 1, yes / false, 0, no, any case. */
+const TRUE_FALSE_RULE = settingRule('true or false', (text) => {
+  const lower = text.toLowerCase();
+  return ['true', '1', 'yes'].includes(lower) ? true : ['false', '0', 'no'].includes(lower) ? false : undefined;
+});
+
+/** OUTPUT_QUALITY: the encoder's quality for jpeg, webp and avif (PNG is lossless and ignores it). */
+export const QUALITY_RULE = wholeNumberRule(1, 100);
+/** MAX_PIXELS: width x height accepted, checked before decoding. */
+export const MAX_PIXELS_RULE = wholeNumberRule(1);
+/** MAX_BYTES: the largest source object read (it is read into memory whole). */
+export const MAX_BYTES_RULE = wholeNumberRule(1, Number.MAX_SAFE_INTEGER, ' of bytes');
+/** ALLOW_UPSCALE: enlarge images smaller than their box. */
+export const ALLOW_UPSCALE_RULE = TRUE_FALSE_RULE;
+/** CACHE_CONTROL: one header line; S3 refuses line breaks, and a long one is a mistake. */
+export const CACHE_CONTROL_RULE = settingRule('one line of at most 256 characters', (text) => (text !== '' && text.length <= 256 && !/[\r\n]/.test(text) ? text : undefined));
+/** BACKGROUND: a CSS colour name or #rgb / #rrggbb. */
+export const BACKGROUND_RULE = settingRule('a colour: a CSS name such as white or black, or #rgb or #rrggbb', parseColour);
+
+/** A rule applied to an optional variable, naming it in the error. */
+function ruled<T>(name: string, rule: SettingRule<T>, value: string | undefined): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return rule.parse(value);
+  } catch (error) {
+    throw new InvalidSettingError((error as Error).message, name);
+  }
+}
+
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -283,20 +355,4 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
     throw new InvalidSettingError(`"${value}" is not a positive whole number.`, name);
   }
   return n;
-}
-
-function qualitySetting(name: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 100) {
-    throw new InvalidSettingError(`"${value}" is not a whole number from 1 to 100.`, name);
-  }
-  return n;
-}
-
-function booleanSetting(name: string, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  const lower = value.toLowerCase();
-  if (['true', '1', 'yes'].includes(lower)) return true;
-  if (['false', '0', 'no'].includes(lower)) return false;
-  throw new InvalidSettingError(`"${value}" is not true or false.`, name);
 }

@@ -16,8 +16,7 @@ import {
   optionalNumber,
   optionalString,
   parseChoice,
-  parsePositiveInt,
-  parseWholeNumber,
+  parseSettingFlag,
   type CommandResult,
 } from './shared.js';
 
@@ -96,6 +95,11 @@ export function initOptionsFrom(raw: Readonly<Record<string, unknown>>): InitOpt
     cdnAliases: optionalString(raw, 'cdnAlias'),
     cdnCertificateArn: optionalString(raw, 'cdnCertificateArn'),
     cacheControl: optionalString(raw, 'cacheControl'),
+    quality: optionalNumber(raw, 'quality'),
+    allowUpscale: optionalFlag(raw, 'allowUpscale'),
+    maxPixels: optionalNumber(raw, 'maxPixels'),
+    maxBytes: optionalNumber(raw, 'maxBytes'),
+    background: optionalString(raw, 'background'),
     backfillQueue: optionalFlag(raw, 'backfillQueue'),
     queueMaxConcurrency: optionalNumber(raw, 'queueMaxConcurrency'),
     waitCdn: flag(raw, 'waitCdn'),
@@ -168,14 +172,6 @@ export async function executeInit(context: AppContext, options: InitOptions = {}
   return result;
 }
 
-/** A confidence from 0 to 100, as Rekognition's MinConfidence takes it. */
-function parseConfidence(flagName: string): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new InvalidArgumentError(`${flagName}: "${raw}" is not a confidence from 0 to 100.`);
-    return value;
-  };
-}
 
 export function initCommand(): Command {
   const [notify, notifyFilter] = notifyOptions();
@@ -197,31 +193,31 @@ export function initCommand(): Command {
         parseChoice('--runtime', LAMBDA_RUNTIMES),
       ),
     )
-    .addOption(new Option('--memory <MB>', 'function memory (default 1024)').argParser(parsePositiveInt('--memory', 10_240)))
-    .addOption(new Option('--timeout <seconds>', 'function timeout (default 60)').argParser(parsePositiveInt('--timeout', 900)))
+    .addOption(new Option('--memory <MB>', 'function memory, 128-10240 (default 1024)').argParser(parseSettingFlag('memory')))
+    .addOption(new Option('--timeout <seconds>', 'function timeout, 1-900 (default 60)').argParser(parseSettingFlag('timeout')))
     .option('--trigger-prefix <prefix>', 'only keys under this prefix start the function (needed when source and destination are one bucket)')
     .option('--trigger-suffix <suffix>', 'only keys ending so start the function, e.g. .jpg')
     // Each --no-X has a hidden --X, so that commander leaves the value unset (not true) when neither is given
     // and the environment or settings file can decide.
     .option('--no-notifications', 'leave out the SNS topic of outcomes (removes it if an earlier init made it)')
     .addOption(new Option('--notifications').hideHelp())
-    .addOption(new Option('--log-retention <days>', 'days the function\'s log group keeps logs (default 30)').argParser(parsePositiveInt('--log-retention', 3653)))
+    .addOption(new Option('--log-retention <days>', 'days the function\'s log group keeps logs (default 30)').argParser(parseSettingFlag('logRetentionDays')))
     .option('--no-pitr', 'turn off point-in-time recovery on the metadata table')
     .addOption(new Option('--pitr').hideHelp())
-    .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseWholeNumber('--retry-attempts', 2)))
-    .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parsePositiveInt('--max-event-age', 21_600)))
+    .addOption(new Option('--retry-attempts <n>', 'Lambda retries of a failed event before it goes to the failed-events queue, 0-2 (default 2)').argParser(parseSettingFlag('retryAttempts')))
+    .addOption(new Option('--max-event-age <seconds>', 'oldest age an event is retried at, 60-21600 (default 21600)').argParser(parseSettingFlag('maxEventAgeSeconds')))
     .addOption(notify)
     .addOption(notifyFilter)
     .option('--allow-lock-public-bucket', 'turn on Block Public Access on an existing bucket even though its policy lets anyone read it')
     .option('--keep-on-delete', 'leave the outputs and item of a removed upload (the trigger then ignores removals)')
     .addOption(new Option('--no-keep-on-delete').hideHelp())
     .option('--labels', 'label each image with Rekognition DetectLabels (stored as Labels; the role gains rekognition:DetectLabels)')
-    .addOption(new Option('--labels-min-confidence <percent>', 'drop labels Rekognition is less sure of (default 70)').argParser(parseConfidence('--labels-min-confidence')))
-    .addOption(new Option('--labels-max <n>', 'at most N labels per image (default 10)').argParser(parsePositiveInt('--labels-max', 1000)))
+    .addOption(new Option('--labels-min-confidence <percent>', 'drop labels Rekognition is less sure of (default 70)').argParser(parseSettingFlag('labelsMinConfidence')))
+    .addOption(new Option('--labels-max <n>', 'at most N labels per image (default 10)').argParser(parseSettingFlag('labelsMax')))
     .option('--no-labels', 'switch labels off again')
     .option('--moderation', 'reject images Rekognition DetectModerationLabels flags (FAILED, MODERATED; no outputs kept)')
     .addOption(
-      new Option('--moderation-min-confidence <percent>', 'a moderation label this sure rejects the image (default 80)').argParser(parseConfidence('--moderation-min-confidence')),
+      new Option('--moderation-min-confidence <percent>', 'a moderation label this sure rejects the image (default 80)').argParser(parseSettingFlag('moderationMinConfidence')),
     )
     .option('--no-moderation', 'switch moderation off again')
     .option('--api', 'also stand up the HTTP API (POST /uploads, GET /images/{key}); see the README "HTTP API"')
@@ -230,18 +226,24 @@ export function initCommand(): Command {
     .option('--api-jwt-audience <audience>', 'JWT auth: the audience tokens must name')
     .option('--api-public-reads', 'GET /images/... without auth (uploads stay authorised)')
     .option('--api-cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
-    .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parsePositiveInt('--api-throttle-rate', 10_000)))
-    .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parsePositiveInt('--api-throttle-burst', 5_000)))
+    .addOption(new Option('--api-throttle-rate <rps>', 'API stage steady rate (default 50)').argParser(parseSettingFlag('apiThrottleRate')))
+    .addOption(new Option('--api-throttle-burst <requests>', 'API stage burst (default 100)').argParser(parseSettingFlag('apiThrottleBurst')))
     .option('--cdn', 'serve the resized images through a CloudFront distribution (private bucket, Origin Access Control)')
     .option('--no-cdn', 'no CDN (an existing distribution stays until destroy)')
     .addOption(new Option('--cdn-price-class <class>', 'edge locations the CDN uses (default PriceClass_100)').argParser(parseChoice('--cdn-price-class', CDN_PRICE_CLASSES)))
     .option('--cdn-alias <domains>', 'custom domain names for the CDN, comma-separated (needs --cdn-certificate-arn)')
     .option('--cdn-certificate-arn <arn>', 'ACM certificate in us-east-1 covering the aliases')
-    .option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")')
+    .addOption(new Option('--cache-control <value>', 'Cache-Control written on every output (default "public, max-age=86400")').argParser(parseSettingFlag('cacheControl')))
+    .addOption(new Option('--quality <n>', 'encoder quality of jpeg, webp and avif outputs, 1-100 (default: the encoder\'s)').argParser(parseSettingFlag('quality')))
+    .option('--allow-upscale', 'enlarge images smaller than their box (never, by default)')
+    .option('--no-allow-upscale', 'never enlarge (the default; undoes --allow-upscale)')
+    .addOption(new Option('--max-pixels <n>', 'largest width x height the function accepts (default: what its memory holds)').argParser(parseSettingFlag('maxPixels')))
+    .addOption(new Option('--max-bytes <size>', 'largest source object the function reads, bytes or a size such as 20MB (default 64MB)').argParser(parseSettingFlag('maxBytes')))
+    .addOption(new Option('--background <colour>', 'what transparent pixels become in JPEG outputs: a CSS name or #rrggbb (default white)').argParser(parseSettingFlag('background')))
     .option('--backfill-queue', 'add the backfill queue the function consumes (`backfill --via queue`; see the README "Backfill")')
     .option('--no-backfill-queue', 'remove the backfill queue and its mapping again')
     .addOption(
-      new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parsePositiveInt('--queue-max-concurrency', 1000)),
+      new Option('--queue-max-concurrency <n>', 'invocations the backfill queue starts at once, 2-1000 (default 10)').argParser(parseSettingFlag('queueMaxConcurrency')),
     )
     .option('--wait-cdn', 'wait until CloudFront has deployed the distribution (minutes on AWS)')
     .addOption(
@@ -264,6 +266,7 @@ export function initCommand(): Command {
         'IMG_RESIZER_ALLOW_LOCK_PUBLIC_BUCKET, IMG_RESIZER_NOTIFY (targets separated by spaces, each TARGET or TARGET|key=value|key=value),\n' +
         'IMG_RESIZER_LABELS, IMG_RESIZER_LABELS_MIN_CONFIDENCE, IMG_RESIZER_LABELS_MAX, IMG_RESIZER_MODERATION, IMG_RESIZER_MODERATION_MIN_CONFIDENCE,\n' +
         'IMG_RESIZER_CDN, IMG_RESIZER_CDN_PRICE_CLASS, IMG_RESIZER_CDN_ALIASES, IMG_RESIZER_CDN_CERTIFICATE_ARN, IMG_RESIZER_CACHE_CONTROL,\n' +
+        'IMG_RESIZER_QUALITY, IMG_RESIZER_ALLOW_UPSCALE, IMG_RESIZER_MAX_PIXELS, IMG_RESIZER_MAX_BYTES, IMG_RESIZER_BACKGROUND,\n' +
         'IMG_RESIZER_ORCHESTRATION, IMG_RESIZER_STATE_MACHINE_TYPE, IMG_RESIZER_RUNTIME,\n' +
         'IMG_RESIZER_BACKFILL_QUEUE, IMG_RESIZER_QUEUE_MAX_CONCURRENCY).\n' +
         'Precedence: flags, environment, settings file, prompts (on a terminal without --yes), defaults.',

@@ -4,12 +4,12 @@ import { DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import type { ResizeReport } from '../operations/resize.js';
 import {
   commandAction,
-  flag,
   optionalChoice,
+  optionalFlag,
   optionalNumber,
   optionalString,
   parseChoice,
-  parsePositiveInt,
+  parseSettingFlag,
   requiredString,
   stringListArgument,
   type CommandResult,
@@ -23,8 +23,10 @@ export function resizeCommand(): Command {
     .option('--sizes <spec>', `comma-separated name=WIDTHxHEIGHT (default: the settings file's, else ${DEFAULT_SIZE_SPEC})`)
     .addOption(new Option('--format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default: the settings file's, else ${DEFAULT_OUTPUT_FORMAT})`).argParser(parseChoice('--format', OUTPUT_FORMATS)))
     .addOption(new Option('--fit <fit>', `how an image meets its box: ${FIT_MODES.join(', ')} (default: the settings file's, else ${DEFAULT_FIT})`).argParser(parseChoice('--fit', FIT_MODES)))
-    .addOption(new Option('--quality <n>', 'encoder quality 1-100 for jpeg, webp and avif').argParser(parsePositiveInt('--quality', 100)))
-    .option('--allow-upscale', 'enlarge images smaller than their box (never, by default)')
+    .addOption(new Option('--quality <n>', "encoder quality 1-100 for jpeg, webp and avif (default: the settings file's, else the encoder's)").argParser(parseSettingFlag('quality')))
+    .addOption(new Option('--background <colour>', "what transparent pixels become in JPEG: a CSS name or #rrggbb (default: the settings file's, else white)").argParser(parseSettingFlag('background')))
+    .option('--allow-upscale', "enlarge images smaller than their box (default: the settings file's, else never)")
+    .option('--no-allow-upscale', 'never enlarge, whatever the settings file says')
     .action(
       commandAction(async (context, { args, options }): Promise<CommandResult & { report: ResizeReport }> => {
         const paths = stringListArgument(args, 0, 'path');
@@ -34,7 +36,8 @@ export function resizeCommand(): Command {
           format: optionalChoice(options, 'format', OUTPUT_FORMATS),
           fit: optionalChoice(options, 'fit', FIT_MODES),
           quality: optionalNumber(options, 'quality'),
-          allowUpscale: flag(options, 'allowUpscale'),
+          background: optionalString(options, 'background'),
+          allowUpscale: optionalFlag(options, 'allowUpscale'),
         };
         const { runResize } = await import('../operations/resize.js');
         const { renderResize } = await import('../ui/resize.js');

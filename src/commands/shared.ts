@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { AppContext, GlobalOptions } from '../context.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
+import { parseSetting, SETTING_RULES, type RuledSetting } from '../config/setting-rules.js';
+import type { StackSettings } from '../config/stack-settings.js';
 import { validateEndpoint } from '../aws/target.js';
 
 /**
@@ -164,13 +166,6 @@ export function parsePositiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-/** Commander's parser for a whole number from 0 to `max`. */
-export function parseWholeNumber(name: string, max: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
-    return Number(value);
-  };
-}
 
 /** One of a fixed set, matched regardless of case (`--status failed`, `--format PNG`), returned as spelled in the set. */
 export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
@@ -179,6 +174,20 @@ export function parseChoice<T extends string>(name: string, choices: readonly T[
     const match = choices.find((choice) => choice.toLowerCase() === wanted);
     if (match === undefined) throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}.`);
     return match;
+  };
+}
+
+/**
+ * Commander's parser for a setting's flag, by the setting's one rule (src/config/setting-rules.ts), so the flag,
+ * its IMG_RESIZER_* variable and its settings-file key accept the same values and state the same range.
+ */
+export function parseSettingFlag<K extends RuledSetting>(key: K) {
+  return (value: string): NonNullable<StackSettings[K]> => {
+    try {
+      return parseSetting(key, value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${SETTING_RULES[key].flag}: ${errorMessage(error)}`);
+    }
   };
 }
 

@@ -1,9 +1,7 @@
-import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { parseSizeSpec, formatSizeSpec, DEFAULT_SIZE_SPEC } from '../../lambda-src/core/sizes.js';
 import type { Prompter } from './prompter.js';
 import {
-  CDN_PRICE_CLASSES,
   DEFAULT_CDN_PRICE_CLASS,
   DEFAULT_MEMORY_MB,
   DEFAULT_STACK_NAME,
@@ -15,12 +13,13 @@ import {
 } from './stack-settings.js';
 import { bucketNameProblem, sizeSpecProblem, SIZES_SUGGESTION, validateSettings, validateStackName } from './validation.js';
 import { parsePresets } from '../../lambda-src/core/api/presets.js';
-import { OUTPUT_FORMATS, FIT_MODES, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
+import { OUTPUT_FORMATS, type OutputFormat, type FitMode } from '../../lambda-src/core/settings.js';
 import { parseNotifyList } from './notify-targets.js';
+import { parseSetting, type RuledSetting } from './setting-rules.js';
 import { defaultRuntime, isLambdaRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../runtimes.js';
 
 // The function's own lists, so the CLI accepts exactly what the function does.
-export { OUTPUT_FORMATS, FIT_MODES };
+export { OUTPUT_FORMATS };
 /** @public Kept importable from here for the provisioning half, which may still use them. */
 export type { OutputFormat, FitMode };
 
@@ -29,6 +28,7 @@ export * from './stack-settings.js';
 export * from './settings-file.js';
 export * from './prompter.js';
 export * from './validation.js';
+export * from './setting-rules.js';
 
 export type { Architecture } from '../constants.js';
 
@@ -78,6 +78,11 @@ export const SETTINGS_ENV = {
   cdnAliases: 'IMG_RESIZER_CDN_ALIASES',
   cdnCertificateArn: 'IMG_RESIZER_CDN_CERTIFICATE_ARN',
   cacheControl: 'IMG_RESIZER_CACHE_CONTROL',
+  quality: 'IMG_RESIZER_QUALITY',
+  allowUpscale: 'IMG_RESIZER_ALLOW_UPSCALE',
+  maxPixels: 'IMG_RESIZER_MAX_PIXELS',
+  maxBytes: 'IMG_RESIZER_MAX_BYTES',
+  background: 'IMG_RESIZER_BACKGROUND',
   backfillQueue: 'IMG_RESIZER_BACKFILL_QUEUE',
   queueMaxConcurrency: 'IMG_RESIZER_QUEUE_MAX_CONCURRENCY',
   runtime: 'IMG_RESIZER_RUNTIME',
@@ -184,7 +189,7 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   const sourceBucket = await ask('sourceBucket', 'Source bucket (uploads go here)', buckets.sourceBucket, bucketNameProblem);
   const destBucket = await ask('destBucket', 'Destination bucket (resized images go here)', buckets.destBucket, bucketNameProblem);
   const sizes = await ask('sizes', 'Sizes (name=WxH, comma-separated)', DEFAULT_SIZE_SPEC, sizeSpecProblem);
-  let format = given('format', choice('format', OUTPUT_FORMATS));
+  let format = given('format', rule('format'));
   if (format === undefined) {
     if (prompter) {
       sources.format = 'prompt';
@@ -213,41 +218,42 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
     layerName: orDefault('layerName', asString, names.layerName),
     sizes,
     format,
-    fit: orDefault('fit', choice('fit', FIT_MODES), 'cover'),
-    arch: orDefault('arch', choice('arch', ARCHITECTURES), 'x86_64'),
-    memory: orDefault('memory', wholeNumber, DEFAULT_MEMORY_MB),
-    timeout: orDefault('timeout', wholeNumber, DEFAULT_TIMEOUT_S),
+    fit: orDefault('fit', rule('fit'), 'cover'),
+    arch: orDefault('arch', rule('arch'), 'x86_64'),
+    memory: orDefault('memory', rule('memory'), DEFAULT_MEMORY_MB),
+    timeout: orDefault('timeout', rule('timeout'), DEFAULT_TIMEOUT_S),
     prefix: emptyToUndefined(given('prefix', asString)),
     suffix: emptyToUndefined(given('suffix', asString)),
-    notifications: orDefault('notifications', onOff, OPERATIONAL_DEFAULTS.notifications),
-    logRetentionDays: orDefault('logRetentionDays', wholeNumber, OPERATIONAL_DEFAULTS.logRetentionDays),
-    pointInTimeRecovery: orDefault('pointInTimeRecovery', onOff, OPERATIONAL_DEFAULTS.pointInTimeRecovery),
-    retryAttempts: orDefault('retryAttempts', wholeNumber, OPERATIONAL_DEFAULTS.retryAttempts),
-    maxEventAgeSeconds: orDefault('maxEventAgeSeconds', wholeNumber, OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
-    keepOnDelete: orDefault('keepOnDelete', onOff, OPERATIONAL_DEFAULTS.keepOnDelete),
+    notifications: orDefault('notifications', rule('notifications'), OPERATIONAL_DEFAULTS.notifications),
+    logRetentionDays: orDefault('logRetentionDays', rule('logRetentionDays'), OPERATIONAL_DEFAULTS.logRetentionDays),
+    pointInTimeRecovery: orDefault('pointInTimeRecovery', rule('pointInTimeRecovery'), OPERATIONAL_DEFAULTS.pointInTimeRecovery),
+    retryAttempts: orDefault('retryAttempts', rule('retryAttempts'), OPERATIONAL_DEFAULTS.retryAttempts),
+    maxEventAgeSeconds: orDefault('maxEventAgeSeconds', rule('maxEventAgeSeconds'), OPERATIONAL_DEFAULTS.maxEventAgeSeconds),
+    keepOnDelete: orDefault('keepOnDelete', rule('keepOnDelete'), OPERATIONAL_DEFAULTS.keepOnDelete),
     notify: orDefault('notify', parseNotifyList, []),
-    allowLockPublicBucket: orDefault('allowLockPublicBucket', onOff, false),
+    allowLockPublicBucket: orDefault('allowLockPublicBucket', rule('allowLockPublicBucket'), false),
     ...apiSettings(given, asString),
     ...(await resolveDeliverySettings(given, prompter, sources)),
     runtime,
-    orchestration: orDefault('orchestration', choice('orchestration', ORCHESTRATIONS), 'direct'),
-    stateMachineType: orDefault('stateMachineType', choice('state machine type', STATE_MACHINE_KINDS), 'express'),
+    orchestration: orDefault('orchestration', rule('orchestration'), 'direct'),
+    stateMachineType: orDefault('stateMachineType', rule('stateMachineType'), 'express'),
   };
   // Content analysis (issue 16): each key only when on or given, so settings files of stacks without it stay as they were.
-  const labels = given('labels', onOff);
+  const labels = given('labels', rule('labels'));
   if (labels) settings.labels = true;
-  const labelsMinConfidence = given('labelsMinConfidence', confidence);
+  const labelsMinConfidence = given('labelsMinConfidence', rule('labelsMinConfidence'));
   if (labelsMinConfidence !== undefined) settings.labelsMinConfidence = labelsMinConfidence;
-  const labelsMax = given('labelsMax', wholeNumber);
+  const labelsMax = given('labelsMax', rule('labelsMax'));
   if (labelsMax !== undefined) settings.labelsMax = labelsMax;
-  const moderation = given('moderation', onOff);
+  const moderation = given('moderation', rule('moderation'));
   if (moderation) settings.moderation = true;
-  const moderationMinConfidence = given('moderationMinConfidence', confidence);
+  const moderationMinConfidence = given('moderationMinConfidence', rule('moderationMinConfidence'));
   if (moderationMinConfidence !== undefined) settings.moderationMinConfidence = moderationMinConfidence;
+  Object.assign(settings, outputTuning(given));
   // The backfill queue (issue 18): recorded only when given, so settings files of stacks without it stay as they were.
-  const backfillQueue = given('backfillQueue', onOff);
+  const backfillQueue = given('backfillQueue', rule('backfillQueue'));
   if (backfillQueue !== undefined) settings.backfillQueue = backfillQueue;
-  const queueMaxConcurrency = given('queueMaxConcurrency', wholeNumber);
+  const queueMaxConcurrency = given('queueMaxConcurrency', rule('queueMaxConcurrency'));
   if (queueMaxConcurrency !== undefined) settings.queueMaxConcurrency = queueMaxConcurrency;
   sources.region = 'default';
   validateSettings(settings);
@@ -263,21 +269,47 @@ export async function resolveInitSettings(input: ResolveInput): Promise<Resolved
   return { settings, sources };
 }
 
+/**
+ * The function's output tuning (issue 11: OUTPUT_QUALITY, ALLOW_UPSCALE, MAX_PIXELS, MAX_BYTES, BACKGROUND): only
+ * those given are set, so the function keeps its own defaults and existing settings files stay as they were.
+ */
+function outputTuning(
+  given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
+): Partial<StackSettings> {
+  const out: Partial<StackSettings> = {};
+  const quality = given('quality', rule('quality'));
+  if (quality !== undefined) out.quality = quality;
+  const allowUpscale = given('allowUpscale', rule('allowUpscale'));
+  if (allowUpscale !== undefined) out.allowUpscale = allowUpscale;
+  const maxPixels = given('maxPixels', rule('maxPixels'));
+  if (maxPixels !== undefined) out.maxPixels = maxPixels;
+  const maxBytes = given('maxBytes', rule('maxBytes'));
+  if (maxBytes !== undefined) out.maxBytes = maxBytes;
+  const background = emptyToUndefined(given('background', rule('background')));
+  if (background !== undefined) out.background = background;
+  return out;
+}
+
+/** The parser of a setting's text (an IMG_RESIZER_* value), from its one rule. */
+function rule<K extends RuledSetting>(key: K): (raw: string) => NonNullable<StackSettings[K]> {
+  return (raw) => parseSetting(key, raw);
+}
+
 /** The HTTP API's settings (issue 14); only those given are set, so settings files without an API stay as they were. */
 function apiSettings(
   given: <K extends keyof typeof SETTINGS_ENV>(key: K, parse: (raw: string) => StackSettings[K]) => StackSettings[K] | undefined,
   asString: (raw: string) => string,
 ): Partial<StackSettings> {
   const out: Partial<StackSettings> = {};
-  const api = given('api', yesNo);
+  const api = given('api', rule('api'));
   const keys = {
     apiPresets: given('apiPresets', asString),
     apiJwtIssuer: given('apiJwtIssuer', asString),
     apiJwtAudience: given('apiJwtAudience', asString),
-    apiPublicReads: given('apiPublicReads', yesNo),
+    apiPublicReads: given('apiPublicReads', rule('apiPublicReads')),
     apiCorsOrigin: given('apiCorsOrigin', asString),
-    apiThrottleRate: given('apiThrottleRate', wholeNumber),
-    apiThrottleBurst: given('apiThrottleBurst', wholeNumber),
+    apiThrottleRate: given('apiThrottleRate', rule('apiThrottleRate')),
+    apiThrottleBurst: given('apiThrottleBurst', rule('apiThrottleBurst')),
   };
   if (api !== undefined) out.api = api;
   for (const [key, value] of Object.entries(keys)) if (value !== undefined && value !== '') Object.assign(out, { [key]: value });
@@ -296,7 +328,7 @@ async function resolveDeliverySettings(
   prompter: Prompter | undefined,
   sources: SettingsSources,
 ): Promise<Partial<StackSettings>> {
-  let cdn = given('cdn', yesNo);
+  let cdn = given('cdn', rule('cdn'));
   if (cdn === undefined && prompter) {
     sources.cdn = 'prompt';
     cdn = await prompter.confirm('Serve the resized images through a CloudFront CDN?', false);
@@ -306,13 +338,13 @@ async function resolveDeliverySettings(
   if (cdn === false) out.cdn = false;
   if (cdn === true) {
     out.cdn = true;
-    out.cdnPriceClass = given('cdnPriceClass', choice('cdn price class', CDN_PRICE_CLASSES)) ?? DEFAULT_CDN_PRICE_CLASS;
+    out.cdnPriceClass = given('cdnPriceClass', rule('cdnPriceClass')) ?? DEFAULT_CDN_PRICE_CLASS;
     const aliases = emptyToUndefined(given('cdnAliases', (raw) => raw));
     const certificate = emptyToUndefined(given('cdnCertificateArn', (raw) => raw));
     if (aliases !== undefined) out.cdnAliases = aliases;
     if (certificate !== undefined) out.cdnCertificateArn = certificate;
   }
-  const cacheControl = emptyToUndefined(given('cacheControl', (raw) => raw));
+  const cacheControl = emptyToUndefined(given('cacheControl', rule('cacheControl')));
   if (cacheControl !== undefined) out.cacheControl = cacheControl;
   return out;
 }
@@ -344,38 +376,12 @@ export function resolveRuntime(
   return { runtime: defaultRuntime(), source: 'default' };
 }
 
-function yesNo(raw: string): boolean {
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new Error(`"${raw}" is not true or false`);
-}
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
 }
 
-function choice<T extends string>(name: string, choices: readonly T[]) {
-  return (raw: string): T => {
-    if (!(choices as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${choices.join(', ')}`);
-    return raw as T;
-  };
-}
 
-function onOff(raw: string): boolean {
-  const lower = raw.toLowerCase();
-  if (['on', 'true', '1', 'yes'].includes(lower)) return true;
-  if (['off', 'false', '0', 'no'].includes(lower)) return false;
-  throw new Error(`"${raw}" is not on or off`);
-}
 
-function confidence(raw: string): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new Error(`"${raw}" is not a confidence from 0 to 100`);
-  return value;
-}
 
-function wholeNumber(raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new Error(`"${raw}" is not a whole number`);
-  return Number(raw);
-}
 

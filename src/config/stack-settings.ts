@@ -84,6 +84,16 @@ export interface StackSettings {
   cdnCertificateArn?: string | undefined;
   /** Cache-Control the function writes on every output (default: the function's DEFAULT_CACHE_CONTROL). */
   cacheControl?: string | undefined;
+  /** The function's output tuning (issue 11): each absent means the function's own default. OUTPUT_QUALITY, 1-100. */
+  quality?: number | undefined;
+  /** ALLOW_UPSCALE: enlarge images smaller than their box. */
+  allowUpscale?: boolean | undefined;
+  /** MAX_PIXELS: largest width x height accepted (default: what the function's memory holds). */
+  maxPixels?: number | undefined;
+  /** MAX_BYTES: largest source object, in bytes. */
+  maxBytes?: number | undefined;
+  /** BACKGROUND: what transparent pixels become in JPEG outputs (default white). */
+  background?: string | undefined;
   /** Issue 18: the backfill queue and its event source mapping (`backfill --via queue`); off unless asked for. */
   backfillQueue?: boolean | undefined;
   /** At most this many invocations the backfill queue starts at once (ScalingConfig.MaximumConcurrency, 2-1000). */

@@ -1,15 +1,19 @@
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
-import { FIT_MODES, OUTPUT_FORMATS } from '../../lambda-src/core/settings.js';
-import { ARCHITECTURES } from '../constants.js';
-import { isLambdaRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { UsageError, errorMessage } from '../errors.js';
+import { isLambdaRuntime, LAMBDA_RUNTIMES } from '../runtimes.js';
 import { notifyProtocol } from './notify-targets.js';
-import { cdnAliasList, operationalSettings, type StackSettings } from './stack-settings.js';
+import { SETTING_RULES } from './setting-rules.js';
+import { cdnAliasList, type StackSettings } from './stack-settings.js';
 
 /** Validation of settings, before any AWS call. */
 
+/** Why a stack name is unusable, or undefined when it is fine. */
+export function stackNameProblem(name: string): string | undefined {
+  return /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name) ? undefined : 'is not 2-32 lower-case letters, digits and hyphens starting with a letter';
+}
+
 export function validateStackName(name: string): void {
-  if (!/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name)) {
+  if (stackNameProblem(name) !== undefined) {
     throw new UsageError(
       `Stack name "${name}" is not valid.`,
       'Use 2-32 lower-case letters, digits and hyphens, starting with a letter (it prefixes bucket, table and function names).',
@@ -84,26 +88,10 @@ export function validateSettings(settings: StackSettings): void {
   }
   const sizes = sizeSpecProblem(settings.sizes);
   if (sizes) throw new UsageError(`Sizes "${settings.sizes}": ${sizes}`, SIZES_SUGGESTION);
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(settings.format)) throw new UsageError(`Format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
-  if (!(FIT_MODES as readonly string[]).includes(settings.fit)) throw new UsageError(`Fit must be one of ${FIT_MODES.join(', ')}.`);
-  if (!(ARCHITECTURES as readonly string[]).includes(settings.arch)) throw new UsageError(`Architecture must be one of ${ARCHITECTURES.join(', ')}.`);
+  checkRuledSettings(settings);
+  // The runtime keeps its own rule and messages (issue 19: resolveRuntime reads it from flag, environment and file).
   if (settings.runtime !== undefined && !isLambdaRuntime(settings.runtime)) {
     throw new UsageError(`Runtime "${String(settings.runtime)}" is not one img-resizer deploys.`, `Give --runtime one of ${LAMBDA_RUNTIMES.join(', ')}.`);
-  }
-  if (!Number.isInteger(settings.memory) || settings.memory < 128 || settings.memory > 10_240) {
-    throw new UsageError(`Memory ${settings.memory} MB is out of range: Lambda allows 128 to 10240 MB.`, 'Give --memory a value in that range.');
-  }
-  if (!Number.isInteger(settings.timeout) || settings.timeout < 1 || settings.timeout > 900) {
-    throw new UsageError(`Timeout ${settings.timeout} s is out of range: Lambda allows 1 to 900 seconds.`, 'Give --timeout a value in that range.');
-  }
-  for (const key of ['labelsMinConfidence', 'moderationMinConfidence'] as const) {
-    const value = settings[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= 100)) {
-      throw new UsageError(`${key === 'labelsMinConfidence' ? 'Labels' : 'Moderation'} minimum confidence ${value} is out of range.`, 'Give a confidence from 0 to 100.');
-    }
-  }
-  if (settings.labelsMax !== undefined && !(Number.isInteger(settings.labelsMax) && settings.labelsMax >= 1 && settings.labelsMax <= 1000)) {
-    throw new UsageError(`Labels maximum ${settings.labelsMax} is out of range.`, 'Give --labels-max a whole number from 1 to 1000 (Rekognition returns at most 1000).');
   }
   if (settings.cdn === true) {
     const aliases = cdnAliasList(settings);
@@ -117,9 +105,6 @@ export function validateSettings(settings: StackSettings): void {
       if (!/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(alias)) throw new UsageError(`CDN alias "${alias}" is not a domain name.`);
     }
   }
-  if (settings.cacheControl !== undefined && (settings.cacheControl.length > 256 || /[\r\n]/.test(settings.cacheControl))) {
-    throw new UsageError('Cache-Control must be one line of at most 256 characters.', 'For example --cache-control "public, max-age=86400".');
-  }
   for (const key of ['prefix', 'suffix'] as const) {
     const value = settings[key];
     if (value !== undefined && (value.length > 1024 || /[*?]/.test(value))) {
@@ -127,32 +112,36 @@ export function validateSettings(settings: StackSettings): void {
       throw new UsageError(`Trigger ${key} "${value}" is not usable.`, 'Use at most 1024 characters, without * or ?.');
     }
   }
+  validateNotifyTargets(settings);
   const { queueMaxConcurrency } = settings;
   if (queueMaxConcurrency !== undefined && !(Number.isInteger(queueMaxConcurrency) && queueMaxConcurrency >= 2 && queueMaxConcurrency <= 1000)) {
     throw new UsageError(`Queue maximum concurrency ${queueMaxConcurrency} is out of range: Lambda allows 2 to 1000.`, 'Give --queue-max-concurrency a value from 2 to 1000.');
   }
-  validateOperationalSettings(settings);
 }
 
-/** The values CloudWatch Logs accepts as a retention. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/**
+ * Every setting that has a rule, checked by it: the message is the one its flag, variable and settings-file key
+ * give (`--memory: "64" is not a whole number of MB from 128 to 10240.`), whichever way the value came.
+ */
+function checkRuledSettings(settings: StackSettings): void {
+  for (const [key, { flag, rule }] of Object.entries(SETTING_RULES)) {
+    const value: unknown = (settings as unknown as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    try {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`${JSON.stringify(value)} is not ${rule.expected}.`);
+      rule.parse(String(value));
+    } catch (error) {
+      throw new UsageError(`${flag}: ${errorMessage(error)}`);
+    }
+  }
+}
 
-function validateOperationalSettings(settings: StackSettings): void {
+function validateNotifyTargets(settings: StackSettings): void {
   for (const target of settings.notify ?? []) {
     try {
       notifyProtocol(target.endpoint);
     } catch (error) {
       throw new UsageError(`--notify: ${errorMessage(error)}.`, 'Give an SQS queue ARN, a Lambda function ARN, an https:// URL or an e-mail address.');
     }
-  }
-  const { logRetentionDays, retryAttempts, maxEventAgeSeconds } = operationalSettings(settings);
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    throw new UsageError(`Log retention ${logRetentionDays} days is not one CloudWatch Logs offers.`, `Give --log-retention one of ${LOG_RETENTION_DAYS.join(', ')}.`);
-  }
-  if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 2) {
-    throw new UsageError(`Retry attempts ${retryAttempts} is out of range: Lambda allows 0 to 2.`, 'Give --retry-attempts 0, 1 or 2.');
-  }
-  if (!Number.isInteger(maxEventAgeSeconds) || maxEventAgeSeconds < 60 || maxEventAgeSeconds > 21_600) {
-    throw new UsageError(`Maximum event age ${maxEventAgeSeconds} s is out of range: Lambda allows 60 to 21600 seconds.`, 'Give --max-event-age a value in that range.');
   }
 }

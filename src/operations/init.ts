@@ -3,7 +3,6 @@ import type { WaitOptions } from '../aws/cloudfront.js';
 import type { PropagationRetry } from '../aws/lambda.js';
 import {
   inquirerPrompter,
-  readSettingsFile,
   resolveInitSettings,
   resolveRuntime,
   stackRuntime,
@@ -93,7 +92,7 @@ function settingsFlags(options: InitOptions): SettingsFlags {
  */
 export async function runInit(context: AppContext, options: InitOptions = {}): Promise<InitResult> {
   const dryRun = Boolean(options.dryRun);
-  const file = await readSettingsFile(context.settingsFile);
+  const file = await context.readSettings();
   const flags = settingsFlags(options);
   // Before the first AWS call: a local stack started now runs the functions on this runtime's Node.
   context.useFunctionRuntime(resolveRuntime(flags.runtime, options.env ?? process.env, file).runtime);

@@ -6,6 +6,8 @@ import { ImageError, InvalidSettingError } from '../../lambda-src/core/errors.js
 import { processImage } from '../../lambda-src/core/image.js';
 import { outputKeyFor } from '../../lambda-src/core/keys.js';
 import {
+  BACKGROUND_RULE,
+  DEFAULT_BACKGROUND,
   DEFAULT_FIT,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_PIXELS,
@@ -14,7 +16,6 @@ import {
   type OutputFormat,
 } from '../../lambda-src/core/settings.js';
 import { DEFAULT_SIZE_SPEC, parseSizeSpec, type SizeSpec } from '../../lambda-src/core/sizes.js';
-import { readSettingsFile } from '../config/settings-file.js';
 import type { AppContext } from '../context.js';
 import { ExitCode, UsageError, errorMessage } from '../errors.js';
 import { expandUploadPaths } from './upload-plan.js';
@@ -30,6 +31,8 @@ export interface ResizeOptions {
   allowUpscale?: boolean | undefined;
   maxPixels?: number | undefined;
   maxBytes?: number | undefined;
+  /** What transparent pixels become in JPEG outputs (a CSS name or #rrggbb); default the stack's, else white. */
+  background?: string | undefined;
 }
 
 export interface ResizedOutput {
@@ -75,12 +78,15 @@ export interface ResizeReport {
 export async function runResize(context: AppContext, paths: readonly string[], options: ResizeOptions): Promise<ResizeReport> {
   const { output } = context;
   // The stack's own settings when a settings file is here, so the preview matches what the function makes;
-  // flags override them. An unreadable file is no reason to refuse a local preview: the defaults apply.
-  const stack = await readSettingsFile(context.settingsFile).catch(() => undefined);
+  // flags override them. A file with a bad value stops here (exit 2, naming the key), as for every command.
+  const stack = await context.readSettings();
   const sizes = parseSizes(options.sizes ?? stack?.sizes ?? DEFAULT_SIZE_SPEC);
   const format = options.format ?? stack?.format ?? DEFAULT_OUTPUT_FORMAT;
   const fit = options.fit ?? stack?.fit ?? DEFAULT_FIT;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = options.maxBytes ?? stack?.maxBytes ?? DEFAULT_MAX_BYTES;
+  const quality = options.quality ?? stack?.quality;
+  const backgroundText = options.background ?? stack?.background ?? DEFAULT_BACKGROUND;
+  const background = BACKGROUND_RULE.parse(backgroundText);
   const outDir = path.resolve(context.cwd, options.out);
   // Earlier outputs under --out are not inputs: `resize . --out thumbs` twice must not resize the thumbnails.
   const inside = (file: string): boolean => !path.relative(outDir, file).startsWith('..') && !path.isAbsolute(path.relative(outDir, file));
@@ -110,10 +116,11 @@ export async function runResize(context: AppContext, paths: readonly string[], o
             sizes,
             format,
             fit,
-            maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+            maxPixels: options.maxPixels ?? stack?.maxPixels ?? DEFAULT_MAX_PIXELS,
             maxBytes,
-            allowUpscale: options.allowUpscale ?? false,
-            quality: options.quality,
+            allowUpscale: options.allowUpscale ?? stack?.allowUpscale ?? false,
+            quality,
+            background,
           });
           const { original } = processed;
           result.original = { format: original.format, width: original.width, height: original.height, bytes: original.bytes };

@@ -81,6 +81,23 @@ export function contentAnalysisEnvironment(settings: StackSettings): Pick<Functi
   return input;
 }
 
+/**
+ * The function environment's output tuning (issue 11), each only when set, so a stack that never set one keeps the
+ * function's default and an environment without the variable. ALLOW_UPSCALE only when on: off is the default.
+ */
+export function outputTuningEnvironment(
+  settings: StackSettings,
+): Pick<FunctionEnvironmentInput, 'quality' | 'allowUpscale' | 'maxPixels' | 'maxBytes' | 'background' | 'cacheControl'> {
+  const input: Pick<FunctionEnvironmentInput, 'quality' | 'allowUpscale' | 'maxPixels' | 'maxBytes' | 'background' | 'cacheControl'> = {};
+  if (settings.quality !== undefined) input.quality = settings.quality;
+  if (settings.allowUpscale === true) input.allowUpscale = true;
+  if (settings.maxPixels !== undefined) input.maxPixels = settings.maxPixels;
+  if (settings.maxBytes !== undefined) input.maxBytes = settings.maxBytes;
+  if (settings.background !== undefined) input.background = settings.background;
+  if (settings.cacheControl !== undefined) input.cacheControl = settings.cacheControl;
+  return input;
+}
+
 /** The function role's inline policy, rendered from templates/ (the one source for `init` and `export`). */
 export function renderFunctionPolicy(vars: FunctionPolicyVars, actions: readonly string[] = []): Json {
   const { topicArn, failedEventsQueueArn, keepOnDelete, backfillQueueArn, ...names } = vars;
@@ -198,7 +215,7 @@ export function stackModel(settings: StackSettings, identity: Pick<Identity, 'ac
       ...(operational.notifications ? { notifyTopicArn: topicArn } : {}),
       ...(operational.keepOnDelete ? { keepOnDelete: true } : {}),
       ...contentAnalysisEnvironment(settings),
-      cacheControl: settings.cacheControl,
+      ...outputTuningEnvironment(settings),
     }),
     notificationId: `img-resizer-${settings.stackName}`,
     topicName,

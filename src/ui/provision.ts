@@ -231,7 +231,7 @@ export function describeOpDetails(op: ProvisionOp): string[] {
 }
 
 /** The function's variables that decide what an image becomes: changing them leaves earlier outputs as they were. */
-const OUTPUT_SHAPING = new Set(['SIZES', 'OUTPUT_FORMAT', 'FIT']);
+const OUTPUT_SHAPING = new Set(['SIZES', 'OUTPUT_FORMAT', 'FIT', 'OUTPUT_QUALITY', 'ALLOW_UPSCALE', 'BACKGROUND']);
 
 /** Whether a plan changes the sizes, format or fit of a function that already ran. */
 export function changesOutputs(steps: readonly StepResult<ProvisionOp>[]): boolean {
@@ -241,7 +241,7 @@ export function changesOutputs(steps: readonly StepResult<ProvisionOp>[]): boole
 }
 
 export const REPROCESS_NOTE =
-  'Images already processed keep their old outputs (sizes, format, fit); `img-resizer backfill --force` redoes them.';
+  'Images already processed keep their old outputs (sizes, format, fit, quality, upscaling, background); `img-resizer backfill --force` redoes them.';
 
 type Mode = 'deploy' | 'remove';
 

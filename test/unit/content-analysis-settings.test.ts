@@ -62,7 +62,7 @@ describe('init --labels / --moderation', () => {
   it('rejects a bad confidence or maximum from the environment or the file before any AWS call', async () => {
     await expect(settingsWith({}, { IMG_RESIZER_LABELS_MIN_CONFIDENCE: '120' })).rejects.toThrow(UsageError);
     await expect(settingsWith({}, { IMG_RESIZER_LABELS: 'maybe' })).rejects.toThrow(/IMG_RESIZER_LABELS: "maybe" is not on or off/);
-    await expect(resolveInitSettings({ ...base, flags: {}, file: { labelsMax: 5000 } })).rejects.toThrow(/Labels maximum 5000/);
+    await expect(resolveInitSettings({ ...base, flags: {}, file: { labelsMax: 5000 } })).rejects.toThrow(/--labels-max: "5000" is not a whole number from 1 to 1000/);
   });
 
   it('reads the flags (commander\'s values) into the typed options, --no-labels turning a file\'s labels off', async () => {

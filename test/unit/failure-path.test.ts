@@ -24,9 +24,9 @@ describe('failure-path settings', () => {
   });
 
   it('refuse values AWS would refuse, before any AWS call', async () => {
-    await expect(resolve({ logRetentionDays: 31 })).rejects.toThrow(/not one CloudWatch Logs offers/);
+    await expect(resolve({ logRetentionDays: 31 })).rejects.toThrow(/--log-retention: "31" is not a number of days CloudWatch Logs offers/);
     await expect(resolve({ retryAttempts: 3 })).rejects.toThrow(UsageError);
-    await expect(resolve({ maxEventAgeSeconds: 59 })).rejects.toThrow(/60 to 21600/);
+    await expect(resolve({ maxEventAgeSeconds: 59 })).rejects.toThrow(/from 60 to 21600/);
     await expect(resolve({}, { IMG_RESIZER_PITR: 'maybe' })).rejects.toThrow(/IMG_RESIZER_PITR/);
   });
 });

@@ -103,6 +103,7 @@ describe('function settings', () => {
       allowUpscale: false,
       quality: undefined,
       cacheControl: 'public, max-age=86400',
+      background: { r: 255, g: 255, b: 255 },
       notifyTopicArn: undefined,
       keepOnDelete: false,
     });

@@ -51,7 +51,7 @@ describe('init --dry-run output', () => {
     renderInit(output, initResult([sizesChange], 'planned'));
     expect(stdout()).toMatch(/Function\s+demo-resize\s+will update\s+environment SIZES/);
     expect(stdout()).toContain('Function: environment SIZES: thumbnail=200x200 → thumbnail=300x300');
-    expect(stderr()).toContain('Images already processed keep their old outputs (sizes, format, fit); `img-resizer backfill --force` redoes them.');
+    expect(stderr()).toContain('Images already processed keep their old outputs (sizes, format, fit, quality, upscaling, background); `img-resizer backfill --force` redoes them.');
     expect(stdout()).toContain('Dry run: nothing was changed.');
   });
 

@@ -98,9 +98,9 @@ describe('settings resolution', () => {
     await expect(attempt({ sourceBucket: 'My_Bucket' })).rejects.toThrow(/may contain only lower-case letters/);
     await expect(attempt({ sizes: 'thumb=0x10' })).rejects.toMatchObject({ exitCode: 2 });
     await expect(attempt({ stackName: 'Bad Name' })).rejects.toThrow(/Stack name/);
-    await expect(attempt({}, { IMG_RESIZER_FORMAT: 'gif' })).rejects.toThrow(/IMG_RESIZER_FORMAT: format must be one of/);
+    await expect(attempt({}, { IMG_RESIZER_FORMAT: 'gif' })).rejects.toThrow(/IMG_RESIZER_FORMAT: "gif" is not one of/);
     await expect(attempt({}, { IMG_RESIZER_MEMORY: 'lots' })).rejects.toThrow(/IMG_RESIZER_MEMORY/);
-    await expect(attempt({ memory: 64 })).rejects.toThrow(/128 to 10240/);
+    await expect(attempt({ memory: 64 })).rejects.toThrow(/from 128 to 10240/);
     // a long stack name makes a default bucket name too long: said clearly, not sent to S3
     await expect(
       resolveInitSettings({ ...base, locate: located('ap-southeast-2'), flags: { stackName: 'a-very-long-stack-name-for-tests' }, file: undefined }),
@@ -161,7 +161,7 @@ describe('settings file', () => {
     await writeSettingsFile(file, settings);
     expect(await loadStackSettings(file)).toEqual(JSON.parse(JSON.stringify(settings)));
     expect(await readFile(file, 'utf8')).not.toMatch(/secret|accessKey|credential/i);
-    await writeFile(file, JSON.stringify({ stackName: 'old', sourceBucket: 's', destBucket: 'd', table: 't', functionName: 'f' }));
+    await writeFile(file, JSON.stringify({ stackName: 'old', sourceBucket: 'old-src', destBucket: 'old-dst', table: 'old-t', functionName: 'old-f' }));
     expect(await loadStackSettings(file)).toMatchObject({ roleName: 'old-function-role', layerName: 'old-sharp', memory: 1024, arch: 'x86_64' });
   });
 });
