@@ -48,7 +48,7 @@ function samePolicy(a: string | undefined, b: string): boolean {
  * on, the queue gets exactly it; off, a policy that is exactly it (left by an earlier workflow-mode init) is removed
  * and any other policy is the operator's and stays.
  */
-export function planFailedEventsQueue(observed: ObservedQueue | undefined, policy: { ourPolicy: string; keepPolicy: boolean } | undefined = undefined): Plan<FailedEventsQueueOp> {
+export function planFailedEventsQueue(observed: ObservedQueue | undefined, policy?: { ourPolicy: string; keepPolicy: boolean }): Plan<FailedEventsQueueOp> {
   if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-queue', retentionSeconds: FAILED_EVENTS_RETENTION_SECONDS }] };
   const changes = Object.entries(desiredQueueAttributes())
     // A queue encrypted with a KMS key of the operator's choosing is encrypted too: leave it so.

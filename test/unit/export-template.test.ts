@@ -26,7 +26,15 @@ import { planSubscriptions } from '../../src/provision/subscriptions.js';
 import { loggingConfiguration } from '../../src/aws/stepfunctions.js';
 import { renderStateMachineDefinition } from '../../src/provision/state-machine-definition.js';
 import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../../src/provision/workflow.js';
-import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../../src/provision/workflow-documents.js';
+import {
+  eventsRolePolicy,
+  eventsTrustPolicy,
+  failedEventsQueuePolicy,
+  objectCreatedPattern,
+  ruleTargetRetryPolicy,
+  stateMachinePolicy,
+  stateMachineTrustPolicy,
+} from '../../src/provision/workflow-documents.js';
 import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { defaultValues, resolveIntrinsics } from '../helpers/intrinsics.js';
 
@@ -458,7 +466,26 @@ describe.each(WORKFLOW_CASES)('workflow mode (%s)', (_name, settings) => {
       Description: `img-resizer stack ${settings.stackName}: uploads start the workflow`,
       State: 'ENABLED',
       EventPattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
-      Targets: [{ Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>` }],
+      Targets: [
+        {
+          Id: 'workflow',
+          Arn: names.stateMachineArn,
+          RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>`,
+          RetryPolicy: ruleTargetRetryPolicy(operationalSettings(settings).maxEventAgeSeconds),
+          DeadLetterConfig: { Arn: `<${LOGICAL_ID.failedEventsQueue}.Arn>` },
+        },
+      ],
+    });
+  });
+
+  it.each(['cloudformation', 'sam'] as const)("%s: the failed-events queue's policy is init's grant to the upload rule", (format) => {
+    const resources = workflowResources(format);
+    expect(resources[LOGICAL_ID.failedEventsQueuePolicy]).toEqual({
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: ['<queue url>'],
+        PolicyDocument: failedEventsQueuePolicy({ queueArn: `<${LOGICAL_ID.failedEventsQueue}.Arn>`, ruleArn: `<${LOGICAL_ID.uploadRule}.Arn>` }),
+      },
     });
   });
 
