@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type UpdateCommandInput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { awsRecordPorts, type AwsClientsForFunction } from './aws-ports.js';
 import type { MetadataItem, OutputRecord } from './core/metadata.js';
 import { renderLockAttribute, type ApiPorts, type PresignedPost, type PresignPostRequest, type RenderLock } from './core/api/ports.js';
@@ -20,6 +20,15 @@ const conditionFailed = (error: unknown): boolean => errorName(error) === 'Condi
 /** The API's ports over S3 and DynamoDB; reading and writing objects is the function's own code. */
 export function awsApiPorts(clients: Pick<AwsClientsForFunction, 's3' | 'documents'>, table: string): ApiPorts {
   const records = awsRecordPorts(clients, table);
+  /** A conditional update; undefined when its condition did not hold (the lock is someone else's, or gone). */
+  const updateIf = async (input: UpdateCommandInput): Promise<UpdateCommandOutput | undefined> => {
+    try {
+      return await clients.documents.send(new UpdateCommand(input));
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  };
   return {
     getObject: records.getObject.bind(records),
     putObject: records.putObject.bind(records),
@@ -60,59 +69,39 @@ export function awsApiPorts(clients: Pick<AwsClientsForFunction, 's3' | 'documen
     },
 
     async acquireRenderLock(imageId: string, preset: string, sourceETag: string, lock: RenderLock, now: number): Promise<MetadataItem | undefined> {
-      try {
-        const response = await clients.documents.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { ImageID: imageId },
-            UpdateExpression: 'SET #lock = :lock',
-            ConditionExpression: 'attribute_exists(ImageID) AND #status = :succeeded AND SourceETag = :etag AND (attribute_not_exists(#lock) OR #lock.#expires < :now)',
-            ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#status': 'Status', '#expires': 'ExpiresAt' },
-            ExpressionAttributeValues: { ':lock': { Token: lock.token, ExpiresAt: lock.expiresAt }, ':succeeded': 'SUCCEEDED', ':etag': sourceETag, ':now': now },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return response.Attributes as MetadataItem | undefined;
-      } catch (error) {
-        if (conditionFailed(error)) return undefined;
-        throw error;
-      }
+      const response = await updateIf({
+        TableName: table,
+        Key: { ImageID: imageId },
+        UpdateExpression: 'SET #lock = :lock',
+        ConditionExpression: 'attribute_exists(ImageID) AND #status = :succeeded AND SourceETag = :etag AND (attribute_not_exists(#lock) OR #lock.#expires < :now)',
+        ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#status': 'Status', '#expires': 'ExpiresAt' },
+        ExpressionAttributeValues: { ':lock': { Token: lock.token, ExpiresAt: lock.expiresAt }, ':succeeded': 'SUCCEEDED', ':etag': sourceETag, ':now': now },
+        ReturnValues: 'ALL_NEW',
+      });
+      return response?.Attributes as MetadataItem | undefined;
     },
 
     async addRenderedOutput(imageId: string, preset: string, sourceETag: string, token: string, output: OutputRecord): Promise<boolean> {
-      try {
-        await clients.documents.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { ImageID: imageId },
-            UpdateExpression: 'SET Outputs = list_append(Outputs, :output) REMOVE #lock',
-            ConditionExpression: '#lock.#token = :token AND SourceETag = :etag',
-            ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#token': 'Token' },
-            ExpressionAttributeValues: { ':output': [output], ':token': token, ':etag': sourceETag },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (conditionFailed(error)) return false;
-        throw error;
-      }
+      const response = await updateIf({
+        TableName: table,
+        Key: { ImageID: imageId },
+        UpdateExpression: 'SET Outputs = list_append(Outputs, :output) REMOVE #lock',
+        ConditionExpression: '#lock.#token = :token AND SourceETag = :etag',
+        ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#token': 'Token' },
+        ExpressionAttributeValues: { ':output': [output], ':token': token, ':etag': sourceETag },
+      });
+      return response !== undefined;
     },
 
     async releaseRenderLock(imageId: string, preset: string, token: string): Promise<void> {
-      try {
-        await clients.documents.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { ImageID: imageId },
-            UpdateExpression: 'REMOVE #lock',
-            ConditionExpression: '#lock.#token = :token',
-            ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#token': 'Token' },
-            ExpressionAttributeValues: { ':token': token },
-          }),
-        );
-      } catch (error) {
-        if (!conditionFailed(error)) throw error;
-      }
+      await updateIf({
+        TableName: table,
+        Key: { ImageID: imageId },
+        UpdateExpression: 'REMOVE #lock',
+        ConditionExpression: '#lock.#token = :token',
+        ExpressionAttributeNames: { '#lock': renderLockAttribute(preset), '#token': 'Token' },
+        ExpressionAttributeValues: { ':token': token },
+      });
     },
   };
 }

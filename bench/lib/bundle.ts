@@ -1,4 +1,5 @@
-import { access, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { REPO_ROOT } from './corpus.js';
@@ -14,15 +15,6 @@ export const SIZES_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'sizes.ts')
 export const SETTINGS_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'settings.ts');
 export const PROCESS_RECORD_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'process-record.ts');
 export const PROGRESSIVE_FILE = path.join(REPO_ROOT, 'lambda-src', 'core', 'jpeg', 'progressive.ts');
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const COMMON: BuildOptions = {
   bundle: true,
@@ -50,7 +42,7 @@ export async function bundleWorker(): Promise<string> {
  */
 export async function bundleImageCore(): Promise<string> {
   for (const file of [IMAGE_CORE_FILE, SIZES_FILE, SETTINGS_FILE, PROCESS_RECORD_FILE, PROGRESSIVE_FILE]) {
-    if (!(await exists(file))) throw new Error(`${path.relative(REPO_ROOT, file)} does not exist yet`);
+    if (!existsSync(file)) throw new Error(`${path.relative(REPO_ROOT, file)} does not exist yet`);
   }
   await mkdir(BUNDLE_DIR, { recursive: true });
   const outfile = path.join(BUNDLE_DIR, 'image-core.mjs');

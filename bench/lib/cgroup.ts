@@ -4,7 +4,8 @@
  * has the cpu controller, else cgroup v1 (cpu.cfs_quota_us / cpu.cfs_period_us) as hybrid hosts mount it. Needs
  * root and a writable /sys/fs/cgroup; otherwise `createCpuQuota` throws the reason, and the bench row says n/a.
  */
-import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkerCommand } from './children.js';
 
@@ -26,15 +27,6 @@ export interface CpuQuota {
   remove(): Promise<void>;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function v2Root(): Promise<string | undefined> {
   for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
     try {
@@ -47,9 +39,9 @@ async function v2Root(): Promise<string | undefined> {
   return undefined;
 }
 
-async function v1Root(): Promise<string | undefined> {
+function v1Root(): string | undefined {
   for (const root of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
-    if (await exists(path.join(root, 'cpu.cfs_quota_us'))) return root;
+    if (existsSync(path.join(root, 'cpu.cfs_quota_us'))) return root;
   }
   return undefined;
 }
@@ -72,7 +64,7 @@ export async function createCpuQuota(name: string, cpus: number): Promise<CpuQuo
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
   } else {
-    const v1 = await v1Root();
+    const v1 = v1Root();
     if (v1 === undefined) throw new Error('no cgroup cpu controller mounted (neither v2 cpu.max nor v1 cpu.cfs_quota_us)');
     kind = 'cgroup v1';
     dir = path.join(v1, name);

@@ -9,10 +9,11 @@ import { executeApiSigner, HttpApiClient, HttpApiError, type ApiImage, type Http
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, errorMessage, ExitCode, UsageError } from '../errors.js';
-import { formatBytes, formatFailure, formatOutputLines, plural } from '../ui/format.js';
+import { formatBytes, plural } from '../ui/format.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../constants.js';
 import { runApiUrl } from './api.js';
 import type { UploadedFile, UploadReport } from './upload.js';
+import { printUploadedFiles, settleWaitedFiles } from './upload-outcomes.js';
 import { expandUploadPaths, sniffEntries } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
 
@@ -133,10 +134,7 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   results.push(...skipped);
 
-  for (const r of results) {
-    if (r.outcome === 'UPLOAD_FAILED') output.error(`${r.file}: upload failed: ${r.reason ?? ''}`);
-    else if (r.outcome === 'UPLOADED' && !options.wait) output.success(`${r.file} → s3://${r.bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
-  }
+  printUploadedFiles(output, results, { wait: options.wait });
 
   if (options.wait && pending.length > 0 && !signal?.aborted) await waitThroughApi(context, client, results, pending, { timeoutSeconds, clock, signal });
 
@@ -204,29 +202,10 @@ async function waitThroughApi(
   else if (failedItems > 0) task.fail(`${processed}: ${failedItems} FAILED`);
   else task.succeed(processed);
 
-  for (const [imageId, item] of waited.settled) {
-    const r = byImageId.get(imageId);
-    if (!r) continue;
-    r.item = item;
-    r.outcome = item.Status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
-    if (r.outcome === 'FAILED') r.reason = formatFailure(item);
-  }
-  for (const imageId of waited.timedOut) {
-    const r = byImageId.get(imageId);
-    if (!r) continue;
-    r.outcome = 'TIMED_OUT';
-    r.reason = `no metadata item within ${options.timeoutSeconds} s`;
-  }
-  for (const r of results) {
-    if (r.outcome === 'SUCCEEDED' && r.item) {
-      output.success(`${r.key}  SUCCEEDED  ${r.item.OriginalWidth}x${r.item.OriginalHeight} ${r.item.OriginalFormat}, ${formatBytes(r.item.OriginalBytes)} → s3://${r.item.Bucket}/`);
-      for (const line of formatOutputLines(r.item)) output.info(line);
-    } else if (r.outcome === 'FAILED') {
-      output.error(`${r.key}  FAILED  ${r.reason ?? ''}`);
-    } else if (r.outcome === 'TIMED_OUT') {
-      output.error(`${r.key}  ${r.reason ?? ''}`, 'Check the pipeline with `img-resizer status`; a large image may need a longer --timeout.');
-    }
-  }
+  settleWaitedFiles(output, results, waited, {
+    timeoutSeconds: options.timeoutSeconds,
+    timedOutSuggestion: 'Check the pipeline with `img-resizer status`; a large image may need a longer --timeout.',
+  });
 }
 
 /** An item the function has written (SUCCEEDED, FAILED, or a later state), not the API's PENDING stand-in. */

@@ -7,9 +7,10 @@ import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { shellWord } from '../paths.js';
 import { awsErrorName, CliError, errorMessage, ExitCode, UsageError } from '../errors.js';
-import { formatBytes, formatFailure, formatOutputLines, plural } from '../ui/format.js';
+import { formatBytes, plural } from '../ui/format.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { triggerFires } from './trigger-filter.js';
+import { printUploadedFiles, settleWaitedFiles } from './upload-outcomes.js';
 import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
 
@@ -184,15 +185,11 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   results.push(...skipped);
   results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
-  for (const r of results) {
-    if (r.outcome === 'UPLOAD_FAILED') output.error(`${r.file}: upload failed: ${r.reason ?? ''}`);
-    else if (r.outcome !== 'SKIPPED' && !options.wait) output.success(`${r.file} → s3://${bucket}/${r.key} (${formatBytes(r.bytes)}, ${r.contentType})`);
-  }
+  printUploadedFiles(output, results, { wait: options.wait });
 
   let waitError: WaitError | undefined;
   let interruptLine = (message: string): void => { output.warn(message); };
   if (options.wait && pending.length > 0 && !signal?.aborted) {
-    const byImageId = new Map(results.map((r) => [r.imageId, r]));
     const task = output.task(`Waiting for the function to process ${plural(pending.length, 'image')} (up to ${timeoutSeconds} s)`);
     let done = 0;
     const waited = await waitForItems(pending, {
@@ -217,37 +214,10 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
     else if (failedItems > 0) task.fail(`${processed}: ${failedItems} FAILED`);
     else task.succeed(processed);
 
-    for (const [imageId, item] of waited.settled) {
-      const r = byImageId.get(imageId);
-      if (!r) continue;
-      r.item = item;
-      r.outcome = item.Status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
-      if (r.outcome === 'FAILED') r.reason = formatFailure(item);
-    }
-    for (const imageId of waited.timedOut) {
-      const r = byImageId.get(imageId);
-      if (!r) continue;
-      r.outcome = 'TIMED_OUT';
-      r.reason = `no metadata item within ${timeoutSeconds} s`;
-    }
-    for (const imageId of waited.unknown?.imageIds ?? []) {
-      const r = byImageId.get(imageId);
-      if (!r) continue;
-      r.outcome = 'UNKNOWN';
-      r.reason = `uploaded; whether it was processed is unknown: ${waitError?.message ?? ''}`;
-    }
-    for (const r of results) {
-      if (r.outcome === 'SUCCEEDED' && r.item) {
-        output.success(`${r.key}  SUCCEEDED  ${r.item.OriginalWidth}x${r.item.OriginalHeight} ${r.item.OriginalFormat}, ${formatBytes(r.item.OriginalBytes)} → s3://${r.item.Bucket}/`);
-        for (const line of formatOutputLines(r.item)) output.info(line);
-      } else if (r.outcome === 'FAILED') {
-        output.error(`${r.key}  FAILED  ${r.reason ?? ''}`);
-      } else if (r.outcome === 'TIMED_OUT') {
-        output.error(`${r.key}  ${r.reason ?? ''}`);
-      } else if (r.outcome === 'UNKNOWN') {
-        output.warn(`${r.key}  ${r.reason ?? ''}`);
-      }
-    }
+    settleWaitedFiles(output, results, waited, {
+      timeoutSeconds,
+      unknownReason: waitError ? `uploaded; whether it was processed is unknown: ${waitError.message}` : undefined,
+    });
   }
 
   const failed = results.filter((r) => r.outcome === 'UPLOAD_FAILED' || r.outcome === 'FAILED' || r.outcome === 'TIMED_OUT');

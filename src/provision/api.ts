@@ -5,7 +5,6 @@
  * stage with throttling and access logs) and the permission letting that API, and only it, invoke the function.
  * Each has its removal step; steps.ts lists them only when the settings say `api`.
  */
-import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { apiEnvironment, DEFAULT_UPLOAD_PREFIX } from '../../lambda-src/core/api/settings.js';
 import type { StackSettings } from '../config/settings.js';
@@ -25,26 +24,12 @@ import {
   type HttpApiParts,
   type RouteAuthorization,
 } from '../aws/apigateway.js';
-import { createRole, deleteRoleCompletely, getRole, getRolePolicy, listRolePermissions, putRolePolicy, updateTrustPolicy, deleteInlinePolicy, detachManagedPolicy } from '../aws/iam.js';
-import {
-  addInvokePermission,
-  createFunction,
-  deleteFunction,
-  getFunction,
-  getPolicyStatements,
-  removePermission,
-  updateFunctionCode,
-  updateFunctionConfiguration,
-  waitForFunctionActive,
-  waitForFunctionUpdated,
-  type InvokePermission,
-  type PolicyStatement,
-} from '../aws/lambda.js';
+import { addInvokePermission, getPolicyStatements, removePermission, type InvokePermission, type PolicyStatement } from '../aws/lambda.js';
 import { deleteLogGroup, describeLogGroup, ensureLogGroup, putRetentionPolicy } from '../aws/logs.js';
 import { stackRuntime } from '../config/settings.js';
-import { planFunction, type DesiredFunction, type FunctionOp, type FunctionRemovalOp } from './function.js';
+import { lambdaFunctionRemovalStep, lambdaFunctionStep, type DesiredFunction, type FunctionStepSpec } from './function.js';
 import { planPermission, type PermissionOp, type PermissionRemovalOp } from './permission.js';
-import { planRole, type DesiredRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
+import { iamRoleRemovalStep, iamRoleStep, type RoleStepSpec } from './role.js';
 import { STACK_TAG, type StackModel } from './stack.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
@@ -120,82 +105,23 @@ export function apiFunctionEnvironment(stack: StackModel): Record<string, string
 // ---------------------------------------------------------------------------------------------------
 // Role
 
-function desiredApiRole(stack: StackModel): DesiredRole {
-  return {
-    roleName: apiNames(stack.settings.stackName).roleName,
-    trustPolicy: stack.trustPolicy,
-    policyName: API_POLICY_NAME,
-    policy: renderApiFunctionPolicy(stack),
-  };
-}
-
-export const apiRoleStep: Step<ObservedRole, RoleOp> = {
+const apiRoleSpec: RoleStepSpec = {
   id: 'api-role',
   resource: 'API function role',
-  name: (context) => apiNames(context.stack.settings.stackName).roleName,
-  async observe(context) {
-    const { iam } = context.clients;
-    const { roleName } = apiNames(context.stack.settings.stackName);
-    const role = await getRole(iam, roleName);
-    if (!role) return { role, policyDocument: undefined };
-    const [policyDocument, others] = await Promise.all([getRolePolicy(iam, roleName, API_POLICY_NAME), listRolePermissions(iam, roleName)]);
-    return { role, policyDocument, otherInlinePolicies: others.inline, managedPolicies: others.managed };
-  },
-  plan: (context, observed) => planRole(desiredApiRole(context.stack), observed),
-  async apply(context, observed, plan, _inputs, progress) {
-    const { iam } = context.clients;
-    const desired = desiredApiRole(context.stack);
-    const policy = JSON.stringify(desired.policy);
-    const trust = JSON.stringify(desired.trustPolicy);
-    let roleArn = observed.role?.Arn ?? apiRoleArn(context.stack);
-    for (const op of plan.ops) {
-      switch (op.kind) {
-        case 'create-role': {
-          progress('creating');
-          const role = await createRole(iam, {
-            roleName: desired.roleName,
-            trustPolicy: trust,
-            description: `img-resizer stack ${context.stack.settings.stackName}: the HTTP API function's execution role`,
-            tags: context.stack.tags,
-          });
-          roleArn = role?.Arn ?? roleArn;
-          await putRolePolicy(iam, desired.roleName, op.policyName, policy);
-          break;
-        }
-        case 'update-trust-policy':
-          await updateTrustPolicy(iam, desired.roleName, trust);
-          break;
-        case 'put-inline-policy':
-          await putRolePolicy(iam, desired.roleName, op.policyName, policy);
-          break;
-        case 'detach-managed-policy':
-          await detachManagedPolicy(iam, desired.roleName, op.policyArn);
-          break;
-        case 'delete-inline-policy':
-          await deleteInlinePolicy(iam, desired.roleName, op.policyName);
-          break;
-      }
-    }
-    return { outputs: { apiRoleArn: roleArn } };
-  },
-  outputs: (context, observed) => ({ apiRoleArn: observed.role?.Arn ?? apiRoleArn(context.stack) }),
+  roleName: (context) => apiNames(context.stack.settings.stackName).roleName,
+  policyName: API_POLICY_NAME,
+  trustPolicy: (context) => context.stack.trustPolicy,
+  policy: (context) => renderApiFunctionPolicy(context.stack),
+  description: 'the HTTP API function\'s execution role',
+  arn: { outputs: (apiRoleArn) => ({ apiRoleArn }), expected: (context) => apiRoleArn(context.stack) },
 };
+
+export const apiRoleStep = iamRoleStep(apiRoleSpec);
+export const apiRoleRemovalStep = iamRoleRemovalStep(apiRoleSpec);
 
 function apiRoleArn(stack: StackModel): string {
   return `arn:${stack.partition}:iam::${stack.account}:role/${apiNames(stack.settings.stackName).roleName}`;
 }
-
-export const apiRoleRemovalStep: Step<ObservedRole['role'], RoleRemovalOp> = {
-  id: 'api-role',
-  resource: 'API function role',
-  name: (context) => apiNames(context.stack.settings.stackName).roleName,
-  observe: (context) => getRole(context.clients.iam, apiNames(context.stack.settings.stackName).roleName),
-  plan: (_context, observed): Plan<RoleRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-role' }] } : noop('already gone')),
-  async apply(context) {
-    await deleteRoleCompletely(context.clients.iam, apiNames(context.stack.settings.stackName).roleName);
-    return undefined;
-  },
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Function
@@ -223,55 +149,17 @@ function apiFunctionArn(stack: StackModel): string {
   return `arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function:${apiNames(stack.settings.stackName).functionName}`;
 }
 
-export const apiFunctionStep: Step<FunctionConfiguration | undefined, FunctionOp> = {
+const apiFunctionSpec: FunctionStepSpec = {
   id: 'api-function',
   resource: 'API function',
-  name: (context) => apiNames(context.stack.settings.stackName).functionName,
-  observe: (context) => getFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName),
-  plan: (context, observed, inputs) => planFunction(desiredApiFunction(context, inputs), observed),
-  async apply(context, observed, plan, inputs, progress) {
-    const { lambda } = context.clients;
-    const desired = desiredApiFunction(context, inputs);
-    const zip = context.artifacts?.functionZip.bytes;
-    if (!zip) throw new Error('the API function step needs the built function zip');
-    const name = desired.functionName;
-    if (plan.ops.some((op) => op.kind === 'create-function')) {
-      progress('creating');
-      const created = await createFunction(lambda, desired, zip, context.stack.tags, context.propagationRetry, (attempt) => {
-        progress(`waiting for the new role to reach Lambda (attempt ${attempt})`);
-      });
-      await waitForFunctionActive(lambda, name);
-      return { outputs: { apiFunctionArn: created.FunctionArn ?? apiFunctionArn(context.stack), apiFunctionExists: true } };
-    }
-    if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
-    if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
-    const kinds = new Set(plan.ops.map((op) => op.kind));
-    if (kinds.has('update-code') || kinds.has('change-architecture') || kinds.has('redeploy-failed')) {
-      progress('updating code');
-      await updateFunctionCode(lambda, name, zip, desired.architecture);
-      await waitForFunctionUpdated(lambda, name);
-    }
-    if (kinds.has('update-config') || kinds.has('redeploy-failed')) {
-      progress('updating configuration');
-      await updateFunctionConfiguration(lambda, desired);
-      await waitForFunctionUpdated(lambda, name);
-    }
-    return undefined;
-  },
-  outputs: (context, observed) => ({ apiFunctionArn: observed?.FunctionArn ?? apiFunctionArn(context.stack), apiFunctionExists: observed !== undefined }),
+  functionName: (context) => apiNames(context.stack.settings.stackName).functionName,
+  desired: desiredApiFunction,
+  outputs: (apiFunctionArn, apiFunctionExists) => ({ apiFunctionArn, apiFunctionExists }),
+  expectedArn: (context) => apiFunctionArn(context.stack),
 };
 
-export const apiFunctionRemovalStep: Step<FunctionConfiguration | undefined, FunctionRemovalOp> = {
-  id: 'api-function',
-  resource: 'API function',
-  name: (context) => apiNames(context.stack.settings.stackName).functionName,
-  observe: (context) => getFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName),
-  plan: (_context, observed): Plan<FunctionRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-function' }] } : noop('already gone')),
-  async apply(context) {
-    await deleteFunction(context.clients.lambda, apiNames(context.stack.settings.stackName).functionName);
-    return undefined;
-  },
-};
+export const apiFunctionStep = lambdaFunctionStep(apiFunctionSpec);
+export const apiFunctionRemovalStep = lambdaFunctionRemovalStep(apiFunctionSpec);
 
 // ---------------------------------------------------------------------------------------------------
 // Access-log group

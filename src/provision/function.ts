@@ -106,60 +106,88 @@ export function desiredFunction(context: ProvisionContext, inputs: Readonly<Stac
   };
 }
 
-export const functionStep: Step<FunctionConfiguration | undefined, FunctionOp> = {
+/**
+ * What tells one function from another: its name, its desired configuration (handler, role, environment ...) and
+ * what later steps learn from it. The resize function and the API function are both this step over their own.
+ */
+export interface FunctionStepSpec {
+  id: string;
+  resource: string;
+  functionName: (context: ProvisionContext) => string;
+  desired: (context: ProvisionContext, inputs: Readonly<StackOutputs>) => DesiredFunction;
+  /** What later steps learn: its ARN (the one it will have, before it exists) and whether it exists. */
+  outputs: (functionArn: string, exists: boolean) => StackOutputs;
+  expectedArn: (context: ProvisionContext) => string;
+}
+
+/** A function from the built zip: created, or its code and configuration brought back to the desired ones. */
+export function lambdaFunctionStep(spec: FunctionStepSpec): Step<FunctionConfiguration | undefined, FunctionOp> {
+  return {
+    id: spec.id,
+    resource: spec.resource,
+    name: spec.functionName,
+    observe: (context) => getFunction(context.clients.lambda, spec.functionName(context)),
+    plan: (context, observed, inputs) => planFunction(spec.desired(context, inputs), observed),
+    async apply(context, observed, plan, inputs, progress) {
+      const { lambda } = context.clients;
+      const desired = spec.desired(context, inputs);
+      const zip = context.artifacts?.functionZip.bytes;
+      if (!zip) throw new Error(`the ${spec.id} step needs the built function zip`);
+      const name = desired.functionName;
+      if (plan.ops.some((op) => op.kind === 'create-function')) {
+        progress('creating');
+        const created = await createFunction(lambda, desired, zip, context.stack.tags, context.propagationRetry, (attempt) => {
+          progress(`waiting for the new role to reach Lambda (attempt ${attempt})`);
+        });
+        progress('waiting until Active');
+        await waitForFunctionActive(lambda, name);
+        return { outputs: spec.outputs(created.FunctionArn ?? spec.expectedArn(context), true) };
+      }
+      // Lambda refuses a change while the previous one is still in progress (say, from an interrupted run).
+      // A Pending function is still being created: that is the Active waiter's business, not the Updated one's.
+      if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
+      if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
+      const kinds = new Set(plan.ops.map((op) => op.kind));
+      if (kinds.has('update-code') || kinds.has('change-architecture') || kinds.has('redeploy-failed')) {
+        progress('updating code');
+        await updateFunctionCode(lambda, name, zip, desired.architecture);
+        await waitForFunctionUpdated(lambda, name);
+      }
+      if (kinds.has('update-config') || kinds.has('redeploy-failed')) {
+        progress('updating configuration');
+        await updateFunctionConfiguration(lambda, desired);
+        await waitForFunctionUpdated(lambda, name);
+      }
+      return undefined;
+    },
+    // In a dry run a function planned for creation does not exist yet: nothing to look up behind it.
+    outputs: (context, observed) => spec.outputs(observed?.FunctionArn ?? spec.expectedArn(context), observed !== undefined),
+  };
+}
+
+export function lambdaFunctionRemovalStep(spec: Pick<FunctionStepSpec, 'id' | 'resource' | 'functionName'>): Step<FunctionConfiguration | undefined, FunctionRemovalOp> {
+  return {
+    id: spec.id,
+    resource: spec.resource,
+    name: spec.functionName,
+    observe: (context) => getFunction(context.clients.lambda, spec.functionName(context)),
+    plan: (_context, observed): Plan<FunctionRemovalOp> =>
+      observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-function' }] } : noop('already gone'),
+    async apply(context) {
+      await deleteFunction(context.clients.lambda, spec.functionName(context));
+      return undefined;
+    },
+  };
+}
+
+const resizeFunctionSpec: FunctionStepSpec = {
   id: 'function',
   resource: 'Function',
-  name: (context) => context.stack.settings.functionName,
-  observe: (context) => getFunction(context.clients.lambda, context.stack.settings.functionName),
-  plan: (context, observed, inputs) => planFunction(desiredFunction(context, inputs), observed),
-  async apply(context, observed, plan, inputs, progress) {
-    const { lambda } = context.clients;
-    const desired = desiredFunction(context, inputs);
-    const zip = context.artifacts?.functionZip.bytes;
-    if (!zip) throw new Error('the function step needs the built function zip');
-    const name = desired.functionName;
-    if (plan.ops.some((op) => op.kind === 'create-function')) {
-      progress('creating');
-      const created = await createFunction(lambda, desired, zip, context.stack.tags, context.propagationRetry, (attempt) => {
-        progress(`waiting for the new role to reach Lambda (attempt ${attempt})`);
-      });
-      progress('waiting until Active');
-      await waitForFunctionActive(lambda, name);
-      return { outputs: { functionArn: created.FunctionArn ?? context.stack.functionArn, functionExists: true } };
-    }
-    // Lambda refuses a change while the previous one is still in progress (say, from an interrupted run).
-    // A Pending function is still being created: that is the Active waiter's business, not the Updated one's.
-    if (observed?.State === 'Pending') await waitForFunctionActive(lambda, name);
-    if (observed?.LastUpdateStatus === 'InProgress') await waitForFunctionUpdated(lambda, name);
-    const kinds = new Set(plan.ops.map((op) => op.kind));
-    if (kinds.has('update-code') || kinds.has('change-architecture') || kinds.has('redeploy-failed')) {
-      progress('updating code');
-      await updateFunctionCode(lambda, name, zip, desired.architecture);
-      await waitForFunctionUpdated(lambda, name);
-    }
-    if (kinds.has('update-config') || kinds.has('redeploy-failed')) {
-      progress('updating configuration');
-      await updateFunctionConfiguration(lambda, desired);
-      await waitForFunctionUpdated(lambda, name);
-    }
-    return undefined;
-  },
-  outputs: (context, observed) => ({
-    functionArn: observed?.FunctionArn ?? context.stack.functionArn,
-    // In a dry run a function planned for creation does not exist yet: nothing to look up behind it.
-    functionExists: observed !== undefined,
-  }),
+  functionName: (context) => context.stack.settings.functionName,
+  desired: desiredFunction,
+  outputs: (functionArn, functionExists) => ({ functionArn, functionExists }),
+  expectedArn: (context) => context.stack.functionArn,
 };
 
-export const functionRemovalStep: Step<FunctionConfiguration | undefined, FunctionRemovalOp> = {
-  id: 'function',
-  resource: 'Function',
-  name: (context) => context.stack.settings.functionName,
-  observe: (context) => getFunction(context.clients.lambda, context.stack.settings.functionName),
-  plan: (_context, observed): Plan<FunctionRemovalOp> =>
-    observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-function' }] } : noop('already gone'),
-  async apply(context) {
-    await deleteFunction(context.clients.lambda, context.stack.settings.functionName);
-    return undefined;
-  },
-};
+export const functionStep = lambdaFunctionStep(resizeFunctionSpec);
+export const functionRemovalStep = lambdaFunctionRemovalStep(resizeFunctionSpec);

@@ -10,17 +10,6 @@ import { awsErrorName, errorMessage } from '../errors.js';
 import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
-import {
-  createRole,
-  deleteInlinePolicy,
-  deleteRoleCompletely,
-  detachManagedPolicy,
-  getRole,
-  getRolePolicy,
-  listRolePermissions,
-  putRolePolicy,
-  updateTrustPolicy,
-} from '../aws/iam.js';
 import { operationalSettings } from '../config/settings.js';
 import { createLogGroup, deleteLogGroup, describeLogGroup, setRetention } from '../aws/logs.js';
 import {
@@ -31,7 +20,7 @@ import {
   updateStateMachine,
   type StateMachineDescription,
 } from '../aws/stepfunctions.js';
-import { planRole, type ObservedRole, type RoleOp, type RoleRemovalOp } from './role.js';
+import { iamRoleRemovalStep, iamRoleStep, type ObservedRole, type RoleOp, type RoleRemovalOp, type RoleStepSpec } from './role.js';
 import { stableStringify } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
 import type { StackModel } from './stack.js';
@@ -79,79 +68,23 @@ const UNUSED = 'direct orchestration: not used';
 // ---------------------------------------------------------------------------------------------------
 // Roles: the function role's plan (role.ts) over another name and documents.
 
-interface RoleSpec {
-  id: string;
-  resource: string;
-  roleName: (context: ProvisionContext) => string;
-  trustPolicy: (context: ProvisionContext) => unknown;
-  policy: (context: ProvisionContext, inputs: Readonly<StackOutputs>) => unknown;
-  description: string;
-}
+type WorkflowRoleSpec = Omit<RoleStepSpec, 'policyName' | 'arn'>;
 
-async function observeNamedRole(context: ProvisionContext, roleName: string): Promise<ObservedRole> {
-  const { iam } = context.clients;
-  const role = await getRole(iam, roleName);
-  if (!role) return { role, policyDocument: undefined };
-  const [policyDocument, others] = await Promise.all([getRolePolicy(iam, roleName, WORKFLOW_POLICY_NAME), listRolePermissions(iam, roleName)]);
-  return { role, policyDocument, otherInlinePolicies: others.inline, managedPolicies: others.managed };
-}
-
-function workflowRoleStep(spec: RoleSpec): Step<ObservedRole | undefined, RoleOp> {
+/** A role only workflow mode uses: neither observed nor changed in direct mode. */
+function workflowRoleStep(spec: WorkflowRoleSpec): Step<ObservedRole | undefined, RoleOp> {
+  const role = iamRoleStep({ ...spec, policyName: WORKFLOW_POLICY_NAME });
   return {
-    id: spec.id,
-    resource: spec.resource,
-    name: spec.roleName,
-    observe: (context) => (workflowMode(context) ? observeNamedRole(context, spec.roleName(context)) : Promise.resolve(undefined)),
-    plan(context, observed, inputs): Plan<RoleOp> {
-      if (!observed) return noop(UNUSED);
-      return planRole(
-        { roleName: spec.roleName(context), trustPolicy: spec.trustPolicy(context), policyName: WORKFLOW_POLICY_NAME, policy: spec.policy(context, inputs) },
-        observed,
-      );
-    },
-    async apply(context, _observed, plan, inputs, progress) {
-      const { iam } = context.clients;
-      const roleName = spec.roleName(context);
-      const trust = JSON.stringify(spec.trustPolicy(context));
-      const policy = JSON.stringify(spec.policy(context, inputs));
-      for (const op of plan.ops) {
-        switch (op.kind) {
-          case 'create-role':
-            progress('creating');
-            await createRole(iam, { roleName, trustPolicy: trust, description: `img-resizer stack ${context.stack.settings.stackName}: ${spec.description}`, tags: context.stack.tags });
-            await putRolePolicy(iam, roleName, op.policyName, policy);
-            break;
-          case 'update-trust-policy':
-            await updateTrustPolicy(iam, roleName, trust);
-            break;
-          case 'put-inline-policy':
-            await putRolePolicy(iam, roleName, op.policyName, policy);
-            break;
-          case 'detach-managed-policy':
-            await detachManagedPolicy(iam, roleName, op.policyArn);
-            break;
-          case 'delete-inline-policy':
-            await deleteInlinePolicy(iam, roleName, op.policyName);
-            break;
-        }
-      }
-      return undefined;
-    },
+    ...role,
+    observe: (context, inputs) => (workflowMode(context) ? role.observe(context, inputs) : Promise.resolve(undefined)),
+    plan: (context, observed, inputs) => (observed ? role.plan(context, observed, inputs) : noop(UNUSED)),
+    // The runner applies only changes, which are planned from an observed role: the stand-in is never used.
+    apply: (context, observed, plan, inputs, progress) => role.apply(context, observed ?? { role: undefined, policyDocument: undefined }, plan, inputs, progress),
   };
 }
 
-function workflowRoleRemovalStep(spec: Pick<RoleSpec, 'id' | 'resource' | 'roleName'>, when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<Role | undefined, RoleRemovalOp> {
-  return {
-    id: `${spec.id}${idSuffix}`,
-    resource: spec.resource,
-    name: spec.roleName,
-    observe: (context) => (when(context) ? getRole(context.clients.iam, spec.roleName(context)) : Promise.resolve(undefined)),
-    plan: (_context, observed): Plan<RoleRemovalOp> => (observed ? { action: 'delete', reason: 'workflow mode is off', ops: [{ kind: 'delete-role' }] } : noop('already gone')),
-    async apply(context) {
-      await deleteRoleCompletely(context.clients.iam, spec.roleName(context));
-      return undefined;
-    },
-  };
+function workflowRoleRemovalStep(spec: Pick<WorkflowRoleSpec, 'id' | 'resource' | 'roleName'>, when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<Role | undefined, RoleRemovalOp> {
+  const removal = iamRoleRemovalStep({ ...spec, id: `${spec.id}${idSuffix}` }, 'workflow mode is off');
+  return { ...removal, observe: (context, inputs) => (when(context) ? removal.observe(context, inputs) : Promise.resolve(undefined)) };
 }
 
 /** The outcomes topic the Notify state publishes to, when the stack has notifications on (events-infra's topic). */
@@ -169,7 +102,7 @@ function failedEventsQueueUrl(context: ProvisionContext): string {
   return `https://sqs.${region}.${domain}/${account}/${failedEventsQueueName}`;
 }
 
-const stateMachineRoleSpec: RoleSpec = {
+const stateMachineRoleSpec: WorkflowRoleSpec = {
   id: 'workflow-role',
   resource: 'State machine role',
   roleName: (context) => workflowNames(context.stack).stateMachineRoleName,
@@ -186,7 +119,7 @@ const stateMachineRoleSpec: RoleSpec = {
   description: 'the workflow state machine\'s role',
 };
 
-const eventsRoleSpec: RoleSpec = {
+const eventsRoleSpec: WorkflowRoleSpec = {
   id: 'events-role',
   resource: 'EventBridge role',
   roleName: (context) => workflowNames(context.stack).eventsRoleName,

@@ -16,21 +16,12 @@ import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 let stack: DeployedTestStack;
 let clients: AwsClients;
 let item: MetadataItem;
 const SOURCE_KEY = 'cdn/garden photo.jpg';
-
-async function poll<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 async function policySids(bucket: string): Promise<string[]> {
   const doc = parsePolicyDocument((await getBucketPolicy(clients.s3, bucket)) ?? undefined) as { Statement?: { Sid?: string }[] } | undefined;

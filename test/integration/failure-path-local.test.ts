@@ -15,6 +15,7 @@ import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 let stack: DeployedTestStack;
 let clients: AwsClients;
@@ -29,16 +30,6 @@ beforeAll(async () => {
 afterAll(() => {
   stack.context.close();
 });
-
-async function poll<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-}
 
 async function upload(key: string): Promise<void> {
   await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key, Body: await photo(320, 240), ContentType: 'image/jpeg' }));

@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandlerSummary } from '../../lambda-src/handler.js';
-import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
 import { buildArtifacts } from '../../src/artifact/build.js';
 import { executeInit } from '../../src/commands/init.js';
 import type { Architecture } from '../../src/constants.js';
@@ -13,22 +12,7 @@ import { freePort, functionNodeProblem, localStatus, startLocalStack, stopLocalS
 import { defaultRuntime, runtimeInfo, type LambdaRuntime } from '../../src/runtimes.js';
 import { deployTestStack, hostArch, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
-
-/** The event S3 sends for an upload. */
-function uploadEvent(bucket: string, key: string, size: number) {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key: encodeS3EventKey(key), size } },
-      },
-    ],
-  };
-}
+import { s3ObjectEvent } from '../helpers/in-process-function.js';
 
 /*
  * Issue 19: switching --runtime on an existing stack, on a MiniStack of this test's own (a MiniStack's functions
@@ -104,7 +88,7 @@ describe('switching --runtime on the local stack', () => {
     const key = 'direct/photo.jpg';
     const image = await photo(640, 480);
     await clients.s3.send(new PutObjectCommand({ Bucket: deployed.settings.sourceBucket, Key: key, Body: image }));
-    const payload = await invokeSummary(clients.lambda, functionName, uploadEvent(deployed.settings.sourceBucket, key, image.length));
+    const payload = await invokeSummary(clients.lambda, functionName, s3ObjectEvent(deployed.settings.sourceBucket, key, { size: image.length }));
     expect(payload.node).toMatch(/^v24\./);
     expect(payload).toMatchObject({ records: 1, succeeded: 1, failed: 0 });
     // The cold-start log line says the same (MiniStack writes function output to its log).

@@ -1,32 +1,26 @@
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutBucketNotificationConfigurationCommand,
-  PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsRecordPorts } from '../../lambda-src/aws-ports.js';
-import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
-import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import type { RecordPorts, SourceObject } from '../../lambda-src/core/process-record.js';
 import { storedSequencer } from '../../lambda-src/core/sequencer.js';
 import { createHandler } from '../../lambda-src/handler.js';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { createTable } from '../../src/aws/dynamodb.js';
 import { LOCAL_CREDENTIALS } from '../../src/aws/target.js';
-import { localTestContext } from '../helpers/context.js';
 import { uniqueStackName } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { s3ObjectEvent, setUpInProcessFunction, type InProcessFunction } from '../helpers/in-process-function.js';
 
 const prefix = uniqueStackName('ev');
 const SOURCE = `${prefix}-uploads`;
@@ -36,12 +30,7 @@ const ENV = { SOURCE_BUCKET: SOURCE, DEST_BUCKET: DEST, TABLE_NAME: TABLE, SIZES
 
 let clients: AwsClients;
 let s3: S3Client;
-let documents: DynamoDBDocumentClient;
-
-async function upload(key: string, body: Buffer): Promise<string> {
-  const response = await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: key, Body: body }));
-  return (response.ETag ?? '').replace(/"/g, '');
-}
+let stack: InProcessFunction;
 
 /** A multipart upload in one part (the last part of an upload may be of any size). */
 async function uploadMultipart(key: string, body: Buffer): Promise<string> {
@@ -54,27 +43,7 @@ async function uploadMultipart(key: string, body: Buffer): Promise<string> {
 }
 
 function event(key: string, sequencer: string, options: { eTag?: string; eventName?: string } = {}) {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: options.eventName ?? 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          bucket: { name: SOURCE, arn: `arn:aws:s3:::${SOURCE}` },
-          object: { key: encodeS3EventKey(key), size: 1, sequencer, ...(options.eTag ? { eTag: options.eTag } : {}) },
-        },
-      },
-    ],
-  };
-}
-
-async function item(key: string): Promise<MetadataItem | undefined> {
-  const response = await documents.send(new GetCommand({ TableName: TABLE, Key: { ImageID: `s3://${SOURCE}/${key}` }, ConsistentRead: true }));
-  return response.Item as MetadataItem | undefined;
+  return s3ObjectEvent(SOURCE, key, { sequencer, ...options });
 }
 
 async function outputSize(key: string): Promise<[number | undefined, number | undefined]> {
@@ -110,25 +79,14 @@ function portsWithRace(key: string, meanwhile: () => Promise<void>): RecordPorts
 }
 
 describe('event ordering, removals and SQS-wrapped events, in process against the local stack', () => {
-  const savedEnv = { ...process.env };
-
   beforeAll(async () => {
-    const test = await localTestContext();
-    clients = await test.context.clients();
+    stack = await setUpInProcessFunction({ source: SOURCE, dest: DEST, table: TABLE });
+    clients = stack.clients;
     s3 = clients.s3;
-    documents = clients.documents;
-    await s3.send(new CreateBucketCommand({ Bucket: SOURCE }));
-    await s3.send(new CreateBucketCommand({ Bucket: DEST }));
-    await createTable(clients.dynamodb, TABLE, 'ImageID', {});
-    Object.assign(process.env, { AWS_ENDPOINT_URL: inject('ministackEndpoint'), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
   });
 
   afterAll(() => {
-    process.env = savedEnv;
-    vi.restoreAllMocks();
+    stack.restore();
   });
 
   it('overwrite race: a large image, then at once a small one under the same key, ends with the small one (repeated)', async () => {
@@ -137,11 +95,11 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     // Before sequencers, both versions' same Last-Modified second let the older write through every time.
     for (let run = 0; run < 3; run += 1) {
       const key = `race-${run}.jpg`;
-      const largeTag = await upload(key, large);
+      const largeTag = await stack.upload(key, large);
       const handler = createHandler({
         env: ENV,
         ports: portsWithRace(key, async () => {
-          const smallTag = await upload(key, small);
+          const smallTag = await stack.upload(key, small);
           const newer = await createHandler({ env: ENV })(event(key, `00${run}5AED6DCD90281F0`, { eTag: smallTag }));
           expect(newer).toMatchObject({ succeeded: 1 });
         }),
@@ -149,7 +107,7 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
       const older = await handler(event(key, `00${run}5AED6DCD90281E5`, { eTag: largeTag }));
       // The older run's item write was refused; its repair pass rewrote the outputs from the current object.
       expect(older.results[0]).toMatchObject({ status: 'SKIPPED', reason: expect.stringMatching(/^superseded/) as string });
-      expect(await item(key)).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 120, OriginalHeight: 80, Sequencer: storedSequencer(`00${run}5AED6DCD90281F0`) });
+      expect(await stack.item(key)).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 120, OriginalHeight: 80, Sequencer: storedSequencer(`00${run}5AED6DCD90281F0`) });
       expect(await outputSize(`resized/medium/race-${run}.png`)).toEqual([120, 80]);
       expect(await outputSize(`resized/thumb/race-${run}.png`)).toEqual([120, 80]);
     }
@@ -161,24 +119,24 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     const second = await photo(300, 200);
 
     // Newer event first: the older one's read no longer matches its ETag, and its write would be refused.
-    const firstTag = await upload('order-a.jpg', first);
-    const secondTag = await upload('order-a.jpg', second);
+    const firstTag = await stack.upload('order-a.jpg', first);
+    const secondTag = await stack.upload('order-a.jpg', second);
     await handler(event('order-a.jpg', '0B', { eTag: secondTag }));
     expect(await handler(event('order-a.jpg', '0A', { eTag: firstTag }))).toMatchObject({ skipped: 1 });
-    expect(await item('order-a.jpg')).toMatchObject({ OriginalWidth: 300, Sequencer: storedSequencer('0B') });
+    expect(await stack.item('order-a.jpg')).toMatchObject({ OriginalWidth: 300, Sequencer: storedSequencer('0B') });
 
     // In order: each replaces the last.
-    const thirdTag = await upload('order-b.jpg', first);
+    const thirdTag = await stack.upload('order-b.jpg', first);
     await handler(event('order-b.jpg', '0A', { eTag: thirdTag }));
-    const fourthTag = await upload('order-b.jpg', second);
+    const fourthTag = await stack.upload('order-b.jpg', second);
     await handler(event('order-b.jpg', '0B', { eTag: fourthTag }));
-    expect(await item('order-b.jpg')).toMatchObject({ OriginalWidth: 300, Sequencer: storedSequencer('0B') });
+    expect(await stack.item('order-b.jpg')).toMatchObject({ OriginalWidth: 300, Sequencer: storedSequencer('0B') });
     expect(await outputSize('resized/medium/order-b.png')).toEqual([300, 200]);
   });
 
   it('a single-part upload and a multipart upload of the same key race like any two uploads', async () => {
     const key = 'multi.jpg';
-    const singleTag = await upload(key, await photo(1600, 1200));
+    const singleTag = await stack.upload(key, await photo(1600, 1200));
     let multipartTag = '';
     const small = await photo(160, 90);
     const handler = createHandler({
@@ -190,35 +148,35 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     });
     await handler(event(key, '0065A1B2C3D4E5F601', { eTag: singleTag }));
     expect(multipartTag).toMatch(/-1$/);
-    expect(await item(key)).toMatchObject({ SourceETag: multipartTag, OriginalWidth: 160 });
+    expect(await stack.item(key)).toMatchObject({ SourceETag: multipartTag, OriginalWidth: 160 });
     expect(await outputSize('resized/medium/multi.png')).toEqual([160, 90]);
 
     // The other way round: multipart first, then a single-part upload.
     const multiAgain = await uploadMultipart(key, await photo(800, 600));
     await createHandler({ env: ENV })(event(key, '0065A1B2C3D4E5F800', { eTag: multiAgain, eventName: 'ObjectCreated:CompleteMultipartUpload' }));
-    const singleAgain = await upload(key, small);
+    const singleAgain = await stack.upload(key, small);
     await createHandler({ env: ENV })(event(key, '0065A1B2C3D4E5F900', { eTag: singleAgain }));
-    expect(await item(key)).toMatchObject({ SourceETag: singleAgain, OriginalWidth: 160 });
+    expect(await stack.item(key)).toMatchObject({ SourceETag: singleAgain, OriginalWidth: 160 });
   });
 
   it('a removal deletes the outputs and marks the item; delete then re-upload ends with the new image', async () => {
     const handler = createHandler({ env: ENV });
     const key = 'gone/cat.jpg';
-    const tag = await upload(key, await photo(640, 480));
+    const tag = await stack.upload(key, await photo(640, 480));
     await handler(event(key, '0A', { eTag: tag }));
     expect(await destKeys('gone/')).toEqual(['resized/medium/gone/cat.png', 'resized/thumb/gone/cat.png']);
 
     await s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: key }));
     expect(await handler(event(key, '0B', { eventName: 'ObjectRemoved:Delete' }))).toMatchObject({ deleted: 1 });
     expect(await destKeys('gone/')).toEqual([]);
-    expect(await item(key)).toMatchObject({ Status: 'DELETED', Outputs: [], Sequencer: storedSequencer('0B') });
+    expect(await stack.item(key)).toMatchObject({ Status: 'DELETED', Outputs: [], Sequencer: storedSequencer('0B') });
     // The upload's event delivered again, late: refused.
     expect(await handler(event(key, '0A', { eTag: tag }))).toMatchObject({ skipped: 1 });
-    expect(await item(key)).toMatchObject({ Status: 'DELETED' });
+    expect(await stack.item(key)).toMatchObject({ Status: 'DELETED' });
 
-    const newTag = await upload(key, await photo(320, 240));
+    const newTag = await stack.upload(key, await photo(320, 240));
     await handler(event(key, '0C', { eTag: newTag }));
-    expect(await item(key)).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 320, Sequencer: storedSequencer('0C') });
+    expect(await stack.item(key)).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 320, Sequencer: storedSequencer('0C') });
     expect(await outputSize('resized/medium/gone/cat.png')).toEqual([320, 240]);
     // The removal delivered again after the re-upload was recorded: it changes nothing.
     expect(await handler(event(key, '0B', { eventName: 'ObjectRemoved:Delete' }))).toMatchObject({ skipped: 1 });
@@ -232,12 +190,12 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     const topicName = `${prefix}-late-topic`;
     const topicArn = `arn:aws:sns:us-east-1:000000000000:${topicName}`;
     const handler = createHandler({ env: { ...ENV, NOTIFY_TOPIC_ARN: topicArn } });
-    const tag = await upload('notify/one.jpg', await photo(120, 80));
+    const tag = await stack.upload('notify/one.jpg', await photo(120, 80));
     const once = event('notify/one.jpg', '0A', { eTag: tag });
 
     // The topic does not exist yet: publishing fails, so the invocation throws (Lambda would retry it).
     await expect(handler(once)).rejects.toThrow(/topic|not ?found|exist/i);
-    expect(await item('notify/one.jpg')).toMatchObject({ Status: 'SUCCEEDED' });
+    expect(await stack.item('notify/one.jpg')).toMatchObject({ Status: 'SUCCEEDED' });
 
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topicName }));
     expect(TopicArn).toBe(topicArn);
@@ -267,10 +225,10 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
         },
       }),
     );
-    await upload('sqs/one.jpg', await photo(300, 200));
-    await upload('sqs/one.jpg', await photo(100, 50));
+    await stack.upload('sqs/one.jpg', await photo(300, 200));
+    await stack.upload('sqs/one.jpg', await photo(100, 50));
     await s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'sqs/one.jpg' }));
-    await upload('sqs/one.jpg', await photo(90, 60));
+    await stack.upload('sqs/one.jpg', await photo(90, 60));
 
     const messages: Message[] = [];
     for (let attempt = 0; attempt < 20 && messages.length < 4; attempt += 1) {
@@ -285,7 +243,7 @@ describe('event ordering, removals and SQS-wrapped events, in process against th
     };
     const summary = await createHandler({ env: ENV })(sqsEvent);
     expect(summary.batchItemFailures).toEqual([]);
-    expect(await item('sqs/one.jpg')).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 90, OriginalHeight: 60 });
+    expect(await stack.item('sqs/one.jpg')).toMatchObject({ Status: 'SUCCEEDED', OriginalWidth: 90, OriginalHeight: 60 });
     expect(await outputSize('resized/medium/sqs/one.png')).toEqual([90, 60]);
     sqs.destroy();
   });

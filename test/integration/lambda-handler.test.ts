@@ -1,14 +1,10 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { encodeS3EventKey } from '../../lambda-src/core/keys.js';
-import type { MetadataItem } from '../../lambda-src/core/metadata.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, handler } from '../../lambda-src/handler.js';
-import type { AwsClients } from '../../src/aws/clients.js';
-import { localTestContext } from '../helpers/context.js';
 import { photo } from '../helpers/images.js';
-import { createTable } from '../../src/aws/dynamodb.js';
+import { s3ObjectEvent, setUpInProcessFunction, type InProcessFunction } from '../helpers/in-process-function.js';
 
 const SOURCE = 'handler-uploads';
 const DEST = 'handler-resized';
@@ -24,34 +20,13 @@ const functionEnv = {
   FIT: 'inside',
 };
 
-let clients: AwsClients;
 let s3: S3Client;
 let documents: DynamoDBDocumentClient;
-const savedEnv = { ...process.env };
+let stack: InProcessFunction;
 
-async function upload(key: string, body: Buffer): Promise<string> {
-  const response = await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: key, Body: body }));
-  return (response.ETag ?? '').replace(/"/g, '');
-}
-
-/** The event S3 sends for an upload: key form-encoded, ETag without quotes. */
+/** The event S3 sends for an upload. */
 function uploadEvent(key: string, eTag: string, size: number) {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          bucket: { name: SOURCE, arn: `arn:aws:s3:::${SOURCE}` },
-          object: { key: encodeS3EventKey(key), size, eTag, sequencer: '0065A1B2C3D4E5F601' },
-        },
-      },
-    ],
-  };
+  return s3ObjectEvent(SOURCE, key, { eTag, size, sequencer: '0065A1B2C3D4E5F601' });
 }
 
 async function destKeys(): Promise<string[]> {
@@ -59,41 +34,20 @@ async function destKeys(): Promise<string[]> {
   return (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
 }
 
-async function item(key: string): Promise<MetadataItem | undefined> {
-  const response = await documents.send(new GetCommand({ TableName: TABLE, Key: { ImageID: `s3://${SOURCE}/${key}` } }));
-  return response.Item as MetadataItem | undefined;
-}
-
 describe('the function handler, in process, against the local stack', () => {
   beforeAll(async () => {
-    const test = await localTestContext();
-    clients = await test.context.clients();
-    s3 = clients.s3;
-    documents = clients.documents;
-    await s3.send(new CreateBucketCommand({ Bucket: SOURCE }));
-    await s3.send(new CreateBucketCommand({ Bucket: DEST }));
-    await createTable(clients.dynamodb, TABLE, 'ImageID', {});
-    // What Lambda (or the local stack) gives the function: region, credentials, the endpoint.
-    Object.assign(process.env, functionEnv, {
-      AWS_ENDPOINT_URL: inject('ministackEndpoint'),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    });
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    stack = await setUpInProcessFunction({ source: SOURCE, dest: DEST, table: TABLE }, functionEnv);
+    ({ s3, documents } = stack.clients);
   });
 
   afterAll(() => {
-    process.env = savedEnv;
-    vi.restoreAllMocks();
+    stack.restore();
   });
 
   it('writes every size to the destination bucket with matching Content-Type, then a SUCCEEDED item', async () => {
     const key = 'trips/my beach+café.jpg';
     const image = await photo(640, 480);
-    const eTag = await upload(key, image);
+    const eTag = await stack.upload(key, image);
     const summary = await handler(uploadEvent(key, eTag, image.length));
     expect(summary).toMatchObject({ records: 1, succeeded: 1 });
 
@@ -104,7 +58,7 @@ describe('the function handler, in process, against the local stack', () => {
     const meta = await sharp(Buffer.from(await thumb.Body!.transformToByteArray())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 200, 150]);
 
-    expect(await item(key)).toMatchObject({
+    expect(await stack.item(key)).toMatchObject({
       ImageID: `s3://${SOURCE}/${key}`,
       OriginalFile: key,
       SourceBucket: SOURCE,
@@ -125,34 +79,34 @@ describe('the function handler, in process, against the local stack', () => {
       DominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) as string,
       PerceptualHash: expect.stringMatching(/^[0-9a-f]{16}$/) as string,
     });
-    expect(await item(key)).not.toHaveProperty('Labels');
+    expect(await stack.item(key)).not.toHaveProperty('Labels');
   });
 
   it('keeps one item when the event is delivered twice', async () => {
     const image = await photo(300, 300);
-    const eTag = await upload('twice.jpg', image);
+    const eTag = await stack.upload('twice.jpg', image);
     const event = uploadEvent('twice.jpg', eTag, image.length);
     await handler(event);
-    const first = await item('twice.jpg');
+    const first = await stack.item('twice.jpg');
     await handler(event);
     const scan = await documents.send(new ScanCommand({ TableName: TABLE }));
     expect((scan.Items ?? []).filter((i) => i.OriginalFile === 'twice.jpg')).toHaveLength(1);
-    expect((await item('twice.jpg'))?.ProcessedAt).not.toBe(first?.ProcessedAt);
+    expect((await stack.item('twice.jpg'))?.ProcessedAt).not.toBe(first?.ProcessedAt);
   });
 
   it('records a FAILED item and writes no output for a file that is not an image', async () => {
     const body = Buffer.from('this is a text file\n');
-    const eTag = await upload('notes.jpg', body);
+    const eTag = await stack.upload('notes.jpg', body);
     const before = await destKeys();
     const summary = await handler(uploadEvent('notes.jpg', eTag, body.length));
     expect(summary).toMatchObject({ failed: 1 });
-    expect(await item('notes.jpg')).toMatchObject({ Status: 'FAILED', ErrorCode: 'UNSUPPORTED_FORMAT', Outputs: [], OriginalBytes: body.length });
+    expect(await stack.item('notes.jpg')).toMatchObject({ Status: 'FAILED', ErrorCode: 'UNSUPPORTED_FORMAT', Outputs: [], OriginalBytes: body.length });
     expect(await destKeys()).toEqual(before);
   });
 
   it('does not let an older version replace the item of a newer one', async () => {
     const image = await photo(100, 100);
-    const eTag = await upload('raced.jpg', image);
+    const eTag = await stack.upload('raced.jpg', image);
     await documents.send(
       new PutCommand({
         TableName: TABLE,
@@ -162,7 +116,7 @@ describe('the function handler, in process, against the local stack', () => {
     );
     const summary = await handler(uploadEvent('raced.jpg', eTag, image.length));
     expect(summary.results[0]).toMatchObject({ status: 'SKIPPED', reason: expect.stringMatching(/^superseded/) as string });
-    expect(await item('raced.jpg')).toMatchObject({ SourceLastModified: '2999-01-01T00:00:00.000Z' });
+    expect(await stack.item('raced.jpg')).toMatchObject({ SourceLastModified: '2999-01-01T00:00:00.000Z' });
 
     // An event for a version that has since been replaced is skipped at the read.
     const stale = await handler(uploadEvent('raced.jpg', 'd41d8cd98f00b204e9800998ecf8427e', image.length));
@@ -171,13 +125,13 @@ describe('the function handler, in process, against the local stack', () => {
 
   it('throws when DynamoDB cannot be reached, so Lambda retries', async () => {
     const image = await photo(100, 100);
-    const eTag = await upload('unlucky.jpg', image);
+    const eTag = await stack.upload('unlucky.jpg', image);
     const unreachable = createHandler({
       env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' },
     });
     await expect(unreachable(uploadEvent('unlucky.jpg', eTag, image.length))).rejects.toThrow(/ECONNREFUSED|connect/);
     // S3 worked: the outputs are there (a retry rewrites them); only the item is missing.
     expect(await destKeys()).toContain('resized/thumb/unlucky.png');
-    expect(await item('unlucky.jpg')).toBeUndefined();
+    expect(await stack.item('unlucky.jpg')).toBeUndefined();
   });
 });
