@@ -77,6 +77,8 @@ export async function receiveMessages(sqs: SQSClient, queueUrl: string, options:
       WaitTimeSeconds: options.waitSeconds ?? 20,
       ...(options.visibilitySeconds === undefined ? {} : { VisibilityTimeout: options.visibilitySeconds }),
       MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      // EventBridge's dead letters say why in message attributes (ERROR_CODE, RETRY_ATTEMPTS, …).
+      MessageAttributeNames: ['All'],
     }),
     options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
   );

@@ -62,6 +62,9 @@ export const LOGICAL_ID = {
   stateMachine: 'StateMachine',
   eventsRole: 'EventsRole',
   uploadRule: 'UploadRule',
+  failedEventsQueuePolicy: 'FailedEventsQueuePolicy',
+  backfillQueue: 'BackfillQueue',
+  backfillQueueMapping: 'BackfillQueueMapping',
 } as const;
 
 /** The `--notify` targets' subscriptions, numbered in the settings' order (NotifySubscription1, ...). */

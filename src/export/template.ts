@@ -16,6 +16,7 @@ import { loadTemplate, type Json } from '../provision/templates.js';
 import { apiPart } from './api-part.js';
 import { cdnBaseUrlValue, cdnDistributionArn, cdnPart } from './cdn-part.js';
 import { workflowMode, workflowPart } from './workflow-part.js';
+import { backfillPart } from './backfill-part.js';
 import {
   LOGICAL_ID,
   PARAMETER,
@@ -196,6 +197,7 @@ export function exportedFunctionPolicy(settings: StackSettings): Json {
       // Built from names, like the rest, so the role depends on neither resource.
       topicArn: operationalSettings(settings).notifications ? `arn:\${AWS::Partition}:sns:\${AWS::Region}:\${AWS::AccountId}:${topicName(settings)}` : undefined,
       failedEventsQueueArn: `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${failedEventsQueueName(settings)}`,
+      backfillQueueArn: settings.backfillQueue === true ? `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${concreteModel(settings).backfillQueueName}` : undefined,
       keepOnDelete: operationalSettings(settings).keepOnDelete,
     }, rekognitionActions(settings)),
   );
@@ -372,6 +374,7 @@ export const TEMPLATE_PARTS: readonly ((input: TemplateInput) => TemplatePart)[]
   rolePart,
   functionPart,
   failurePathPart,
+  backfillPart,
   notifyPart,
   cdnPart,
   apiPart,

@@ -9,7 +9,15 @@ import { operationalSettings } from '../config/stack-settings.js';
 import { loggingConfiguration } from '../aws/stepfunctions.js';
 import { renderStateMachineDefinition } from '../provision/state-machine-definition.js';
 import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../provision/workflow.js';
-import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../provision/workflow-documents.js';
+import {
+  eventsRolePolicy,
+  eventsTrustPolicy,
+  failedEventsQueuePolicy,
+  objectCreatedPattern,
+  ruleTargetRetryPolicy,
+  stateMachinePolicy,
+  stateMachineTrustPolicy,
+} from '../provision/workflow-documents.js';
 import type { Json } from '../provision/templates.js';
 import { LOGICAL_ID, PARAMETER, concreteModel, getAtt, ref, substituteStrings, tagList, type JsonObject, type TemplateInput, type TemplatePart } from './template-model.js';
 
@@ -134,7 +142,26 @@ export function workflowPart(input: TemplateInput): TemplatePart {
           Description: `img-resizer stack ${settings.stackName}: uploads start the workflow`,
           State: 'ENABLED',
           EventPattern: substituteStrings(objectCreatedPattern(`\${${PARAMETER.sourceBucket}}`, { prefix: settings.prefix, suffix: settings.suffix })),
-          Targets: [{ Id: 'workflow', Arn: ref(LOGICAL_ID.stateMachine), RoleArn: getAtt(LOGICAL_ID.eventsRole, 'Arn') }],
+          Targets: [
+            {
+              Id: 'workflow',
+              Arn: ref(LOGICAL_ID.stateMachine),
+              RoleArn: getAtt(LOGICAL_ID.eventsRole, 'Arn'),
+              // init's retries and dead-letter queue: an upload EventBridge cannot deliver is kept, not lost.
+              RetryPolicy: ruleTargetRetryPolicy(operationalSettings(settings).maxEventAgeSeconds),
+              DeadLetterConfig: { Arn: getAtt(LOGICAL_ID.failedEventsQueue, 'Arn') },
+            },
+          ],
+        },
+      },
+      // init's grant on the failed-events queue: EventBridge may send it the upload rule's dead letters, nothing else.
+      [LOGICAL_ID.failedEventsQueuePolicy]: {
+        Type: 'AWS::SQS::QueuePolicy',
+        Properties: {
+          Queues: [ref(LOGICAL_ID.failedEventsQueue)],
+          PolicyDocument: substituteStrings(
+            failedEventsQueuePolicy({ queueArn: `\${${LOGICAL_ID.failedEventsQueue}.Arn}`, ruleArn: `\${${LOGICAL_ID.uploadRule}.Arn}` }) as unknown as Json,
+          ),
         },
       },
     },

@@ -67,9 +67,29 @@ function sentAt(message: Message): string | undefined {
   return Number.isFinite(millis) && millis > 0 ? new Date(millis).toISOString() : undefined;
 }
 
+/**
+ * EventBridge's dead letter (workflow mode: it could not start an execution): the body is the original "Object
+ * Created" event, the reason is in message attributes
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+ */
+function eventBridgeDeadLetter(message: Message): { error: string; attempts: number | undefined } | undefined {
+  const attributes = message.MessageAttributes;
+  const code = attributes?.ERROR_CODE?.StringValue;
+  if (code === undefined) return undefined;
+  const reason = attributes?.ERROR_MESSAGE?.StringValue;
+  const condition = attributes?.EXHAUSTED_RETRY_CONDITION?.StringValue;
+  const retries = Number(attributes?.RETRY_ATTEMPTS?.StringValue);
+  return {
+    error: `EventBridge could not start the workflow: ${[code, reason].filter(Boolean).join(': ')}${condition ? ` (${condition})` : ''}`,
+    attempts: Number.isFinite(retries) ? retries + 1 : undefined,
+  };
+}
+
 export function describeFailure(message: Message): FailedEvent {
   const messageId = message.MessageId ?? '';
   const record = parseFailureRecord(message.Body ?? '');
+  const deadLetter = eventBridgeDeadLetter(message);
+  if (deadLetter) return { messageId, keys: s3Keys(record), ...deadLetter, failedAt: sentAt(message) };
   if (!record) return { messageId, keys: [], error: 'not a Lambda failure record', attempts: undefined, failedAt: sentAt(message) };
   const response = record.responsePayload ?? undefined;
   const caught = record.error ?? undefined;
@@ -174,7 +194,12 @@ export async function runFailuresRedrive(context: AppContext, options: RedriveOp
     if (record?.requestPayload === undefined) {
       await release(message);
       // A workflow dead letter is an execution's input: invoking the function with it would not record the item.
-      const detail = record?.requestContext?.condition === 'WorkflowFailed' ? 'a failed workflow execution: upload the image again to rerun it' : 'no original event in the message';
+      const detail =
+        record?.requestContext?.condition === 'WorkflowFailed'
+          ? 'a failed workflow execution: upload the image again to rerun it'
+          : eventBridgeDeadLetter(message)
+            ? 'an upload EventBridge could not deliver: upload the image again to run the workflow'
+            : 'no original event in the message';
       report({ ...failure, outcome: 'skipped', detail });
       continue;
     }

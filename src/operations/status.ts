@@ -90,6 +90,11 @@ function workflowLinks(stack: StackModel, results: readonly RunStepResult[], fun
     !rule
       ? { link: 'rule → state machine', ok: false, detail: `no rule ${names.ruleName}` }
       : { link: 'rule → state machine', ok: target !== undefined && rule.state === 'ENABLED', detail: target ? `${names.ruleName} → ${names.stateMachineName}${rule.state === 'ENABLED' ? '' : ' (disabled)'}` : 'the rule does not target the state machine' },
+    !target
+      ? { link: 'rule → failed-events queue', ok: false, detail: 'no target to check' }
+      : target.DeadLetterConfig?.Arn === stack.failedEventsQueueArn
+        ? { link: 'rule → failed-events queue', ok: true, detail: `undeliverable uploads → ${stack.failedEventsQueueName}` }
+        : { link: 'rule → failed-events queue', ok: false, detail: 'the target has no dead-letter queue: an upload EventBridge cannot deliver is lost (run init)' },
     !machine
       ? { link: 'state machine → function', ok: false, detail: 'the state machine does not exist' }
       : { link: 'state machine → function', ok: invoked === functionArn, detail: invoked === functionArn ? `${names.stateMachineName} → ${stack.settings.functionName}` : `invokes ${String(invoked)}` },

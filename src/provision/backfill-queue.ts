@@ -115,10 +115,15 @@ export const backfillQueueRemovalStep: Step<ObservedQueue | undefined, BackfillQ
 // The event source mapping: the queue → the function.
 
 export function desiredQueueMapping(context: ProvisionContext): QueueMappingSpec {
-  const { settings } = context.stack;
+  return queueMappingSpec(context.stack);
+}
+
+/** The mapping for a stack model (export renders it too, from the same values). */
+export function queueMappingSpec(stack: Pick<StackModel, 'settings' | 'backfillQueueArn'>): QueueMappingSpec {
+  const { settings } = stack;
   return {
     functionName: settings.functionName,
-    queueArn: context.stack.backfillQueueArn,
+    queueArn: stack.backfillQueueArn,
     batchSize: BACKFILL_BATCH_SIZE,
     maximumConcurrency: settings.queueMaxConcurrency ?? DEFAULT_QUEUE_MAX_CONCURRENCY,
     reportBatchItemFailures: true,

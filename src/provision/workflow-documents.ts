@@ -78,3 +78,22 @@ export function objectCreatedPattern(bucket: string, filter: { prefix?: string |
     detail: { bucket: { name: [bucket] }, ...(key === undefined ? {} : { object: { key } }) },
   };
 }
+
+/**
+ * The failed-events queue's resource policy in workflow mode: EventBridge sends the upload rule's dead letters
+ * there, and only for that one rule (EventBridge's DLQ delivery uses the queue's policy, not the events role).
+ */
+export function failedEventsQueuePolicy(input: { queueArn: string; ruleArn: string }): PolicyDocument {
+  return asPolicy(renderTemplate(loadTemplate('failed-events-queue-policy.json'), { queueArn: input.queueArn, ruleArn: input.ruleArn }));
+}
+
+/**
+ * How long and how often EventBridge retries starting an execution before the event goes to the dead-letter
+ * queue. The age is the stack's --max-event-age (the same patience as the direct trigger's async retries);
+ * the attempts are EventBridge's own default: its retries are for throttling and service errors, not for bad
+ * images, so the direct mode's 0–2 would give up on a busy account far too soon.
+ */
+export const RULE_TARGET_RETRY_ATTEMPTS = 185;
+export function ruleTargetRetryPolicy(maxEventAgeSeconds: number): { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number } {
+  return { MaximumRetryAttempts: RULE_TARGET_RETRY_ATTEMPTS, MaximumEventAgeInSeconds: maxEventAgeSeconds };
+}

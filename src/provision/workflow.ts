@@ -25,7 +25,7 @@ import { stableStringify } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
 import type { StackModel } from './stack.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
-import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from './workflow-documents.js';
+import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, ruleTargetRetryPolicy, stateMachinePolicy, stateMachineTrustPolicy } from './workflow-documents.js';
 
 export const WORKFLOW_POLICY_NAME = 'img-resizer-workflow';
 
@@ -49,6 +49,7 @@ export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' |
     stateMachineRoleName: `${stackName}-workflow-role${roleSuffix}`,
     eventsRoleName: `${stackName}-events-role${roleSuffix}`,
     ruleName: `${stackName}-uploads`,
+    ruleArn: `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/${stackName}-uploads`,
     // Under /aws/vendedlogs/ so the log delivery's resource policy stays small (AWS's advice for vended logs).
     logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
     logGroupArn: `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws/vendedlogs/states/${stateMachineName}:*`,
@@ -230,20 +231,40 @@ export const stateMachineStep: Step<StateMachineDescription | undefined, StateMa
 // ---------------------------------------------------------------------------------------------------
 // The rule.
 
-export type RuleOp = { kind: 'put-rule'; why: 'missing' | 'pattern' | 'disabled' } | { kind: 'put-rule-target'; stateMachineArn: string };
+export type RuleOp = { kind: 'put-rule'; why: 'missing' | 'pattern' | 'disabled' } | { kind: 'put-rule-target'; stateMachineArn: string; deadLetterQueueArn: string };
 export interface RuleRemovalOp { kind: 'delete-rule' }
 
-function desiredRule(context: ProvisionContext) {
+/** The rule as init wants it: its pattern, and its one target with retries and a dead-letter queue. */
+export interface RuleSpec {
+  name: string;
+  pattern: unknown;
+  target: {
+    Id: string;
+    Arn: string;
+    RoleArn: string;
+    RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+    DeadLetterConfig: { Arn: string };
+  };
+}
+
+function desiredRule(context: ProvisionContext): RuleSpec {
   const names = workflowNames(context.stack);
   const { settings } = context.stack;
   return {
     name: names.ruleName,
     pattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
-    target: { Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `arn:${context.stack.partition}:iam::${context.stack.account}:role/${names.eventsRoleName}` },
+    target: {
+      Id: 'workflow',
+      Arn: names.stateMachineArn,
+      RoleArn: `arn:${context.stack.partition}:iam::${context.stack.account}:role/${names.eventsRoleName}`,
+      // An event EventBridge cannot deliver (the state machine throttled or gone) is kept, not dropped.
+      RetryPolicy: ruleTargetRetryPolicy(operationalSettings(settings).maxEventAgeSeconds),
+      DeadLetterConfig: { Arn: context.stack.failedEventsQueueArn },
+    },
   };
 }
 
-export function planRule(desired: ReturnType<typeof desiredRule>, observed: ObservedRule | undefined): Plan<RuleOp> {
+export function planRule(desired: RuleSpec, observed: ObservedRule | undefined): Plan<RuleOp> {
   const ops: RuleOp[] = [];
   if (!observed) ops.push({ kind: 'put-rule', why: 'missing' });
   else {
@@ -257,9 +278,17 @@ export function planRule(desired: ReturnType<typeof desiredRule>, observed: Obse
     else if (observed.state !== 'ENABLED') ops.push({ kind: 'put-rule', why: 'disabled' });
   }
   const target = observed?.targets.find((t) => t.Id === desired.target.Id);
-  if (target?.Arn !== desired.target.Arn || target.RoleArn !== desired.target.RoleArn) ops.push({ kind: 'put-rule-target', stateMachineArn: desired.target.Arn });
+  if (
+    target?.Arn !== desired.target.Arn ||
+    target.RoleArn !== desired.target.RoleArn ||
+    target.DeadLetterConfig?.Arn !== desired.target.DeadLetterConfig.Arn ||
+    target.RetryPolicy?.MaximumRetryAttempts !== desired.target.RetryPolicy.MaximumRetryAttempts ||
+    target.RetryPolicy.MaximumEventAgeInSeconds !== desired.target.RetryPolicy.MaximumEventAgeInSeconds
+  ) {
+    ops.push({ kind: 'put-rule-target', stateMachineArn: desired.target.Arn, deadLetterQueueArn: desired.target.DeadLetterConfig.Arn });
+  }
   if (!observed) return { action: 'create', reason: 'does not exist', ops };
-  return opsPlan(ops, 'Object Created in the source bucket → state machine');
+  return opsPlan(ops, 'Object Created in the source bucket → state machine, undeliverable events → failed-events queue');
 }
 
 export const ruleStep: Step<ObservedRule | undefined, RuleOp> = {

@@ -144,7 +144,13 @@ export function describeOp(op: ProvisionOp): string[] {
     case 'create-queue':
       return [`create, encrypted (SSE-SQS), keeps messages ${Math.round(op.retentionSeconds / 86_400)} days`];
     case 'set-queue-attributes':
-      return op.changes.map((c) => `${c.name} ${c.from ?? 'unset'} → ${c.to}`);
+      return op.changes.map((c) =>
+        c.name === 'Policy'
+          ? c.to === ''
+            ? "remove the upload rule's dead-letter grant (workflow mode is off)"
+            : 'let EventBridge send the upload rule\'s dead letters (policy for that one rule)'
+          : `${c.name} ${c.from ?? 'unset'} → ${c.to}`,
+      );
     case 'delete-queue':
       return [op.messages > 0 ? `delete the queue and the ${op.messages} failed event${op.messages === 1 ? '' : 's'} in it` : 'delete the queue'];
     // backfill queue and its mapping (issue 18)
@@ -213,7 +219,7 @@ export function describeOp(op: ProvisionOp): string[] {
     case 'put-rule':
       return [op.why === 'missing' ? 'create the rule (Object Created in the source bucket)' : op.why === 'pattern' ? 'rewrite the event pattern' : 'enable the rule'];
     case 'put-rule-target':
-      return [`target → ${op.stateMachineArn}`];
+      return [`target → ${op.stateMachineArn}, with retries and dead letters → ${op.deadLetterQueueArn}`];
     case 'delete-rule':
       return ['remove the targets and the rule'];
     case 'enable-eventbridge-delivery':

@@ -70,6 +70,9 @@ export const EVERY_OPTION_SETTINGS: StackSettings = {
   cdnPriceClass: 'PriceClass_200',
   cdnAliases: 'img.example.com,cdn.example.com',
   cdnCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0b7e2c1a-9f1d-4a57-8f5e-3c2d1e0f9a8b',
+  // The backfill queue with its own concurrency.
+  backfillQueue: true,
+  queueMaxConcurrency: 20,
 };
 
 /** Source and destination in one bucket, kept apart by the trigger prefix; the API and CDN in their other forms. */

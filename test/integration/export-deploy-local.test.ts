@@ -24,6 +24,8 @@ import { apiInvokeUrl } from '../../src/aws/apigateway.js';
 import { emptyBucket, headBucket } from '../../src/aws/s3.js';
 import { createQueue, deleteQueue, getQueueAttributes, receiveMessages } from '../../src/aws/sqs.js';
 import { describeStateMachine } from '../../src/aws/stepfunctions.js';
+import { listQueueMappings } from '../../src/aws/event-source-mapping.js';
+import { BACKFILL_BATCH_SIZE } from '../../src/provision/backfill-queue.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../src/aws/target.js';
 import type { ExportFormat } from '../../src/export/template.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
@@ -183,8 +185,16 @@ async function deployEveryOption(endpoint: string, format: ExportFormat): Promis
     cdnPriceClass: 'PriceClass_200',
     cdnAliases: alias,
     cdnCertificateArn: 'arn:aws:acm:us-east-1:000000000000:certificate/0b7e2c1a-9f1d-4a57-8f5e-3c2d1e0f9a8b',
+    backfillQueue: true,
+    queueMaxConcurrency: 5,
   });
   await deployUploadDelete(endpoint, format, settings, 'uploads/cat.jpg', async ({ clients: deployed, outputs, key }) => {
+    // The backfill queue (issue 15): its URL in the outputs, one mapping from it to the function with init's values.
+    expect(outputs.BackfillQueueUrl).toMatch(new RegExp(`/${name}-backfill$`));
+    const backfillQueueArn = (await getQueueAttributes(deployed.sqs, outputs.BackfillQueueUrl ?? ''))?.QueueArn ?? '';
+    const mappings = await listQueueMappings(deployed.lambda, settings.functionName, backfillQueueArn);
+    expect(mappings.map((m) => [m.BatchSize, m.ScalingConfig?.MaximumConcurrency, m.FunctionResponseTypes])).toEqual([[BACKFILL_BATCH_SIZE, 5, ['ReportBatchItemFailures']]]);
+
     // The function addresses its outputs through the CDN's alias (CDN_BASE_URL), with the stack's Cache-Control.
     const item = await getItem(deployed.documents, settings.table, imageIdFor(settings.sourceBucket, key));
     for (const output of item?.Outputs ?? []) expect(output.Url).toBe(`https://${alias}/${output.Key}`);
@@ -224,7 +234,7 @@ async function deployEveryOption(endpoint: string, format: ExportFormat): Promis
 }
 
 describe('the exported every-option CloudFormation template on the local stack', () => {
-  it('deploys the HTTP API, the CDN and the --notify subscriptions, serves the item through the API, delivers to the subscriber, and deletes', async () => {
+  it('deploys the HTTP API, the CDN, the --notify subscriptions and the backfill queue with its mapping, serves the item through the API, delivers to the subscriber, and deletes', async () => {
     await deployEveryOption(inject('ministackEndpoint'), 'cloudformation');
   });
 });

@@ -4,7 +4,7 @@ import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-e
 import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +51,26 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [settings.sourceBucket] } } });
     const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: names.rule }));
     expect(targets.Targets?.map((t) => t.Arn)).toEqual([names.stateMachineArn]);
+    // Issue 17: what EventBridge cannot deliver goes to the failed-events queue after init's retries, and the queue
+    // lets that one rule send (MiniStack need not deliver dead letters: only the configuration is checked).
+    const failedEventsQueueArn = `arn:aws:sqs:us-east-1:000000000000:${settings.stackName}-failed-events`;
+    expect(targets.Targets?.[0]?.DeadLetterConfig).toEqual({ Arn: failedEventsQueueArn });
+    expect(targets.Targets?.[0]?.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 21_600 });
+    const failedEventsQueueUrl = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${settings.stackName}-failed-events` }))).QueueUrl ?? '';
+    const queuePolicy = async () => (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: failedEventsQueueUrl, AttributeNames: ['Policy'] }))).Attributes?.Policy;
+    expect(JSON.parse((await queuePolicy()) ?? '{}')).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'UploadRuleDeadLetters',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: failedEventsQueueArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': `arn:aws:events:us-east-1:000000000000:rule/${names.rule}` } },
+        },
+      ],
+    });
     const eventsPolicy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: `${settings.stackName}-events-role${regionSuffix(settings)}`, PolicyName: 'img-resizer-workflow' }));
     expect(JSON.parse(decodeURIComponent(eventsPolicy.PolicyDocument ?? '{}'))).toMatchObject({
       Statement: [{ Action: 'states:StartExecution', Resource: names.stateMachineArn }],
@@ -77,9 +97,10 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     // status: every resource as set, and the chain bucket → EventBridge → rule → state machine → function.
     const checking = await localTestContext({}, stack.cwd);
     const status = await executeStatus(checking.context);
-    expect(status.links.map((l) => `${l.link}:${String(l.ok)}`).slice(0, 3)).toEqual([
+    expect(status.links.map((l) => `${l.link}:${String(l.ok)}`).slice(0, 4)).toEqual([
       'bucket → EventBridge:true',
       'rule → state machine:true',
+      'rule → failed-events queue:true',
       'state machine → function:true',
     ]);
     expect(status.exitCode).toBe(0);
@@ -143,6 +164,8 @@ describe('init --orchestration stepfunctions on the local stack', () => {
     const ids = direct.steps.filter((step) => step.status === 'applied').map((step) => step.id);
     expect(ids.indexOf('trigger')).toBeLessThan(ids.indexOf('rule-cleanup'));
     expect((await notifications()).LambdaFunctionConfigurations?.length).toBe(1);
+    // The rule is gone, and so is the queue's grant to it.
+    expect(await queuePolicy() ?? '').toBe('');
     expect((await executeStatus((await localTestContext({}, stack.cwd)).context)).exitCode).toBe(0);
     await upload('two.jpg');
     await waitForItems(2);

@@ -25,8 +25,17 @@ import { desiredShape, distributionComment, oacName, shapeDifferences, type Dist
 import { planSubscriptions } from '../../src/provision/subscriptions.js';
 import { loggingConfiguration } from '../../src/aws/stepfunctions.js';
 import { renderStateMachineDefinition } from '../../src/provision/state-machine-definition.js';
+import { VISIBILITY_TIMEOUT_FACTOR, desiredBackfillQueueAttributes, queueMappingSpec } from '../../src/provision/backfill-queue.js';
 import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../../src/provision/workflow.js';
-import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../../src/provision/workflow-documents.js';
+import {
+  eventsRolePolicy,
+  eventsTrustPolicy,
+  failedEventsQueuePolicy,
+  objectCreatedPattern,
+  ruleTargetRetryPolicy,
+  stateMachinePolicy,
+  stateMachineTrustPolicy,
+} from '../../src/provision/workflow-documents.js';
 import { DEFAULT_SETTINGS, EVERY_OPTION_SETTINGS, ONE_BUCKET_SETTINGS, WORKFLOW_SETTINGS } from '../helpers/export-settings.js';
 import { defaultValues, resolveIntrinsics } from '../helpers/intrinsics.js';
 
@@ -458,7 +467,26 @@ describe.each(WORKFLOW_CASES)('workflow mode (%s)', (_name, settings) => {
       Description: `img-resizer stack ${settings.stackName}: uploads start the workflow`,
       State: 'ENABLED',
       EventPattern: objectCreatedPattern(settings.sourceBucket, { prefix: settings.prefix, suffix: settings.suffix }),
-      Targets: [{ Id: 'workflow', Arn: names.stateMachineArn, RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>` }],
+      Targets: [
+        {
+          Id: 'workflow',
+          Arn: names.stateMachineArn,
+          RoleArn: `<${LOGICAL_ID.eventsRole}.Arn>`,
+          RetryPolicy: ruleTargetRetryPolicy(operationalSettings(settings).maxEventAgeSeconds),
+          DeadLetterConfig: { Arn: `<${LOGICAL_ID.failedEventsQueue}.Arn>` },
+        },
+      ],
+    });
+  });
+
+  it.each(['cloudformation', 'sam'] as const)("%s: the failed-events queue's policy is init's grant to the upload rule", (format) => {
+    const resources = workflowResources(format);
+    expect(resources[LOGICAL_ID.failedEventsQueuePolicy]).toEqual({
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: ['<queue url>'],
+        PolicyDocument: failedEventsQueuePolicy({ queueArn: `<${LOGICAL_ID.failedEventsQueue}.Arn>`, ruleArn: `<${LOGICAL_ID.uploadRule}.Arn>` }),
+      },
     });
   });
 
@@ -471,6 +499,44 @@ describe.each(WORKFLOW_CASES)('workflow mode (%s)', (_name, settings) => {
 
   it.each(['cloudformation', 'sam'] as const)('%s: renders the same bytes every time', (format) => {
     expect(renderStackTemplate(input(settings, format))).toBe(renderStackTemplate(input({ ...settings }, format)));
+  });
+});
+
+describe('the backfill queue (every option on)', () => {
+  const settings = EVERY_OPTION_SETTINGS;
+  const model = stackModel(settings, IDENTITY, settings.region ?? 'us-east-1');
+
+  it.each(['cloudformation', 'sam'] as const)("%s: init's queue attributes and mapping, its URL as an output", (format) => {
+    const { resources } = deployed(settings, format);
+    const attributes = desiredBackfillQueueAttributes(model);
+    const redrive = JSON.parse(attributes.RedrivePolicy ?? '{}') as { maxReceiveCount: number };
+    expect(resources[LOGICAL_ID.backfillQueue]?.Properties).toEqual({
+      QueueName: model.backfillQueueName,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: Number(attributes.VisibilityTimeout),
+      MessageRetentionPeriod: Number(attributes.MessageRetentionPeriod),
+      RedrivePolicy: { deadLetterTargetArn: `<${LOGICAL_ID.failedEventsQueue}.Arn>`, maxReceiveCount: redrive.maxReceiveCount },
+      Tags: expect.any(Array) as unknown,
+    });
+    expect(VISIBILITY_TIMEOUT_FACTOR * (settings.timeout)).toBe(Number(attributes.VisibilityTimeout));
+    const spec = queueMappingSpec(model);
+    expect(spec.maximumConcurrency).toBe(20);
+    expect(resources[LOGICAL_ID.backfillQueueMapping]?.Properties).toEqual({
+      FunctionName: settings.functionName,
+      EventSourceArn: `<${LOGICAL_ID.backfillQueue}.Arn>`,
+      Enabled: true,
+      BatchSize: spec.batchSize,
+      ScalingConfig: { MaximumConcurrency: spec.maximumConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const outputs = (stackTemplate(input(settings, format)) as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(outputs.BackfillQueueUrl?.Value).toEqual({ Ref: LOGICAL_ID.backfillQueue });
+  });
+
+  it('is left out without --backfill-queue', () => {
+    const resources = stackTemplate(input({ ...settings, backfillQueue: false }, 'cloudformation')).Resources as Record<string, unknown>;
+    expect(resources[LOGICAL_ID.backfillQueue]).toBeUndefined();
+    expect(resources[LOGICAL_ID.backfillQueueMapping]).toBeUndefined();
   });
 });
 

@@ -129,4 +129,30 @@ describe('events and failures', () => {
     });
     expect(describeFailure({ MessageId: 'm2', Body: '{}', Attributes: { SentTimestamp: '1795935255000' } })).toMatchObject({ error: 'unknown', failedAt: new Date(1_795_935_255_000).toISOString() });
   });
+
+  it("describes EventBridge's dead letter (workflow mode: the execution could not be started)", () => {
+    // The body is the original "Object Created" event; the reason is in message attributes (eb-rule-dlq.html).
+    const event = { version: '0', 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: 'uploads' }, object: { key: 'in/my cat.jpg', size: 10 } } };
+    const text = (StringValue: string) => ({ DataType: 'String', StringValue });
+    const message = {
+      MessageId: 'm3',
+      Body: JSON.stringify(event),
+      Attributes: { SentTimestamp: '1795935255000' },
+      MessageAttributes: {
+        ERROR_CODE: text('SDK_CLIENT_ERROR'),
+        ERROR_MESSAGE: text('State machine does not exist'),
+        EXHAUSTED_RETRY_CONDITION: text('MaximumRetryAttempts'),
+        RETRY_ATTEMPTS: text('185'),
+        RULE_ARN: text('arn:aws:events:eu-west-1:123456789012:rule/demo-uploads'),
+        TARGET_ARN: text('arn:aws:states:eu-west-1:123456789012:stateMachine:demo-workflow'),
+      },
+    };
+    expect(describeFailure(message)).toEqual({
+      messageId: 'm3',
+      keys: ['in/my cat.jpg'],
+      error: 'EventBridge could not start the workflow: SDK_CLIENT_ERROR: State machine does not exist (MaximumRetryAttempts)',
+      attempts: 186,
+      failedAt: new Date(1_795_935_255_000).toISOString(),
+    });
+  });
 });
