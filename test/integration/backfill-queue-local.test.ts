@@ -172,12 +172,30 @@ describe('the backfill queue on the local stack', () => {
     const lines = readFileSync(journal, 'utf8').split('\n');
     const dropped = new Set(lines.filter((l) => l.startsWith('S\t')).slice(0, 5));
     writeFileSync(journal, lines.filter((l) => !dropped.has(l)).join('\n'));
+    // Uncertain on the rerun: those five, plus any batch the kill caught between its intent line and SQS's answer
+    // (on a quiet, fast host the kill often lands mid-send). Read as the journal reads itself: the last mark of
+    // a key counts, a line the kill cut short is ignored.
+    const lastMark = new Map<string, string>();
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      const [mark, eTag, quoted] = line.split('\t');
+      let key: unknown;
+      try {
+        key = quoted === undefined ? undefined : JSON.parse(quoted);
+      } catch {
+        key = undefined;
+      }
+      if (eTag === undefined || typeof key !== 'string' || mark === undefined) continue;
+      if (mark === 'X') lastMark.delete(key);
+      else lastMark.set(key, mark);
+    }
+    const intentOnly = [...lastMark.values()].filter((mark) => mark === 'I').length;
+    expect(intentOnly).toBeGreaterThanOrEqual(5);
 
     const rerun = await localTestContext({}, stack.cwd);
     const { exitCode, report } = await runQueueBackfill(rerun.context, { prefix: 'photos/', pollIntervalMs: 500 });
     rerun.context.close();
     expect(exitCode).toBe(ExitCode.Ok);
-    expect(report.uncertain).toBe(5);
+    expect(report.uncertain).toBe(intentOnly);
     expect(report.enqueued + report.alreadyQueued + report.skipped).toBe(COUNT);
     expect(report.notProcessed).toEqual([]);
     // Done: the journal goes, and a third run enqueues nothing.
