@@ -11,7 +11,6 @@ import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
 import { operationalSettings } from '../config/settings.js';
-import { createLogGroup, deleteLogGroup, describeLogGroup, setRetention } from '../aws/logs.js';
 import {
   createStateMachine,
   deleteStateMachine,
@@ -20,6 +19,7 @@ import {
   updateStateMachine,
   type StateMachineDescription,
 } from '../aws/stepfunctions.js';
+import { logGroupRemovalStepFor, logGroupStepFor, type LogGroupStepSpec } from './log-group.js';
 import { iamRoleRemovalStep, iamRoleStep, type ObservedRole, type RoleOp, type RoleRemovalOp, type RoleStepSpec } from './role.js';
 import { stableStringify } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
@@ -358,46 +358,16 @@ const inDirectMode = (context: ProvisionContext): boolean => !workflowMode(conte
 // ---------------------------------------------------------------------------------------------------
 // The execution log group (Express workflows keep no history of their own).
 
-export type WorkflowLogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
-export interface WorkflowLogGroupRemovalOp { kind: 'delete-log-group' }
-
-export const workflowLogGroupStep: Step<{ retentionInDays?: number | undefined } | undefined, WorkflowLogGroupOp> = {
+const workflowLogGroup: LogGroupStepSpec = {
   id: 'workflow-logs',
   resource: 'Execution log group',
-  name: (context) => workflowNames(context.stack).logGroupName,
-  observe: (context) => (workflowMode(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
-  plan(context, observed): Plan<WorkflowLogGroupOp> {
-    if (!workflowMode(context)) return noop(UNUSED);
-    if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: WORKFLOW_LOG_RETENTION_DAYS }] };
-    return opsPlan(
-      observed.retentionInDays === WORKFLOW_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: WORKFLOW_LOG_RETENTION_DAYS }],
-      `retention ${WORKFLOW_LOG_RETENTION_DAYS} days`,
-    );
-  },
-  async apply(context, _observed, plan) {
-    const { logs } = context.clients;
-    const name = workflowNames(context.stack).logGroupName;
-    for (const op of plan.ops) {
-      if (op.kind === 'create-log-group') await createLogGroup(logs, name, context.stack.tags);
-    }
-    await setRetention(logs, name, WORKFLOW_LOG_RETENTION_DAYS);
-    return undefined;
-  },
+  logGroupName: (context) => workflowNames(context.stack).logGroupName,
+  retentionDays: () => WORKFLOW_LOG_RETENTION_DAYS,
+  reasonWhenNone: (days) => `retention ${days} days`,
+  only: { when: workflowMode, otherwise: UNUSED },
 };
 
-function workflowLogGroupRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<{ logGroupName?: string | undefined } | undefined, WorkflowLogGroupRemovalOp> {
-  return {
-    id: `workflow-logs${idSuffix}`,
-    resource: 'Execution log group',
-    name: (context) => workflowNames(context.stack).logGroupName,
-    observe: (context) => (when(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
-    plan: (_context, observed): Plan<WorkflowLogGroupRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone')),
-    async apply(context) {
-      await deleteLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName);
-      return undefined;
-    },
-  };
-}
+export const workflowLogGroupStep = logGroupStepFor(workflowLogGroup);
 
 /** Destroy's: the rule first (nothing starts executions), then the state machine and the roles. */
 export const workflowRemovalSteps = {
@@ -405,7 +375,7 @@ export const workflowRemovalSteps = {
   stateMachine: stateMachineRemovalStep(always),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, always),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, always),
-  logGroup: workflowLogGroupRemovalStep(always),
+  logGroup: logGroupRemovalStepFor(workflowLogGroup, always),
 };
 
 /** Init's in direct mode: what an earlier workflow-mode init left, removed once the trigger is in place. */
@@ -414,7 +384,7 @@ export const workflowCleanupSteps = {
   stateMachine: stateMachineRemovalStep(inDirectMode, '-cleanup'),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, inDirectMode, '-cleanup'),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, inDirectMode, '-cleanup'),
-  logGroup: workflowLogGroupRemovalStep(inDirectMode, '-cleanup'),
+  logGroup: logGroupRemovalStepFor(workflowLogGroup, inDirectMode, '-cleanup'),
 };
 
 // ---------------------------------------------------------------------------------------------------
