@@ -34,6 +34,15 @@ function sameJson(a: unknown, b: unknown): boolean {
   return stableStringify(a) === stableStringify(b);
 }
 
+/** A document AWS returned as text; undefined when absent or not JSON (then it differs from any we want). */
+function parsedJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The names and ARNs of workflow mode's resources, derived from the stack name. IAM is global: like the function's
  * role (derivedNames), the two roles carry the region when the function's role does, so one stack name in two
@@ -169,13 +178,7 @@ export function planStateMachine(
   if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-state-machine', type: desired.type }] };
   if (observed.type !== desired.type) return { action: 'update', reason: '', ops: [{ kind: 'replace-state-machine', from: observed.type ?? '?', to: desired.type }] };
   const fields: ('definition' | 'role' | 'logging')[] = [];
-  let current: unknown;
-  try {
-    current = JSON.parse(observed.definition ?? '');
-  } catch {
-    current = undefined;
-  }
-  if (!sameJson(desired.definition, current)) fields.push('definition');
+  if (!sameJson(desired.definition, parsedJson(observed.definition))) fields.push('definition');
   if (observed.roleArn !== desired.roleArn) fields.push('role');
   if (!sameJson(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
   return opsPlan(fields.length > 0 ? [{ kind: 'update-state-machine', fields }] : [], `${desired.type}, definition and role as rendered`);
@@ -268,13 +271,7 @@ export function planRule(desired: RuleSpec, observed: ObservedRule | undefined):
   const ops: RuleOp[] = [];
   if (!observed) ops.push({ kind: 'put-rule', why: 'missing' });
   else {
-    let pattern: unknown;
-    try {
-      pattern = JSON.parse(observed.eventPattern ?? '');
-    } catch {
-      pattern = undefined;
-    }
-    if (!sameJson(desired.pattern, pattern)) ops.push({ kind: 'put-rule', why: 'pattern' });
+    if (!sameJson(desired.pattern, parsedJson(observed.eventPattern))) ops.push({ kind: 'put-rule', why: 'pattern' });
     else if (observed.state !== 'ENABLED') ops.push({ kind: 'put-rule', why: 'disabled' });
   }
   const target = observed?.targets.find((t) => t.Id === desired.target.Id);
