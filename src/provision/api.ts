@@ -227,8 +227,7 @@ export function apiThrottle(settings: StackSettings): { rate: number; burst: num
 
 /** How a route is authorised (init and export): reads may be public, uploads never are. */
 export function apiRouteAuthorization(settings: StackSettings, routeKey: string): ApiAuth['type'] | 'NONE' {
-  if (routeKey === API_ROUTES.read && settings.apiPublicReads === true) return 'NONE';
-  return apiAuth(settings).type;
+  return routeAuthorization({ auth: apiAuth(settings), publicReads: settings.apiPublicReads === true }, routeKey);
 }
 
 export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredHttpApi {
@@ -247,7 +246,7 @@ export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<Stack
   };
 }
 
-function routeAuthorization(desired: DesiredHttpApi, routeKey: string): string {
+function routeAuthorization(desired: Pick<DesiredHttpApi, 'auth' | 'publicReads'>, routeKey: string): ApiAuth['type'] | 'NONE' {
   if (routeKey === API_ROUTES.read && desired.publicReads) return 'NONE';
   return desired.auth.type;
 }
