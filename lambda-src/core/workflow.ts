@@ -4,7 +4,7 @@ import { processRecord, type RecordPorts, type RecordResult } from './process-re
 import { isSequencer } from './sequencer.js';
 import type { FunctionSettings } from './settings.js';
 import { itemWriteCondition, type ItemWriteCondition } from './write-condition.js';
-import { parseS3Event, SYNTHESIZED_EVENT_PRINCIPAL, type S3ObjectRecord } from './event.js';
+import { isObject, parseS3Event, SYNTHESIZED_EVENT_PRINCIPAL, type S3ObjectRecord } from './event.js';
 
 /**
  * Workflow mode (Step Functions): the state machine's Resize state invokes the function with
@@ -24,12 +24,6 @@ export interface WorkflowInvocation {
 /** Whether an invocation comes from the state machine's Resize state. */
 export function isWorkflowInvocation(event: unknown): event is WorkflowInvocation {
   return isObject(event) && event.workflow === WORKFLOW_RESIZE;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A typed error: the execution fails (no retry helps) and the Catch sends it to the dead-letter queue. */
