@@ -29,7 +29,11 @@ import { benchImageCore, ONE_SIZE, THREE_SIZES_SECTION, type Availability } from
 import { benchInsight, INSIGHT } from './sections/insight.js';
 import { benchMemory, MEMORY } from './sections/memory.js';
 import { benchPixelLimit } from './sections/pixel-limit.js';
-import { benchFirstRequest, benchStartup } from './sections/startup.js';
+import { benchFirstRequest, benchStartup, startupSection, type BenchNode } from './sections/startup.js';
+import { installNodeRuntime } from '../src/local/node-runtime.js';
+
+/** The Node.js LTS that CI runs the CLI on besides the machine's (.ci/run). */
+const NEWEST_LTS_MAJOR = 24;
 import { benchThroughput } from './sections/throughput.js';
 import { benchWorkflow } from './sections/workflow.js';
 
@@ -94,6 +98,17 @@ async function attempt<T>(what: string, work: () => Promise<T>): Promise<Availab
     log(`  ${what}: ${reason}`);
     return { ok: false, reason };
   }
+}
+
+/**
+ * The Nodes the CLI's start-up is timed on: the machine's, and the newest LTS as nodejs.org builds it (the one CI
+ * also runs the CLI on, installed into the cache by src/local/node-runtime.ts), when it is not the machine's.
+ */
+async function startupNodes(): Promise<BenchNode[]> {
+  const machine: BenchNode = { path: process.execPath, label: `${process.version}, the machine's` };
+  const lts = await attempt(`Node.js ${NEWEST_LTS_MAJOR}`, () => installNodeRuntime(NEWEST_LTS_MAJOR));
+  if (!lts.ok || `v${lts.value.version}` === process.version) return [machine];
+  return [machine, { path: lts.value.node, label: `v${lts.value.version}, the newest LTS (nodejs.org's build)` }];
 }
 
 /** Rows for the image parts when there is nothing to measure them on. */
@@ -196,7 +211,12 @@ async function main(): Promise<number> {
   if (options.only.has('pixel-limit')) rows.push(...(await benchPixelLimit(plan, await attempt('image core', bundleImageCore), log)));
   if (options.only.has('artifacts')) rows.push(...(await benchArtifacts(plan, log)));
   if (options.only.has('e2e')) rows.push(...(await benchEndToEnd(plan, log, options.corpus)));
-  if (options.only.has('startup')) rows.push(...(await benchStartup(plan, log)), ...(await benchFirstRequest(plan, log)));
+  if (options.only.has('startup')) {
+    const nodes = await startupNodes();
+    const startup = [...(await benchStartup(plan, log, nodes)), ...(await benchFirstRequest(plan, log, nodes))];
+    // One table section per Node: its whole-process rows, then its time-to-first-request rows.
+    for (const node of nodes) rows.push(...startup.filter((row) => row.section === startupSection(node)));
+  }
   if (options.only.has('throughput')) rows.push(...(await benchThroughput(plan, log)));
   if (options.only.has('workflow')) rows.push(...(await benchWorkflow(plan, log, options.corpus)));
   const elapsed = performance.now() - started;

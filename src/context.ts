@@ -1,15 +1,17 @@
 import { explainSdkError } from './aws/sdk-errors.js';
-import { AwsClients, type ClientFactoryOptions } from './aws/clients.js';
+import { AwsClients, sdkPackage, type ClientFactoryOptions } from './aws/clients.js';
 import { hasEndpointOverrideInEnv, localTarget, resolveTarget, type AwsTarget } from './aws/target.js';
 import { readSettingsFile, resolveRuntime, settingsPath, type StackLocation } from './config/settings.js';
 import type { LambdaRuntime } from './runtimes.js';
 import { Output } from './ui/output.js';
-import { ensureLocalStack, localStateDir } from './local/ministack.js';
-import { createdRecord } from './local/created-record.js';
 import type { OwnershipRecord } from './provision/types.js';
 import { cliCommand, shellWord } from './paths.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import path from 'node:path';
 import { DEFAULT_SETTINGS_FILE } from './config/stack-settings.js';
+
+/** Node's diagnostics channel on which the HTTP client announces each request it starts. */
+const HTTP_REQUEST_START = 'http.client.request.start';
 
 /** The global options of the contract, valid on every command. */
 export interface GlobalOptions {
@@ -33,6 +35,14 @@ export interface Identity {
   partition: string;
 }
 
+/** The clients, where they act, and who the caller is there: what a command's first request establishes. */
+interface Session {
+  clients: AwsClients;
+  where: string;
+  region: string;
+  identity: Identity;
+}
+
 /**
  * What every command receives: resolved options, output, and (on demand) AWS clients for the target.
  * Tests build one directly with their own output streams and client hooks.
@@ -42,6 +52,9 @@ export class AppContext {
   readonly settingsFile: string;
   private clientsPromise: Promise<AwsClients> | undefined;
   private identityPromise: Promise<Identity> | undefined;
+  private sessionPromise: Promise<Session> | undefined;
+  /** Stops an early first request (sendFirstRequest) that the command no longer needs. */
+  private readonly firstRequest = new AbortController();
 
   constructor(
     readonly globals: GlobalOptions,
@@ -122,6 +135,8 @@ export class AppContext {
       target.region === undefined && settings?.region ? { ...target, region: settings.region } : target;
     const local = async (port: number | undefined): Promise<AwsTarget> => {
       const runtime = this.functionRuntime ?? resolveRuntime(undefined, {}, settings).runtime;
+      // Loaded here: the local stack's modules (installers, processes) are no part of a command aimed at AWS.
+      const { ensureLocalStack } = await import('./local/ministack.js');
       const stack = await ensureLocalStack({ output: this.output, port, runtime });
       this.localPort = stack.port;
       return withRegion(localTarget(stack.endpoint, this.globals));
@@ -167,7 +182,9 @@ export class AppContext {
    */
   async ownershipRecord(): Promise<OwnershipRecord | undefined> {
     const target = await this.resolveTarget();
-    return target.kind === 'local' && this.localPort !== undefined ? createdRecord(localStateDir(this.localPort)) : undefined;
+    if (target.kind !== 'local' || this.localPort === undefined) return undefined;
+    const [{ createdRecord }, { localStateDir }] = await Promise.all([import('./local/created-record.js'), import('./local/ministack.js')]);
+    return createdRecord(localStateDir(this.localPort));
   }
 
   /** Where the resolved target is, as `init` records it in the settings file. */
@@ -183,12 +200,9 @@ export class AppContext {
   /** AWS clients for the target; the first call also prints where the command acts. */
   clients(): Promise<AwsClients> {
     this.clientsPromise ??= (async () => {
-      const target = await this.resolveTarget();
-      const clients = new AwsClients(target, this.clientOptions);
-      // Reading the region happens outside any request, so the clients' own error translation does not see it.
-      await this.announce(clients).catch(async (error: unknown) => {
-        throw await explainSdkError(error, target);
-      });
+      const { clients, where, region, identity } = await this.session();
+      this.identityPromise = Promise.resolve(identity);
+      this.output.note(`Target: ${where} · region ${region} · account ${identity.account}`);
       return clients;
     })();
     return this.clientsPromise;
@@ -202,28 +216,66 @@ export class AppContext {
     return this.identityPromise;
   }
 
-  private async announce(clients: AwsClients): Promise<void> {
-    const { target } = clients;
-    // STS's config, not S3's: every AWS command builds the STS client to say who it is, and loading the S3 client
-    // only to read the region would delay the first request of commands that never touch S3 (issue 21).
-    const region = await clients.sts.config.region();
-    const where =
-      target.kind === 'local' ? `local stack ${target.endpoint ?? ''}` : target.endpoint ?? (target.kind === 'endpoint' ? 'endpoint from AWS_ENDPOINT_URL' : 'AWS');
-    const identity = await callerIdentity(clients);
-    this.identityPromise = Promise.resolve(identity);
-    this.output.note(`Target: ${where} · region ${region} · account ${identity.account}`);
+  /**
+   * Sends the command's first request (who the caller is) now and prints nothing: for a command with local work to
+   * do before it needs AWS (upload's reading of its files), so the round trip overlaps that work (issue 21).
+   * clients() later prints where the command acts, in the same place as without this. Resolves once the request is
+   * on its way. Never for the local stack: starting one is not done before the command's own checks pass.
+   */
+  async sendFirstRequest(): Promise<void> {
+    let settings: Awaited<ReturnType<AppContext['readSettings']>>;
+    try {
+      settings = await this.readSettings();
+    } catch {
+      return; // the command's own steps read the same settings and report what is wrong with them
+    }
+    if (this.globals.local || this.globals.localPort !== undefined || (!this.targetGiven() && settings?.location?.kind === 'local')) return;
+    // Node announces each HTTP request it starts on this channel: the first one is the credentials' or the identity's.
+    let onStart = (): void => undefined;
+    const started = new Promise<void>((resolve) => { onStart = resolve; });
+    subscribe(HTTP_REQUEST_START, onStart);
+    try {
+      // A failure (no credentials, no network) surfaces where clients() is awaited, as without the early start.
+      await Promise.race([started, this.session().then(() => undefined, () => undefined)]);
+    } finally {
+      unsubscribe(HTTP_REQUEST_START, onStart);
+    }
+  }
+
+  /** The clients, the caller's identity and where they act: the first request's answer, asked once. */
+  private session(): Promise<Session> {
+    this.sessionPromise ??= (async () => {
+      const target = await this.resolveTarget();
+      const clients = new AwsClients(target, this.clientOptions);
+      const where =
+        target.kind === 'local' ? `local stack ${target.endpoint ?? ''}` : target.endpoint ?? (target.kind === 'endpoint' ? 'endpoint from AWS_ENDPOINT_URL' : 'AWS');
+      try {
+        // STS's config, not S3's: every AWS command builds the STS client to say who it is, and loading the S3 client
+        // only to read the region would delay the first request of commands that never touch S3 (issue 21).
+        const region = await clients.sts.config.region();
+        const identity = await callerIdentity(clients, this.firstRequest.signal);
+        return { clients, where, region, identity };
+      } catch (error) {
+        clients.destroy();
+        // Reading the region happens outside any request, so the clients' own error translation does not see it.
+        throw await explainSdkError(error, target);
+      }
+    })();
+    return this.sessionPromise;
   }
 
   close(): void {
-    // A failed client setup was already reported; only a working one needs closing.
-    void this.clientsPromise?.then((c) => { c.destroy(); }, () => undefined);
+    // An early first request still in flight (a command that stopped before it needed AWS) stops with the command.
+    this.firstRequest.abort();
+    // A failed client setup was already reported (and closed); only a working one needs closing.
+    void this.sessionPromise?.then(({ clients }) => { clients.destroy(); }, () => undefined);
   }
 }
 
-async function callerIdentity(clients: AwsClients): Promise<Identity> {
+async function callerIdentity(clients: AwsClients, abortSignal?: AbortSignal): Promise<Identity> {
   // Loaded here, not at the top: commands that never reach AWS (help, local, resize) must not pay for the SDK.
-  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const response = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const { GetCallerIdentityCommand } = sdkPackage('sts');
+  const response = await clients.sts.send(new GetCallerIdentityCommand({}), abortSignal ? { abortSignal } : {});
   const arn = response.Arn ?? '';
   return {
     account: response.Account ?? '',

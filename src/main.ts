@@ -3,12 +3,14 @@ import { createProgram, descendants } from './cli.js';
 import { CliError, ExitCode } from './errors.js';
 import { dispatchInterrupt, takeExitCode } from './commands/shared.js';
 import { Output, stdoutWasWritten } from './ui/output.js';
+import { enableCompileCache } from './compile-cache.js';
 
 /**
  * The entry point: runs the program and alone decides the exit code. Typed errors print their
  * message and suggestion; stack traces only with --debug.
  */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  enableCompileCache();
   // The lockfile pins the SDK we test with; its notice about future Node versions is noise for operators.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const debug = argv.includes('--debug');

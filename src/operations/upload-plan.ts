@@ -1,7 +1,6 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileTypeFromFile } from 'file-type';
 import pLimit from 'p-limit';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
@@ -123,6 +122,9 @@ export async function expandUploadPaths(inputs: readonly string[], options: { cw
 
 /** Detects each file's type from its first bytes (never its name), a few files at a time. */
 export async function sniffEntries(entries: readonly UploadEntry[], concurrency = 8): Promise<SniffedEntry[]> {
+  // Loaded here, not at the top: file-type is most of upload's start-up, and the command sends its first request
+  // before it sniffs (issue 21).
+  const { fileTypeFromFile } = await import('file-type');
   const limit = pLimit(concurrency);
   return Promise.all(
     entries.map((entry) =>

@@ -7,10 +7,10 @@ import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { shellWord } from '../paths.js';
 import { awsErrorName, CliError, errorMessage, ExitCode, UsageError } from '../errors.js';
-import { formatBytes, plural } from '../ui/format.js';
+import { formatBytes } from '../ui/bytes.js';
+import { plural } from '../ui/plural.js';
 import { explainMissing, onResource } from './stack-errors.js';
 import { triggerFires } from './trigger-filter.js';
-import { printUploadedFiles, settleWaitedFiles } from './upload-outcomes.js';
 import { expandUploadPaths, normalizePrefix, sniffEntries, type SniffedEntry } from './upload-plan.js';
 import { systemClock, waitForItems, type Clock, type PendingImage } from './wait-for-items.js';
 
@@ -83,7 +83,10 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   // The trigger's own prefix by default, so uploads reach the function; a folder either way ("uploads" → "uploads/").
   const prefix = normalizePrefix(options.prefix ?? settings.prefix);
 
-  const sniffed = await sniffEntries(await expandUploadPaths(options.paths, { cwd: context.cwd, prefix }));
+  const expanded = await expandUploadPaths(options.paths, { cwd: context.cwd, prefix });
+  // The arguments name files: who the caller is can be asked now, while the files are read (issue 21).
+  await context.sendFirstRequest();
+  const sniffed = await sniffEntries(expanded);
   const nonImages = sniffed.filter((e) => !e.isImage);
   // The sniff is upload's pre-filter; what a flagged file is called is the core's judgement, as the function
   // would record it (UNSUPPORTED_FORMAT, CORRUPT_IMAGE, ...).
@@ -120,9 +123,13 @@ export async function runUpload(context: AppContext, options: UploadOptions): Pr
   }
 
   const clients = await context.clients();
-  // Loaded once the first request (who the caller is) has gone out: the S3, upload and DynamoDB modules are the
-  // heaviest part of the command, and the operator already sees where it acts meanwhile (issue 21).
-  const [{ batchGetItems }, { uploadFile }] = await Promise.all([import('../aws/metadata-table.js'), import('../aws/objects.js')]);
+  // Loaded once the first request (who the caller is) has gone out: the S3, upload and DynamoDB modules (and the
+  // report's tables) are the heaviest part of the command, and the operator already sees where it acts meanwhile (issue 21).
+  const [{ batchGetItems }, { uploadFile }, { printUploadedFiles, settleWaitedFiles }] = await Promise.all([
+    import('../aws/metadata-table.js'),
+    import('../aws/objects.js'),
+    import('./upload-outcomes.js'),
+  ]);
   const bucket = settings.sourceBucket;
   const table = settings.table;
   const imageIdOf = (entry: SniffedEntry): string => imageIdFor(bucket, entry.key);

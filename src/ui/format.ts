@@ -5,6 +5,7 @@ import stringWidth from 'string-width';
 import { padCells } from './table.js';
 
 export { formatBytes };
+export { plural } from './plural.js';
 
 export function formatDimensions(width: number | undefined, height: number | undefined): string {
   return width === undefined || height === undefined ? '-' : `${width}x${height}`;
@@ -33,6 +34,3 @@ export function formatFailure(item: Pick<MetadataItem, 'ErrorCode' | 'ErrorMessa
   return item.ErrorMessage ? `${code}: ${item.ErrorMessage}` : code;
 }
 
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
