@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DetectLabelsCommand, DetectModerationLabelsCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ImageRefusedError, type ContentAnalysisPort } from './core/content-analysis.js';
 import type { LabelRecord, MetadataItem, ModerationLabelRecord } from './core/metadata.js';
-import { notificationAttributes, type ImageNotification } from './core/notification.js';
+import { snsNotificationMessage, type ImageNotification } from './core/notification.js';
 import { itemWriteCondition } from './core/write-condition.js';
 import {
   NewerItemError,
@@ -230,18 +230,7 @@ export interface NotificationPort {
 export function snsNotificationPort(sns: SNSClient, topicArn: string): NotificationPort {
   return {
     async publish(notification: ImageNotification): Promise<void> {
-      const attributes: Record<string, MessageAttributeValue> = {};
-      for (const [name, value] of Object.entries(notificationAttributes(notification))) {
-        attributes[name] = { DataType: 'String', StringValue: value };
-      }
-      await sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Message: JSON.stringify(notification),
-          MessageAttributes: attributes,
-          Subject: `${notification.type} ${notification.status}`,
-        }),
-      );
+      await sns.send(new PublishCommand({ TopicArn: topicArn, ...snsNotificationMessage(notification) }));
     },
   };
 }

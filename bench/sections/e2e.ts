@@ -6,41 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { systemClock, type Clock } from '../../src/operations/wait-for-items.js';
-import { Output } from '../../src/ui/output.js';
 import { ensureCorpus, type CorpusFile } from '../lib/corpus.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
 import type { Plan } from '../lib/plan.js';
 import { smallest } from '../lib/plan.js';
+import { cappedClock, quietOutput } from '../lib/quiet.js';
 import { formatMs, formatNumber, median, rotate } from '../lib/stats.js';
 
 export const E2E = 'End to end, local stack (MiniStack; function runs on the host node)';
 
-/** Output that keeps the last lines, to explain a failure, and prints nothing. */
-function quietOutput(): { output: Output; tail: () => string } {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text = (text + chunk.toString('utf8')).slice(-4000);
-      done();
-    },
-  });
-  return { output: new Output({ json: false, debug: false, stdout: sink, stderr: sink, interactive: false }), tail: () => text };
-}
-
-/**
- * The upload command's wait loop backs off to 2 s between polls, which would round a run of a few seconds
- * up by as much; the bench caps the pause so the figure measures the pipeline rather than the poll.
- */
+/** The upload's poll pause is capped at this, so the figure measures the pipeline rather than the poll. */
 const POLL_CAP_MS = 100;
-const cappedClock: Clock = {
-  now: () => systemClock.now(),
-  sleep: (ms) => systemClock.sleep(Math.min(ms, POLL_CAP_MS)),
-};
 
 /** The upload command's default parallelism. */
 const WARMUP_PHOTOS = 4;
@@ -120,7 +99,7 @@ export async function benchEndToEnd(plan: Plan, log: (line: string) => void, cor
       step = `upload run ${run + 1}`;
       const prefix = `bench/run-${run}/`;
       const t0 = performance.now();
-      const upload = await runUpload(context, { paths: files.map((f) => f.path), prefix, wait: true, timeoutSeconds: 300, clock: cappedClock });
+      const upload = await runUpload(context, { paths: files.map((f) => f.path), prefix, wait: true, timeoutSeconds: 300, clock: cappedClock(POLL_CAP_MS) });
       const ms = performance.now() - t0;
       const bad = upload.report.files.filter((f) => f.outcome !== 'SUCCEEDED');
       if (bad.length > 0) throw new Error(`upload: ${bad.length} not SUCCEEDED (${bad[0]?.key ?? ''}: ${bad[0]?.reason ?? bad[0]?.outcome ?? ''})`);

@@ -38,7 +38,7 @@ async function timeProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv):
 
 /** A local stack with one table and one item, and a settings file naming them, for `metadata get`. */
 async function metadataStack(cwd: string, dataDir: string, log: (line: string) => void): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { freePort, startLocalStack, stopLocalStack } = await import('../../src/local/ministack.js');
+  const { freePort, localStateDir, startLocalStack, stopLocalStack } = await import('../../src/local/ministack.js');
   const { AwsClients } = await import('../../src/aws/clients.js');
   const { localTarget } = await import('../../src/aws/target.js');
   const { createTable, waitForTableActive } = await import('../../src/aws/dynamodb.js');
@@ -48,7 +48,7 @@ async function metadataStack(cwd: string, dataDir: string, log: (line: string) =
   // Its own state under the bench's data directory (IMG_RESIZER_DATA_DIR of the timed commands), where
   // `--local-port` finds it, apart from the user's local stack.
   const port = await freePort();
-  const stateDir = path.join(dataDir, 'local', String(port));
+  const stateDir = localStateDir(port, { IMG_RESIZER_DATA_DIR: dataDir });
   const info = await startLocalStack({ stateDir, port, persist: false, startTimeoutMs: 120_000 });
   const clients = new AwsClients(localTarget(info.endpoint, {}));
   const settings = {
@@ -210,9 +210,11 @@ export async function benchFirstRequest(plan: Plan, log: (line: string) => void)
     const endpoint = `http://127.0.0.1:${port}`;
     const dataDir = path.join(cwd, 'data');
     // `local status` finds its server through this record: alive (the bench's own pid) and on the recorder's port.
-    await mkdir(path.join(dataDir, 'local', String(port)), { recursive: true });
+    const { localStateDir } = await import('../../src/local/ministack.js');
+    const stateDir = localStateDir(port, { IMG_RESIZER_DATA_DIR: dataDir });
+    await mkdir(stateDir, { recursive: true });
     await writeFile(
-      path.join(dataDir, 'local', String(port), 'server.json'),
+      path.join(stateDir, 'server.json'),
       JSON.stringify({ pid: process.pid, port, endpoint, version: 'bench', startedAt: new Date().toISOString() }),
     );
     await writeFile(

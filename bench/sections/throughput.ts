@@ -8,7 +8,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
@@ -18,9 +17,9 @@ import { getNotificationConfiguration } from '../../src/aws/s3.js';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { Output } from '../../src/ui/output.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
 import type { Plan } from '../lib/plan.js';
+import { quietOutput } from '../lib/quiet.js';
 import { formatMs, formatNumber, median } from '../lib/stats.js';
 
 export const THROUGHPUT = 'Pipeline throughput, local stack (MiniStack: emulator figures, function on the host node)';
@@ -33,11 +32,6 @@ function sizes(plan: Plan): { burst: number; backfill: number } {
 const UPLOAD_PARALLELISM = 16;
 /** Where the backfill's objects are: inside the trigger's prefix, put there before the trigger existed. */
 const BACKFILL_PREFIX = 'direct/backfill/';
-
-function quietOutput(): Output {
-  const sink = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
-  return new Output({ json: false, debug: false, stdout: sink, stderr: sink, interactive: false });
-}
 
 /** The p-th percentile (nearest rank). */
 function percentile(values: readonly number[], p: number): number {
@@ -99,7 +93,7 @@ export async function benchThroughput(plan: Plan, log: (line: string) => void): 
   try {
     log('Throughput: starting a MiniStack of the bench\'s own …');
     const stack = await startLocalStack({ stateDir, port: await freePort(), persist: false, startTimeoutMs: 120_000 });
-    context = new AppContext({ yes: true }, { output: quietOutput(), cwd, target: localTarget(stack.endpoint, {}) });
+    context = new AppContext({ yes: true }, { output: quietOutput().output, cwd, target: localTarget(stack.endpoint, {}) });
     const app = context;
     step = 'init --backfill-queue';
     const { runInit } = await import('../../src/operations/init.js');

@@ -7,30 +7,23 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { localTarget } from '../../src/aws/target.js';
 import { AppContext } from '../../src/context.js';
 import { freePort, startLocalStack, stopLocalStack } from '../../src/local/ministack.js';
-import { systemClock, type Clock } from '../../src/operations/wait-for-items.js';
-import { Output } from '../../src/ui/output.js';
 import { ensureCorpus } from '../lib/corpus.js';
 import { figure, notAvailable, oneLine, type Figure } from '../lib/figures.js';
 import type { Plan } from '../lib/plan.js';
 import { smallest } from '../lib/plan.js';
+import { cappedClock, quietOutput } from '../lib/quiet.js';
 import { formatMs, median } from '../lib/stats.js';
 
 export const WORKFLOW = 'Orchestration latency, local stack (emulator figures, not AWS)';
 
-const cappedClock: Clock = { now: () => systemClock.now(), sleep: (ms) => systemClock.sleep(Math.min(ms, 50)) };
-
-function silentOutput(): Output {
-  const sink = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
-  return new Output({ json: false, debug: false, stdout: sink, stderr: sink, interactive: false });
-}
+const POLL_CAP_MS = 50;
 
 export async function benchWorkflow(plan: Plan, log: (line: string) => void, corpusDir?: string): Promise<Figure[]> {
   const samples = plan.quick ? 3 : 10;
-  const method = `one photo at a time, runUpload({ wait: true }) to a direct stack and a stepfunctions (Express) stack in turn, poll pause capped at 50 ms; after a warm-up upload to each; median of ${samples} per mode`;
+  const method = `one photo at a time, runUpload({ wait: true }) to a direct stack and a stepfunctions (Express) stack in turn, poll pause capped at ${POLL_CAP_MS} ms; after a warm-up upload to each; median of ${samples} per mode`;
   const names = { direct: 'direct trigger, upload → SUCCEEDED item', flow: 'stepfunctions (Express), upload → SUCCEEDED item' };
   if (!plan.e2e) return [notAvailable(WORKFLOW, names.direct, 'skipped (--no-e2e)', method), notAvailable(WORKFLOW, names.flow, 'skipped (--no-e2e)', method)];
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'img-resizer-bench-flow-'));
@@ -47,7 +40,7 @@ export async function benchWorkflow(plan: Plan, log: (line: string) => void, cor
     const deploy = async (mode: 'direct' | 'stepfunctions'): Promise<AppContext> => {
       const cwd = path.join(stateDir, mode);
       await mkdir(cwd, { recursive: true });
-      const context = new AppContext({ yes: true }, { output: silentOutput(), cwd, target: localTarget(stack.endpoint, {}) });
+      const context = new AppContext({ yes: true }, { output: quietOutput().output, cwd, target: localTarget(stack.endpoint, {}) });
       contexts.push(context);
       step = `init ${mode}`;
       const result = await runInit(context, { stackName: mode === 'direct' ? 'benchdirect' : 'benchflow', orchestration: mode });
@@ -58,7 +51,7 @@ export async function benchWorkflow(plan: Plan, log: (line: string) => void, cor
     const flow = await deploy('stepfunctions');
     const once = async (context: AppContext, prefix: string): Promise<number> => {
       const t0 = performance.now();
-      const upload = await runUpload(context, { paths: [photo.path], prefix, wait: true, timeoutSeconds: 120, clock: cappedClock });
+      const upload = await runUpload(context, { paths: [photo.path], prefix, wait: true, timeoutSeconds: 120, clock: cappedClock(POLL_CAP_MS) });
       if (upload.report.files[0]?.outcome !== 'SUCCEEDED') throw new Error(`upload: ${upload.report.files[0]?.reason ?? upload.report.files[0]?.outcome ?? '?'}`);
       return performance.now() - t0;
     };

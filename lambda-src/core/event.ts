@@ -23,7 +23,8 @@ export interface ParsedEvent {
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+/** A plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,3 +1,4 @@
+import { encodeKeyPath } from './api/paths.js';
 import type { ImageErrorCode } from './errors.js';
 import type { OriginalImage, ProcessedOutput } from './image.js';
 
@@ -17,9 +18,9 @@ export interface OutputRecord {
   Url?: string;
 }
 
-/** An output's CDN URL: the base plus the key, each path segment percent-encoded. */
+/** An output's CDN URL: the base plus the key, each path segment percent-encoded (the API's redirects use it too). */
 export function outputUrl(cdnBaseUrl: string, key: string): string {
-  return `${cdnBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return `${cdnBaseUrl}/${encodeKeyPath(key)}`;
 }
 
 /**

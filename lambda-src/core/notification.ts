@@ -114,3 +114,18 @@ export function notificationAttributes(notification: ImageNotification): Notific
     ...(prefix === undefined ? {} : { sourcePrefix: prefix }),
   };
 }
+
+/** The SNS publish parameters (all but the topic) of a notification: the direct path publishes them, the workflow's Notify state too. */
+export interface SnsNotificationMessage {
+  Subject: string;
+  Message: string;
+  MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+}
+
+export function snsNotificationMessage(notification: ImageNotification): SnsNotificationMessage {
+  const attributes: SnsNotificationMessage['MessageAttributes'] = {};
+  for (const [name, value] of Object.entries(notificationAttributes(notification))) {
+    attributes[name] = { DataType: 'String', StringValue: value };
+  }
+  return { Subject: `${notification.type} ${notification.status}`, Message: JSON.stringify(notification), MessageAttributes: attributes };
+}

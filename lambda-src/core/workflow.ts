@@ -1,10 +1,10 @@
 import type { MetadataItem } from './metadata.js';
-import { notificationAttributes, notificationFor } from './notification.js';
+import { notificationFor, snsNotificationMessage, type SnsNotificationMessage } from './notification.js';
 import { processRecord, type RecordPorts, type RecordResult } from './process-record.js';
 import { isSequencer } from './sequencer.js';
 import type { FunctionSettings } from './settings.js';
 import { itemWriteCondition, type ItemWriteCondition } from './write-condition.js';
-import { parseS3Event, SYNTHESIZED_EVENT_PRINCIPAL, type S3ObjectRecord } from './event.js';
+import { isObject, parseS3Event, SYNTHESIZED_EVENT_PRINCIPAL, type S3ObjectRecord } from './event.js';
 
 /**
  * Workflow mode (Step Functions): the state machine's Resize state invokes the function with
@@ -24,12 +24,6 @@ export interface WorkflowInvocation {
 /** Whether an invocation comes from the state machine's Resize state. */
 export function isWorkflowInvocation(event: unknown): event is WorkflowInvocation {
   return isObject(event) && event.workflow === WORKFLOW_RESIZE;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A typed error: the execution fails (no retry helps) and the Catch sends it to the dead-letter queue. */
@@ -97,7 +91,7 @@ export interface WorkflowResizeResult {
    */
   write?: Omit<ItemWriteCondition, 'ExpressionAttributeValues'> & { ExpressionAttributeValues?: AttributeMap; hasValues: boolean };
   /** The SNS message (sns:publish parameters) describing the outcome. */
-  notification?: { Subject: string; Message: string; MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }> };
+  notification?: SnsNotificationMessage;
 }
 
 /** Converts the item to DynamoDB JSON; injected so the core stays free of SDK imports. */
@@ -142,11 +136,6 @@ export async function resizeForWorkflow(
   const item = status === 'SKIPPED' ? undefined : kept.item;
   if (item === undefined) return summary;
   const condition = itemWriteCondition(item);
-  const notification = notificationFor(item);
-  const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {};
-  for (const [name, value] of Object.entries(notificationAttributes(notification))) {
-    attributes[name] = { DataType: 'String', StringValue: value };
-  }
   return {
     ...summary,
     item: marshal(item as unknown as Record<string, unknown>),
@@ -156,6 +145,6 @@ export async function resizeForWorkflow(
       ...(condition.ExpressionAttributeValues === undefined ? {} : { ExpressionAttributeValues: marshal(condition.ExpressionAttributeValues) }),
       hasValues: condition.ExpressionAttributeValues !== undefined,
     },
-    notification: { Subject: `${notification.type} ${notification.status}`, Message: JSON.stringify(notification), MessageAttributes: attributes },
+    notification: snsNotificationMessage(notificationFor(item)),
   };
 }

@@ -2,6 +2,7 @@
  * The CloudFront calls the stack makes: its distribution (found by its Comment, which names the stack) and its
  * Origin Access Control (found by name). Updates and deletes carry the ETag CloudFront handed out last.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   CloudFrontClient,
   CreateDistributionWithTagsCommand,
@@ -90,7 +91,7 @@ export interface WaitOptions {
 export async function waitForDeployed(client: CloudFrontClient, id: string, options: WaitOptions = {}): Promise<ObservedDistribution | undefined> {
   const interval = options.intervalMs ?? 20_000;
   const timeout = options.timeoutMs ?? 30 * 60_000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   let waited = 0;
   for (;;) {
     const observed = await getDistribution(client, id);

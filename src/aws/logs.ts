@@ -1,4 +1,4 @@
-/** CloudWatch log groups with a retention: the function's log group and the HTTP API's access logs. */
+/** CloudWatch log groups with a retention: the function's, the HTTP API's access logs and the workflow's executions. */
 import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
@@ -26,12 +26,6 @@ export async function createLogGroup(logs: CloudWatchLogsClient, name: string, t
   }
 }
 
-/** Creates the log group (or finds it already there) and sets its retention. */
-export async function ensureLogGroup(logs: CloudWatchLogsClient, name: string, retentionDays: number, tags: Record<string, string>): Promise<void> {
-  await createLogGroup(logs, name, tags);
-  await putRetentionPolicy(logs, name, retentionDays);
-}
-
 export async function putRetentionPolicy(logs: CloudWatchLogsClient, name: string, days: number): Promise<void> {
   await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));
 }
@@ -45,9 +39,4 @@ export async function deleteLogGroup(logs: CloudWatchLogsClient, name: string): 
     if (awsErrorName(error) === 'ResourceNotFoundException') return false;
     throw error;
   }
-}
-
-/** The workflow's log group retention (same call as putRetentionPolicy). */
-export async function setRetention(logs: CloudWatchLogsClient, name: string, days: number): Promise<void> {
-  await putRetentionPolicy(logs, name, days);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, GetCommand, paginateScan, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
 import { CliError } from '../errors.js';
@@ -16,8 +17,6 @@ export interface BatchGetOptions {
   maxRounds?: number;
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Reads many items by ImageID in batches of 100, strongly consistent, retrying UnprocessedKeys (DynamoDB returns
  * them when a batch exceeds its throughput or response size) with backoff. Missing items are simply absent.
@@ -28,7 +27,7 @@ export async function batchGetItems<T extends Partial<MetadataItem> = MetadataIt
   imageIds: Iterable<string>,
   options: BatchGetOptions = {},
 ): Promise<Map<string, T>> {
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? delay;
   const maxRounds = options.maxRounds ?? 8;
   const unique = [...new Set(imageIds)];
   const found = new Map<string, T>();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CliError, errorMessage, ExitCode } from '../errors.js';
+import { awsErrorName, CliError, errorMessage, ExitCode } from '../errors.js';
 import type { AwsTarget } from './target.js';
 
 /**
@@ -15,7 +15,7 @@ export async function explainSdkError(error: unknown, target: AwsTarget, env: No
   if (code !== undefined) return unreachable(error, code, target);
   const message = errorMessage(error);
   // A profile that does not exist shows up as a missing region or missing credentials: name the real cause.
-  if (target.profile !== undefined && (message.startsWith('Region ') || errorName(error) === 'CredentialsProviderError')) {
+  if (target.profile !== undefined && (message.startsWith('Region ') || awsErrorName(error) === 'CredentialsProviderError')) {
     const unknown = await unknownProfile(error, target.profile, env);
     if (unknown !== undefined) return unknown;
   }
@@ -34,7 +34,7 @@ export async function explainSdkError(error: unknown, target: AwsTarget, env: No
       cause: error,
     });
   }
-  if (errorName(error) === 'CredentialsProviderError') return credentialsProblem(error, target, env);
+  if (awsErrorName(error) === 'CredentialsProviderError') return credentialsProblem(error, target, env);
   return error;
 }
 
@@ -113,8 +113,4 @@ export async function profilesIn(files: string[]): Promise<string[]> {
     }
   }
   return [...names].sort();
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -134,7 +135,7 @@ export async function sendMessageBatchWithRetries(
   options: BatchRetryOptions = {},
 ): Promise<{ id: string; message: string }[]> {
   const attempts = options.attempts ?? 5;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   const refused: { id: string; message: string }[] = [];
   let pending = [...entries];
   for (let attempt = 1; pending.length > 0; attempt++) {

@@ -16,9 +16,9 @@ import {
   optionalNumber,
   optionalString,
   parseChoice,
-  parseSettingFlag,
   type CommandResult,
 } from './shared.js';
+import { parseSettingFlag } from './setting-flag.js';
 
 /** `--notify` values as the parser below collected them (with their filters), or undefined when none was given. */
 function notifyTargets(raw: Readonly<Record<string, unknown>>): NotifyTarget[] | undefined {

@@ -9,11 +9,11 @@ import {
   optionalNumber,
   optionalString,
   parseChoice,
-  parseSettingFlag,
   requiredString,
   stringListArgument,
   type CommandResult,
 } from './shared.js';
+import { parseSettingFlag } from './setting-flag.js';
 
 export function resizeCommand(): Command {
   return new Command('resize')

@@ -1,8 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { AppContext, GlobalOptions } from '../context.js';
-import { CliError, ExitCode, UsageError, errorMessage } from '../errors.js';
-import { parseSetting, SETTING_RULES, type RuledSetting } from '../config/setting-rules.js';
-import type { StackSettings } from '../config/stack-settings.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 import { validateEndpoint } from '../aws/target.js';
 
 /**
@@ -174,20 +172,6 @@ export function parseChoice<T extends string>(name: string, choices: readonly T[
     const match = choices.find((choice) => choice.toLowerCase() === wanted);
     if (match === undefined) throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}.`);
     return match;
-  };
-}
-
-/**
- * Commander's parser for a setting's flag, by the setting's one rule (src/config/setting-rules.ts), so the flag,
- * its IMG_RESIZER_* variable and its settings-file key accept the same values and state the same range.
- */
-export function parseSettingFlag<K extends RuledSetting>(key: K) {
-  return (value: string): NonNullable<StackSettings[K]> => {
-    try {
-      return parseSetting(key, value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${SETTING_RULES[key].flag}: ${errorMessage(error)}`);
-    }
   };
 }
 

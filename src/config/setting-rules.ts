@@ -13,7 +13,7 @@ import {
   type SettingRule,
 } from '../../lambda-src/core/settings.js';
 import { parseSizeSpec } from '../../lambda-src/core/sizes.js';
-import { ARCHITECTURES, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
+import { ARCHITECTURES, LAMBDA_MEMORY_RANGE_MB, ORCHESTRATIONS, STATE_MACHINE_KINDS } from '../constants.js';
 import { CDN_PRICE_CLASSES, type StackSettings } from './stack-settings.js';
 
 /**
@@ -80,7 +80,7 @@ export const SETTING_RULES = {
   format: { flag: '--format', rule: choiceRule(OUTPUT_FORMATS) },
   fit: { flag: '--fit', rule: choiceRule(FIT_MODES) },
   arch: { flag: '--arch', rule: choiceRule(ARCHITECTURES) },
-  memory: { flag: '--memory', rule: wholeNumberRule(128, 10_240, ' of MB') },
+  memory: { flag: '--memory', rule: wholeNumberRule(LAMBDA_MEMORY_RANGE_MB.min, LAMBDA_MEMORY_RANGE_MB.max, ' of MB') },
   timeout: { flag: '--timeout', rule: wholeNumberRule(1, 900, ' of seconds') },
   notifications: { flag: '--notifications', rule: ON_OFF_RULE },
   logRetentionDays: {

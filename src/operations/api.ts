@@ -1,6 +1,6 @@
 /** `api url`: where the stack's HTTP API answers (issue 14). */
 import { apiInvokeUrl, findHttpApi } from '../aws/apigateway.js';
-import { loadStackSettings } from '../config/settings.js';
+import { loadStackSettings, type StackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { apiAuth, apiNames } from '../provision/api.js';
@@ -14,8 +14,9 @@ export interface ApiUrlResult {
   publicReads: boolean;
 }
 
-export async function runApiUrl(context: AppContext): Promise<ApiUrlResult> {
-  const settings = await loadStackSettings(context.settingsFile);
+/** `settings`: the stack's, when the caller has read them already (else read from the settings file). */
+export async function runApiUrl(context: AppContext, settings?: StackSettings): Promise<ApiUrlResult> {
+  settings ??= await loadStackSettings(context.settingsFile);
   if (settings.api !== true) {
     throw new CliError('API_NOT_ENABLED', `The stack ${settings.stackName} has no HTTP API.`, { suggestion: 'Run `img-resizer init --api` to add it.' });
   }

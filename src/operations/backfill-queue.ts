@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
@@ -126,7 +127,7 @@ export async function runQueueBackfill(
   progress: QueueBackfillProgress = { update: () => undefined, done: () => undefined },
 ): Promise<QueueBackfillResult> {
   const clock = options.clock ?? systemClock;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   const started = clock.now();
   const settings = await loadStackSettings(context.settingsFile);
   if (settings.backfillQueue !== true) throw missingQueue(settings);

@@ -10,6 +10,7 @@ import { getItem } from '../aws/metadata-table.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
+import { parseSourceKey } from './metadata.js';
 
 export const DEFAULT_PRESIGN_SECONDS = 3600;
 /** SigV4 presigned URLs live at most 7 days (less with temporary credentials: they end with the session). */
@@ -86,8 +87,7 @@ function rank(format: string): number {
 /** The item of a source key, or a typed NOT_FOUND. */
 export async function requireItem(context: AppContext, sourceKey: string): Promise<{ item: MetadataItem; s3: S3Client }> {
   const settings = await loadStackSettings(context.settingsFile);
-  const key = sourceKey.startsWith('s3://') ? sourceKey.replace(/^s3:\/\/[^/]+\//, '') : sourceKey;
-  const bucket = sourceKey.startsWith('s3://') ? (/^s3:\/\/([^/]+)\//.exec(sourceKey)?.[1] ?? settings.sourceBucket) : settings.sourceBucket;
+  const { bucket, key } = parseSourceKey(sourceKey, settings.sourceBucket);
   const clients = await context.clients();
   const item = await getItem(clients.documents, settings.table, imageIdFor(bucket, key));
   if (!item) {

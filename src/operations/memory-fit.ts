@@ -1,7 +1,5 @@
 import { HEADROOM, maxPixelsForMemory, RESERVED_MB, WORST_BYTES_PER_PIXEL } from '../../lambda-src/core/pixel-limit.js';
-
-/** Lambda's largest memory size (MB). */
-const LAMBDA_MAX_MEMORY_MB = 10_240;
+import { LAMBDA_MEMORY_RANGE_MB } from '../constants.js';
 
 /** A setting init applies anyway but the operator should hear about (never an error: the stack still works). */
 export interface InitWarning {
@@ -35,7 +33,7 @@ export function memoryFitWarning(settings: { memory: number; maxPixels?: number 
       `(an interlaced PNG or a progressive JPEG) of an image that large needs about ${needed} MB, and ${memory} MB holds ${megapixels(fits)}. ` +
       'Such an upload would run the function out of memory instead of being refused as too large.',
     suggestion:
-      needed <= LAMBDA_MAX_MEMORY_MB
+      needed <= LAMBDA_MEMORY_RANGE_MB.max
         ? `Give --memory ${needed} or more, or lower the pixel limit to ${fits} or less (or leave it unset: it then follows the memory).`
         : `No Lambda memory size holds it: lower the pixel limit to ${fits} or less (or leave it unset: it then follows the memory).`,
   };

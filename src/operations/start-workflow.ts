@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionEnd, runSyncExecution, startExecution } from '../aws/stepfunctions.js';
 import type { InvokeResult } from './invoke-function.js';
@@ -25,7 +26,7 @@ export async function runWorkflowSynchronously(
     for (;;) {
       ({ status, error, cause } = await executionEnd(sfn, executionArn));
       if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await sleep(pollMs);
     }
   }
   if (status === 'SUCCEEDED') return { functionError: undefined, errorMessage: undefined, attempts: 1 };

@@ -51,7 +51,7 @@ export async function runUploadViaApi(context: AppContext, options: UploadViaApi
   const started = clock.now();
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS;
   const settings = await loadStackSettings(context.settingsFile);
-  const api = await runApiUrl(context);
+  const api = await runApiUrl(context, settings);
 
   let auth: HttpApiAuth;
   if (api.auth === 'JWT') {

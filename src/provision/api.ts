@@ -5,7 +5,6 @@
  * stage with throttling and access logs) and the permission letting that API, and only it, invoke the function.
  * Each has its removal step; steps.ts lists them only when the settings say `api`.
  */
-import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { apiEnvironment, DEFAULT_UPLOAD_PREFIX } from '../../lambda-src/core/api/settings.js';
 import type { StackSettings } from '../config/settings.js';
 import {
@@ -25,9 +24,9 @@ import {
   type RouteAuthorization,
 } from '../aws/apigateway.js';
 import { addInvokePermission, getPolicyStatements, removePermission, type InvokePermission, type PolicyStatement } from '../aws/lambda.js';
-import { deleteLogGroup, describeLogGroup, ensureLogGroup, putRetentionPolicy } from '../aws/logs.js';
 import { stackRuntime } from '../config/settings.js';
 import { lambdaFunctionRemovalStep, lambdaFunctionStep, type DesiredFunction, type FunctionStepSpec } from './function.js';
+import { logGroupRemovalStepFor, logGroupStepFor, type LogGroupStepSpec } from './log-group.js';
 import { planPermission, type PermissionOp, type PermissionRemovalOp } from './permission.js';
 import { iamRoleRemovalStep, iamRoleStep, type RoleStepSpec } from './role.js';
 import { STACK_TAG, type StackModel } from './stack.js';
@@ -164,49 +163,21 @@ export const apiFunctionRemovalStep = lambdaFunctionRemovalStep(apiFunctionSpec)
 // ---------------------------------------------------------------------------------------------------
 // Access-log group
 
-export type ApiLogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
-export interface ApiLogGroupRemovalOp { kind: 'delete-log-group' }
-
-export function planApiLogGroup(observed: LogGroup | undefined): Plan<ApiLogGroupOp> {
-  if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: API_LOG_RETENTION_DAYS }] };
-  const ops: ApiLogGroupOp[] =
-    observed.retentionInDays === API_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: API_LOG_RETENTION_DAYS }];
-  return opsPlan(ops, `keeps access logs ${API_LOG_RETENTION_DAYS} days`);
-}
-
 function logGroupArn(stack: StackModel): string {
   return `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${apiNames(stack.settings.stackName).logGroupName}`;
 }
 
-export const apiLogGroupStep: Step<LogGroup | undefined, ApiLogGroupOp> = {
+const apiLogGroup: LogGroupStepSpec = {
   id: 'api-log-group',
   resource: 'API access-log group',
-  name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
-  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
-  plan: (_context, observed) => planApiLogGroup(observed),
-  async apply(context, _observed, plan) {
-    const name = apiNames(context.stack.settings.stackName).logGroupName;
-    for (const op of plan.ops) {
-      if (op.kind === 'create-log-group') await ensureLogGroup(context.clients.logs, name, op.retentionDays, context.stack.tags);
-      else await putRetentionPolicy(context.clients.logs, name, op.to);
-    }
-    return { outputs: { apiLogGroupArn: logGroupArn(context.stack) } };
-  },
+  logGroupName: (context) => apiNames(context.stack.settings.stackName).logGroupName,
+  retentionDays: () => API_LOG_RETENTION_DAYS,
+  reasonWhenNone: (days) => `keeps access logs ${days} days`,
   outputs: (context) => ({ apiLogGroupArn: logGroupArn(context.stack) }),
 };
 
-export const apiLogGroupRemovalStep: Step<LogGroup | undefined, ApiLogGroupRemovalOp> = {
-  id: 'api-log-group',
-  resource: 'API access-log group',
-  name: (context) => apiNames(context.stack.settings.stackName).logGroupName,
-  observe: (context) => describeLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName),
-  plan: (_context, observed): Plan<ApiLogGroupRemovalOp> =>
-    observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone'),
-  async apply(context) {
-    await deleteLogGroup(context.clients.logs, apiNames(context.stack.settings.stackName).logGroupName);
-    return undefined;
-  },
-};
+export const apiLogGroupStep = logGroupStepFor(apiLogGroup);
+export const apiLogGroupRemovalStep = logGroupRemovalStepFor(apiLogGroup);
 
 // ---------------------------------------------------------------------------------------------------
 // The HTTP API: integration, authorizer, routes, stage
@@ -256,8 +227,7 @@ export function apiThrottle(settings: StackSettings): { rate: number; burst: num
 
 /** How a route is authorised (init and export): reads may be public, uploads never are. */
 export function apiRouteAuthorization(settings: StackSettings, routeKey: string): ApiAuth['type'] | 'NONE' {
-  if (routeKey === API_ROUTES.read && settings.apiPublicReads === true) return 'NONE';
-  return apiAuth(settings).type;
+  return routeAuthorization({ auth: apiAuth(settings), publicReads: settings.apiPublicReads === true }, routeKey);
 }
 
 export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<StackOutputs>): DesiredHttpApi {
@@ -276,7 +246,7 @@ export function desiredHttpApi(context: ProvisionContext, inputs: Readonly<Stack
   };
 }
 
-function routeAuthorization(desired: DesiredHttpApi, routeKey: string): string {
+function routeAuthorization(desired: Pick<DesiredHttpApi, 'auth' | 'publicReads'>, routeKey: string): ApiAuth['type'] | 'NONE' {
   if (routeKey === API_ROUTES.read && desired.publicReads) return 'NONE';
   return desired.auth.type;
 }

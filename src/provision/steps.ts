@@ -15,8 +15,6 @@ import {
   apiRoleStep,
   httpApiRemovalStep,
   httpApiStep,
-  type ApiLogGroupOp,
-  type ApiLogGroupRemovalOp,
   type HttpApiOp,
   type HttpApiRemovalOp,
 } from './api.js';
@@ -61,8 +59,6 @@ import {
   type RuleRemovalOp,
   type StateMachineOp,
   type StateMachineRemovalOp,
-  type WorkflowLogGroupOp,
-  type WorkflowLogGroupRemovalOp,
   workflowLogGroupStep,
 } from './workflow.js';
 
@@ -91,8 +87,6 @@ export type ProvisionOp =
   | FailedEventsQueueRemovalOp
   | AsyncInvokeOp
   | SubscriptionOp
-  | ApiLogGroupOp
-  | ApiLogGroupRemovalOp
   | HttpApiOp
   | HttpApiRemovalOp
   | CdnOp
@@ -107,9 +101,7 @@ export type ProvisionOp =
   | StateMachineRemovalOp
   | RuleOp
   | RuleRemovalOp
-  | EventBridgeDeliveryOp
-  | WorkflowLogGroupOp
-  | WorkflowLogGroupRemovalOp;
+  | EventBridgeDeliveryOp;
 
 /** Account and partition come from STS (the context read them); every ARN is built with the partition. */
 export const identityStep: Step<{ account: string; partition: string }, never> = {

@@ -11,7 +11,6 @@ import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
 import { operationalSettings } from '../config/settings.js';
-import { createLogGroup, deleteLogGroup, describeLogGroup, setRetention } from '../aws/logs.js';
 import {
   createStateMachine,
   deleteStateMachine,
@@ -20,6 +19,7 @@ import {
   updateStateMachine,
   type StateMachineDescription,
 } from '../aws/stepfunctions.js';
+import { logGroupRemovalStepFor, logGroupStepFor, type LogGroupStepSpec } from './log-group.js';
 import { iamRoleRemovalStep, iamRoleStep, type ObservedRole, type RoleOp, type RoleRemovalOp, type RoleStepSpec } from './role.js';
 import { stableStringify } from './policy.js';
 import { renderStateMachineDefinition } from './state-machine-definition.js';
@@ -32,6 +32,15 @@ export const WORKFLOW_POLICY_NAME = 'img-resizer-workflow';
 /** Equal JSON documents whatever their key order (definitions, patterns, logging: not policies). */
 function sameJson(a: unknown, b: unknown): boolean {
   return stableStringify(a) === stableStringify(b);
+}
+
+/** A document AWS returned as text; undefined when absent or not JSON (then it differs from any we want). */
+function parsedJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -169,13 +178,7 @@ export function planStateMachine(
   if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-state-machine', type: desired.type }] };
   if (observed.type !== desired.type) return { action: 'update', reason: '', ops: [{ kind: 'replace-state-machine', from: observed.type ?? '?', to: desired.type }] };
   const fields: ('definition' | 'role' | 'logging')[] = [];
-  let current: unknown;
-  try {
-    current = JSON.parse(observed.definition ?? '');
-  } catch {
-    current = undefined;
-  }
-  if (!sameJson(desired.definition, current)) fields.push('definition');
+  if (!sameJson(desired.definition, parsedJson(observed.definition))) fields.push('definition');
   if (observed.roleArn !== desired.roleArn) fields.push('role');
   if (!sameJson(loggingConfiguration(desired.logGroupArn), observed.loggingConfiguration)) fields.push('logging');
   return opsPlan(fields.length > 0 ? [{ kind: 'update-state-machine', fields }] : [], `${desired.type}, definition and role as rendered`);
@@ -268,13 +271,7 @@ export function planRule(desired: RuleSpec, observed: ObservedRule | undefined):
   const ops: RuleOp[] = [];
   if (!observed) ops.push({ kind: 'put-rule', why: 'missing' });
   else {
-    let pattern: unknown;
-    try {
-      pattern = JSON.parse(observed.eventPattern ?? '');
-    } catch {
-      pattern = undefined;
-    }
-    if (!sameJson(desired.pattern, pattern)) ops.push({ kind: 'put-rule', why: 'pattern' });
+    if (!sameJson(desired.pattern, parsedJson(observed.eventPattern))) ops.push({ kind: 'put-rule', why: 'pattern' });
     else if (observed.state !== 'ENABLED') ops.push({ kind: 'put-rule', why: 'disabled' });
   }
   const target = observed?.targets.find((t) => t.Id === desired.target.Id);
@@ -358,46 +355,16 @@ const inDirectMode = (context: ProvisionContext): boolean => !workflowMode(conte
 // ---------------------------------------------------------------------------------------------------
 // The execution log group (Express workflows keep no history of their own).
 
-export type WorkflowLogGroupOp = { kind: 'create-log-group'; retentionDays: number } | { kind: 'set-log-retention'; from: number | undefined; to: number };
-export interface WorkflowLogGroupRemovalOp { kind: 'delete-log-group' }
-
-export const workflowLogGroupStep: Step<{ retentionInDays?: number | undefined } | undefined, WorkflowLogGroupOp> = {
+const workflowLogGroup: LogGroupStepSpec = {
   id: 'workflow-logs',
   resource: 'Execution log group',
-  name: (context) => workflowNames(context.stack).logGroupName,
-  observe: (context) => (workflowMode(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
-  plan(context, observed): Plan<WorkflowLogGroupOp> {
-    if (!workflowMode(context)) return noop(UNUSED);
-    if (!observed) return { action: 'create', reason: 'does not exist', ops: [{ kind: 'create-log-group', retentionDays: WORKFLOW_LOG_RETENTION_DAYS }] };
-    return opsPlan(
-      observed.retentionInDays === WORKFLOW_LOG_RETENTION_DAYS ? [] : [{ kind: 'set-log-retention', from: observed.retentionInDays, to: WORKFLOW_LOG_RETENTION_DAYS }],
-      `retention ${WORKFLOW_LOG_RETENTION_DAYS} days`,
-    );
-  },
-  async apply(context, _observed, plan) {
-    const { logs } = context.clients;
-    const name = workflowNames(context.stack).logGroupName;
-    for (const op of plan.ops) {
-      if (op.kind === 'create-log-group') await createLogGroup(logs, name, context.stack.tags);
-    }
-    await setRetention(logs, name, WORKFLOW_LOG_RETENTION_DAYS);
-    return undefined;
-  },
+  logGroupName: (context) => workflowNames(context.stack).logGroupName,
+  retentionDays: () => WORKFLOW_LOG_RETENTION_DAYS,
+  reasonWhenNone: (days) => `retention ${days} days`,
+  only: { when: workflowMode, otherwise: UNUSED },
 };
 
-function workflowLogGroupRemovalStep(when: (context: ProvisionContext) => boolean, idSuffix = ''): Step<{ logGroupName?: string | undefined } | undefined, WorkflowLogGroupRemovalOp> {
-  return {
-    id: `workflow-logs${idSuffix}`,
-    resource: 'Execution log group',
-    name: (context) => workflowNames(context.stack).logGroupName,
-    observe: (context) => (when(context) ? describeLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName) : Promise.resolve(undefined)),
-    plan: (_context, observed): Plan<WorkflowLogGroupRemovalOp> => (observed ? { action: 'delete', reason: 'made by this stack', ops: [{ kind: 'delete-log-group' }] } : noop('already gone')),
-    async apply(context) {
-      await deleteLogGroup(context.clients.logs, workflowNames(context.stack).logGroupName);
-      return undefined;
-    },
-  };
-}
+export const workflowLogGroupStep = logGroupStepFor(workflowLogGroup);
 
 /** Destroy's: the rule first (nothing starts executions), then the state machine and the roles. */
 export const workflowRemovalSteps = {
@@ -405,7 +372,7 @@ export const workflowRemovalSteps = {
   stateMachine: stateMachineRemovalStep(always),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, always),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, always),
-  logGroup: workflowLogGroupRemovalStep(always),
+  logGroup: logGroupRemovalStepFor(workflowLogGroup, always),
 };
 
 /** Init's in direct mode: what an earlier workflow-mode init left, removed once the trigger is in place. */
@@ -414,7 +381,7 @@ export const workflowCleanupSteps = {
   stateMachine: stateMachineRemovalStep(inDirectMode, '-cleanup'),
   eventsRole: workflowRoleRemovalStep(eventsRoleSpec, inDirectMode, '-cleanup'),
   stateMachineRole: workflowRoleRemovalStep(stateMachineRoleSpec, inDirectMode, '-cleanup'),
-  logGroup: workflowLogGroupRemovalStep(inDirectMode, '-cleanup'),
+  logGroup: logGroupRemovalStepFor(workflowLogGroup, inDirectMode, '-cleanup'),
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { ImageError } from '../errors.js';
 import { imageIdFor } from '../image-id.js';
 import { processImage, type ProcessedImage, type ProcessOptions } from '../image.js';
 import { outputKeyFor } from '../keys.js';
-import type { MetadataItem, OutputRecord } from '../metadata.js';
+import { outputUrl as cdnOutputUrl, type MetadataItem, type OutputRecord } from '../metadata.js';
 import { ObjectNotFoundError, SourceChangedError } from '../process-record.js';
 import { ApiError, notFound } from './errors.js';
 import { encodeKeyPath, looksLikePreset, pathSegments } from './paths.js';
@@ -103,7 +103,7 @@ async function createUpload(request: ApiRequest, settings: ApiSettings, ports: A
 }
 
 async function outputUrl(key: string, settings: ApiSettings, ports: ApiPorts): Promise<string> {
-  if (settings.cdnBaseUrl !== undefined) return `${settings.cdnBaseUrl}/${encodeKeyPath(key)}`;
+  if (settings.cdnBaseUrl !== undefined) return cdnOutputUrl(settings.cdnBaseUrl, key);
   return ports.presignGet(settings.function.destBucket, key, settings.readExpirySeconds);
 }
 
