@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * Reads until `read` gives a value, for what a deployed stack does in its own time (a read that throws counts as
  * not yet: the object or item is not there). Fails naming `what` after `timeoutMs`.
@@ -8,6 +10,6 @@ export async function poll<T>(what: string, read: () => Promise<T | undefined>, 
     const value = await read().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
 }

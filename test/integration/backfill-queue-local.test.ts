@@ -24,6 +24,7 @@ import { INLINE_POLICY_NAME } from '../../src/provision/stack.js';
 import { DEFAULT_SETTINGS_FILE } from '../../src/config/settings.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, uniqueStackName, type DeployedTestStack } from '../helpers/deploy.js';
+import { poll } from '../helpers/poll.js';
 
 const COUNT = 500;
 /** Short, so a poison message is received three times (visibility 6 x 5 s) within the test's time. */
@@ -68,16 +69,6 @@ async function functionLogLines(): Promise<Record<string, unknown>[]> {
 async function queueUrl(name: string): Promise<string> {
   const clients = await stack.context.clients();
   return (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
-}
-
-async function poll<T>(what: string, read: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
 }
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 import { imagesOf, launchChromium } from '../helpers/chromium.js';
 
 let stack: DeployedTestStack;
@@ -24,15 +25,12 @@ const items = new Map<string, MetadataItem>();
 const GOOD = ['browser/one.jpg', 'browser/two.png'];
 const BROKEN = 'browser/broken.jpg';
 
-async function waitForItem(key: string): Promise<MetadataItem> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
+function waitForItem(key: string): Promise<MetadataItem> {
+  return poll(`the item for ${key}`, async () => {
     const got = await clients.documents.send(new GetCommand({ TableName: stack.settings.table, Key: { ImageID: imageIdFor(stack.settings.sourceBucket, key) } }));
     const item = got.Item as MetadataItem | undefined;
-    if (item && item.Status !== 'DELETED') return item;
-    if (Date.now() > deadline) throw new Error(`no item for ${key}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    return item && item.Status !== 'DELETED' ? item : undefined;
+  }, 90_000);
 }
 
 beforeAll(async () => {

@@ -13,6 +13,7 @@ import { imagesOf, launchChromium } from '../helpers/chromium.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 let stack: DeployedTestStack;
 let clients: AwsClients;
@@ -23,16 +24,11 @@ beforeAll(async () => {
   stack = await deployTestStack({ sizes: 'thumb=100x100' });
   clients = await stack.context.clients();
   await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: KEY, Body: await photo(500, 400), ContentType: 'image/jpeg' }));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
+  item = await poll('the SUCCEEDED item', async () => {
     const got = await clients.documents.send(new GetCommand({ TableName: stack.settings.table, Key: { ImageID: imageIdFor(stack.settings.sourceBucket, KEY) } }));
-    if ((got.Item as MetadataItem | undefined)?.Status === 'SUCCEEDED') {
-      item = got.Item as MetadataItem;
-      break;
-    }
-    if (Date.now() > deadline) throw new Error('no item');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    const found = got.Item as MetadataItem | undefined;
+    return found?.Status === 'SUCCEEDED' ? found : undefined;
+  }, 90_000);
 }, 180_000);
 afterAll(() => {
   stack.context.close();

@@ -11,6 +11,7 @@ import { ExitCode } from '../../src/errors.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts, type DeployedTestStack } from '../helpers/deploy.js';
 import { near, pixelAt } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 /**
  * Issue 11 item 7: the function's output settings set by init's flags land in its configuration, a second init
@@ -100,18 +101,12 @@ describe('function output settings on the local stack', () => {
     const [size] = parseSizeSpec(stack.settings.sizes);
     if (!size) throw new Error('the stack has no size');
     const outputKey = outputKeyFor(key, size, 1, 'jpeg', 'png');
-    const deadline = Date.now() + 60_000;
-    let jpeg: Buffer | undefined;
-    while (!jpeg) {
-      const object = await clients.s3.send(new GetObjectCommand({ Bucket: stack.settings.destBucket, Key: outputKey })).catch(() => undefined);
-      if (object?.Body) {
-        jpeg = Buffer.from(await object.Body.transformToByteArray());
-        expect(object.CacheControl).toBe('public, max-age=600');
-      } else {
-        if (Date.now() > deadline) throw new Error(`no ${outputKey} after 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
+    const object = await poll(outputKey, async () => {
+      const got = await clients.s3.send(new GetObjectCommand({ Bucket: stack.settings.destBucket, Key: outputKey }));
+      return got.Body ? { body: got.Body, cacheControl: got.CacheControl } : undefined;
+    }, 60_000);
+    expect(object.cacheControl).toBe('public, max-age=600');
+    const jpeg = Buffer.from(await object.body.transformToByteArray());
     expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
     expect(near(await pixelAt(jpeg, 5, 5), { r: 0x10, g: 0x20, b: 0x60 }, 12)).toBe(true);
     expect(near(await pixelAt(jpeg, 50, 50), { r: 255, g: 255, b: 255 }, 12)).toBe(true);

@@ -15,6 +15,7 @@ import { runTune as runTuneOperation, type TuneResult } from '../../src/operatio
 import { corpusFiles, readCorpusFile } from '../helpers/corpus.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
+import { poll } from '../helpers/poll.js';
 
 /** The configuration without what every update changes by itself (revision, timestamps, update status). */
 function comparable(configuration: FunctionConfiguration): Partial<FunctionConfiguration> {
@@ -42,12 +43,8 @@ describe('tune on the local stack', () => {
     if (smallest === undefined) throw new Error('The corpus has no JPEG.');
     await clients.s3.send(new PutObjectCommand({ Bucket: stack.settings.sourceBucket, Key: key, Body: await readCorpusFile(smallest), ContentType: 'image/jpeg' }));
     // The bucket's trigger runs the function: wait for its item.
-    let stored: MetadataItem | undefined;
-    for (let waited = 0; stored === undefined && waited < 90_000; waited += 250) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      stored = await getItem(clients.documents, stack.settings.table, imageIdFor(stack.settings.sourceBucket, key));
-    }
-    if (stored?.Status !== 'SUCCEEDED') throw new Error(`The upload was not processed: ${JSON.stringify(stored)}`);
+    const stored = await poll('the upload\'s item', () => getItem(clients.documents, stack.settings.table, imageIdFor(stack.settings.sourceBucket, key)), 90_000);
+    if (stored.Status !== 'SUCCEEDED') throw new Error(`The upload was not processed: ${JSON.stringify(stored)}`);
     item = stored;
     original = await readConfiguration();
   }, 180_000);

@@ -4,19 +4,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runUpload } from '../../src/commands/upload.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import type { UploadReport } from '../../src/operations/upload.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
+import { photo } from '../helpers/images.js';
 
 const bin = path.resolve('bin/img-resizer.js');
-
-async function photo(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#3a6ea5', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer();
-}
 
 describe('upload when things go wrong, on the local stack with the real function', () => {
   let stack: DeployedTestStack;

@@ -21,6 +21,7 @@ import { runUpload } from '../../src/commands/upload.js';
 import { localTestContext } from '../helpers/context.js';
 import { deployTestStack, testArtifacts } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 /** The workflow roles carry the region when the function's role does (region-named roles). */
 function regionSuffix(settings: { roleName: string; region?: string | undefined }): string {
@@ -247,12 +248,10 @@ describe('init --orchestration stepfunctions on the local stack', () => {
         input: JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: { bucket: { name: settings.sourceBucket }, object: { key: 'gone.jpg' } } }),
       }),
     );
-    const misfitDeadline = Date.now() + 120_000;
-    let misfitRun = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: misfit.executionArn }));
-    while (misfitRun.status === 'RUNNING' && Date.now() < misfitDeadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      misfitRun = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: misfit.executionArn }));
-    }
+    const misfitRun = await poll('the misfit execution to finish', async () => {
+      const run = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: misfit.executionArn }));
+      return run.status === 'RUNNING' ? undefined : run;
+    });
     // AWS names the error by the function's errorType (WorkflowInputError, which the Resize state never retries);
     // MiniStack 1.5.33's Node runner calls every function error Runtime.HandlerError, so here it is retried first.
     expect(misfitRun.status).toBe('FAILED');

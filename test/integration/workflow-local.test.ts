@@ -18,6 +18,7 @@ import { renderStateMachineDefinition } from '../../src/provision/state-machine-
 import { eventsRolePolicy, eventsTrustPolicy, objectCreatedPattern, stateMachinePolicy, stateMachineTrustPolicy } from '../../src/provision/workflow-documents.js';
 import { deployTestStack, type DeployedTestStack } from '../helpers/deploy.js';
 import { photo } from '../helpers/images.js';
+import { poll } from '../helpers/poll.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -161,13 +162,10 @@ describe('workflow mode (Step Functions) on the local stack', () => {
         }),
       }),
     );
-    const deadline = Date.now() + 120_000;
-    let status: string | undefined;
-    while (Date.now() < deadline) {
-      status = (await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }))).status;
-      if (status !== 'RUNNING') break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const status = await poll('the late execution to finish', async () => {
+      const { status: now } = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+      return now === 'RUNNING' ? undefined : now;
+    });
     expect(status).toBe('SUCCEEDED');
     expect((await item(key))?.ProcessedAt).toBe(before?.ProcessedAt);
   }, 240_000);
