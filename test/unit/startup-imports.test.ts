@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { appendFileSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -125,6 +126,21 @@ describe('start-up loads only what the command uses', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/no-such-photo\.jpg: no such file or directory/);
     expect((await readFile(log, 'utf8')).split('\n').filter((line) => line.startsWith('REQUEST'))).toEqual([]);
+  });
+
+  it('keeps the compiled code of what a command loads in Node\'s compile cache on Node 22.1+, and does nothing on Node 20', async () => {
+    await writeSettings();
+    // Node's default place for it: node-compile-cache under the temporary directory.
+    const tmp = await mkdtemp(path.join(dir, 'tmp-'));
+    const endpoint = await loopbackAws();
+    await importsOf(['metadata', 'get', 'a.jpg', '--endpoint-url', endpoint.url], { ...CREDENTIALS, TMPDIR: tmp, NODE_COMPILE_CACHE: undefined }).finally(endpoint.close);
+    const entries = await readdir(path.join(tmp, 'node-compile-cache'), { recursive: true }).catch(() => undefined);
+    if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+      // One directory per Node version and V8 flags, holding an entry per module compiled: the SDK's among them.
+      expect(entries?.length ?? 0).toBeGreaterThan(50);
+    } else {
+      expect(entries).toBeUndefined();
+    }
   });
 
   it('lists each command in --help with the description its module declares', async () => {
