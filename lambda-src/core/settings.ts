@@ -148,19 +148,9 @@ export function loadFunctionSettings(env: Env = process.env): FunctionSettings {
     background: ruled(FUNCTION_ENV.background, BACKGROUND_RULE, optional(FUNCTION_ENV.background)) ?? BACKGROUND_RULE.parse(DEFAULT_BACKGROUND),
     notifyTopicArn: topicArn(FUNCTION_ENV.notifyTopicArn, optional(FUNCTION_ENV.notifyTopicArn)),
     keepOnDelete: ruled(FUNCTION_ENV.keepOnDelete, TRUE_FALSE_RULE, optional(FUNCTION_ENV.keepOnDelete)) ?? false,
-    cdnBaseUrl: baseUrl(FUNCTION_ENV.cdnBaseUrl, optional(FUNCTION_ENV.cdnBaseUrl)),
+    cdnBaseUrl: ruled(FUNCTION_ENV.cdnBaseUrl, BASE_URL_RULE, optional(FUNCTION_ENV.cdnBaseUrl)),
     ...contentAnalysisSettings(optional),
   };
-}
-
-/**
- * The CDN's address, which the API handler reads too (lambda-src/core/api/settings.ts): both accept an origin,
- * optionally with a path, and drop trailing slashes, so one CDN_BASE_URL means the same to both.
- */
-function baseUrl(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(value)) throw new InvalidSettingError(`"${value}" is not a base URL such as https://d111.cloudfront.net.`, name);
-  return value.replace(/\/+$/, '');
 }
 
 function topicArn(name: string, value: string | undefined): string | undefined {
@@ -338,14 +328,42 @@ export const CACHE_CONTROL_RULE = settingRule('one line of at most 256 character
 /** BACKGROUND: a CSS colour name or #rgb / #rrggbb. */
 export const BACKGROUND_RULE = settingRule('a colour: a CSS name such as white or black, or #rgb or #rrggbb', parseColour);
 
-/** A rule applied to an optional variable, naming it in the error. */
-function ruled<T>(name: string, rule: SettingRule<T>, value: string | undefined): T | undefined {
-  if (value === undefined) return undefined;
+/**
+ * CDN_BASE_URL (the function and the API handler) and API_BASE_URL: an origin, optionally with a path, no query,
+ * fragment or credentials; trailing slashes are dropped. https, except plain http for the local stack's hosts
+ * (localhost, *.localhost, 127.x.x.x, [::1]): the local CloudFront emulator serves http://<id>.cloudfront.localhost:<port>.
+ * An http URL anywhere else would hand out links that can be tampered with on the way.
+ */
+export const BASE_URL_RULE = settingRule('an https URL such as https://d111.cloudfront.net, without query or fragment (http only for localhost, *.localhost or loopback)', (text) => {
+  if (!/^https?:\/\/[^/\s?#@]+(\/[^\s?#]*)?$/i.test(text)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url.hostname))) return undefined;
+  return text.replace(/\/+$/, '');
+});
+
+/** Hosts that only ever reach this machine: where plain http is acceptable. */
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A rule applied to a variable that is set, naming it in the error. */
+export function namedRule<T>(name: string, rule: SettingRule<T>, value: string): T {
   try {
     return rule.parse(value);
   } catch (error) {
     throw new InvalidSettingError((error as Error).message, name);
   }
+}
+
+/** A rule applied to an optional variable, naming it in the error. */
+function ruled<T>(name: string, rule: SettingRule<T>, value: string | undefined): T | undefined {
+  return value === undefined ? undefined : namedRule(name, rule, value);
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {

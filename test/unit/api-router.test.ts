@@ -9,7 +9,7 @@ import { parsePresets } from '../../lambda-src/core/api/presets.js';
 import { renderLockAttribute } from '../../lambda-src/core/api/ports.js';
 import { routeApiRequest, type ApiResponse, type RouterDependencies } from '../../lambda-src/core/api/router.js';
 import { apiEnvironment, loadApiSettings, type ApiSettings } from '../../lambda-src/core/api/settings.js';
-import { functionEnvironment } from '../../lambda-src/core/settings.js';
+import { BASE_URL_RULE, functionEnvironment, loadFunctionSettings } from '../../lambda-src/core/settings.js';
 import { safeStem } from '../../lambda-src/core/api/upload.js';
 import { processImage, type ProcessOptions } from '../../lambda-src/core/image.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
@@ -350,6 +350,28 @@ describe('API settings and presets', () => {
     expect(() => loadApiSettings({ ...ENV, UPLOAD_PREFIX: 'resized/' })).toThrow(/outputs/);
     expect(() => loadApiSettings({ ...ENV, CDN_BASE_URL: 'http://cdn.example.com' })).toThrow(/https/);
     expect(loadApiSettings({ ...ENV, UPLOAD_PREFIX: 'in' }).uploadPrefixes).toEqual(['in/', 'avatars/']);
+  });
+
+  it('reads CDN_BASE_URL by one rule in the function and the API handler: https, http only on the local stack', () => {
+    const readers = {
+      function: (url: string) => loadFunctionSettings({ ...ENV, CDN_BASE_URL: url }).cdnBaseUrl,
+      api: (url: string) => loadApiSettings({ ...ENV, CDN_BASE_URL: url }).cdnBaseUrl,
+    };
+    for (const [caller, read] of Object.entries(readers)) {
+      expect(read('https://d111.cloudfront.net/'), caller).toBe('https://d111.cloudfront.net');
+      expect(read('https://img.example.com/images'), caller).toBe('https://img.example.com/images');
+      // The local CloudFront emulator's address (src/provision/cdn-address.ts), and loopback.
+      expect(read('http://d111.cloudfront.localhost:4566'), caller).toBe('http://d111.cloudfront.localhost:4566');
+      expect(read('http://127.0.0.1:4566/'), caller).toBe('http://127.0.0.1:4566');
+      for (const refused of ['http://example.com', 'http://localhost.example.com', 'https://img.example.com/?x=1', 'https://u:p@img.example.com', 'ftp://img.example.com']) {
+        expect(() => read(refused), `${caller} ${refused}`).toThrow(InvalidSettingError);
+        expect(() => read(refused), `${caller} ${refused}`).toThrow(`CDN_BASE_URL: "${refused}" is not ${BASE_URL_RULE.expected}.`);
+      }
+    }
+    expect(BASE_URL_RULE.expected).toMatch(/https/);
+    // API_BASE_URL, the API's own address, by the same rule.
+    expect(loadApiSettings({ ...ENV, API_BASE_URL: 'http://api.localhost:4566/' }).baseUrl).toBe('http://api.localhost:4566');
+    expect(() => loadApiSettings({ ...ENV, API_BASE_URL: 'http://api.example.com' })).toThrow(`API_BASE_URL: "http://api.example.com" is not ${BASE_URL_RULE.expected}.`);
   });
 
   it('builds the API function environment from the function one, validated', () => {

@@ -74,6 +74,9 @@ describe('the function with a CDN', () => {
     expect(loadFunctionSettings({ ...env, CDN_BASE_URL: 'https://img.example.com/images/' }).cdnBaseUrl).toBe('https://img.example.com/images');
     expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'img.example.com' })).toThrow(/CDN_BASE_URL/);
     expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'https://img.example.com/?x=1' })).toThrow(/CDN_BASE_URL/);
+    // https on AWS; plain http only for the local stack's hosts (its CloudFront emulator is http://<id>.cloudfront.localhost:<port>).
+    expect(loadFunctionSettings({ ...env, CDN_BASE_URL: 'http://d1.cloudfront.localhost:4566' }).cdnBaseUrl).toBe('http://d1.cloudfront.localhost:4566');
+    expect(() => functionEnvironment({ destBucket: 'dest', table: 't', cdnBaseUrl: 'http://img.example.com' })).toThrow(/^CDN_BASE_URL: "http:\/\/img\.example\.com" is not an https URL/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { InvalidSettingError } from '../errors.js';
-import { loadFunctionSettings, type FunctionSettings } from '../settings.js';
+import { BASE_URL_RULE, loadFunctionSettings, namedRule, type FunctionSettings } from '../settings.js';
 import { parsePresets, type Preset } from './presets.js';
 
 /** The API handler's environment variables beyond the function's own (FUNCTION_ENV), named in one place. */
@@ -61,7 +61,6 @@ export function loadApiSettings(env: Env = process.env): ApiSettings {
   const uploadPrefix = prefix(API_ENV.uploadPrefix, optional(API_ENV.uploadPrefix) ?? DEFAULT_UPLOAD_PREFIX);
   const others = (optional(API_ENV.uploadPrefixes) ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
   const uploadPrefixes = [...new Set([uploadPrefix, ...others.map((p) => prefix(API_ENV.uploadPrefixes, p))])];
-  const cdnBaseUrl = optional(API_ENV.cdnBaseUrl);
   const baseUrl = optional(API_ENV.baseUrl);
   return {
     function: fn,
@@ -69,11 +68,12 @@ export function loadApiSettings(env: Env = process.env): ApiSettings {
     presets: parsePresets(optional(API_ENV.presets), fn.sizes, API_ENV.presets),
     uploadPrefix,
     uploadPrefixes,
-    cdnBaseUrl: cdnBaseUrl === undefined ? undefined : httpsUrl(API_ENV.cdnBaseUrl, cdnBaseUrl),
+    // The function's own reading of CDN_BASE_URL (BASE_URL_RULE), so both handlers take one value the same way.
+    cdnBaseUrl: fn.cdnBaseUrl,
     uploadExpirySeconds: bounded(API_ENV.uploadExpiry, optional(API_ENV.uploadExpiry), DEFAULT_UPLOAD_EXPIRY_SECONDS, 1, 3600),
     readExpirySeconds: bounded(API_ENV.readExpiry, optional(API_ENV.readExpiry), DEFAULT_READ_EXPIRY_SECONDS, 1, 7 * 24 * 3600),
     renderWaitMs: bounded(API_ENV.renderWait, optional(API_ENV.renderWait), DEFAULT_RENDER_WAIT_MS, 0, 25_000),
-    baseUrl: baseUrl === undefined ? undefined : httpsUrl(API_ENV.baseUrl, baseUrl),
+    baseUrl: baseUrl === undefined ? undefined : namedRule(API_ENV.baseUrl, BASE_URL_RULE, baseUrl),
   };
 }
 
@@ -91,19 +91,6 @@ function prefix(name: string, value: string): string {
     throw new InvalidSettingError(`"${value}" is where the function writes its outputs; choose another upload prefix.`, name);
   }
   return withSlash;
-}
-
-function httpsUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidSettingError(`"${value}" is not a URL.`, name);
-  }
-  // http only for loopback (the local stack); anything else would hand out links that can be tampered with.
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new InvalidSettingError(`"${value}" must be an https URL.`, name);
-  return value.replace(/\/+$/, '');
 }
 
 function bounded(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
