@@ -15,7 +15,8 @@ import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, type Json } from '../provision/templates.js';
 import { apiPart } from './api-part.js';
 import { cdnBaseUrlValue, cdnDistributionArn, cdnPart } from './cdn-part.js';
-import { workflowMode, workflowPart } from './workflow-part.js';
+import { workflowModeFor } from '../provision/workflow.js';
+import { workflowPart } from './workflow-part.js';
 import { backfillPart } from './backfill-part.js';
 import {
   LOGICAL_ID,
@@ -141,7 +142,7 @@ export function bucketsPart(input: TemplateInput): TemplatePart {
       Properties: {
         ...bucketProperties(settings, PARAMETER.sourceBucket),
         // Workflow mode: the bucket's events go to EventBridge (its rule starts the state machine), not the function.
-        NotificationConfiguration: workflowMode(settings) ? { EventBridgeConfiguration: { EventBridgeEnabled: true } } : { LambdaConfigurations: lambdaConfigurations(settings) },
+        NotificationConfiguration: workflowModeFor(settings) ? { EventBridgeConfiguration: { EventBridgeEnabled: true } } : { LambdaConfigurations: lambdaConfigurations(settings) },
       },
     },
     [LOGICAL_ID.sourceBucketPolicy]: bucketPolicy(settings, LOGICAL_ID.sourceBucket),

@@ -8,7 +8,7 @@
 import { operationalSettings } from '../config/stack-settings.js';
 import { loggingConfiguration } from '../aws/stepfunctions.js';
 import { renderStateMachineDefinition } from '../provision/state-machine-definition.js';
-import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, workflowNames } from '../provision/workflow.js';
+import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, failedEventsQueueUrl, workflowModeFor, workflowNames } from '../provision/workflow.js';
 import {
   eventsRolePolicy,
   eventsTrustPolicy,
@@ -20,10 +20,6 @@ import {
 } from '../provision/workflow-documents.js';
 import type { Json } from '../provision/templates.js';
 import { LOGICAL_ID, PARAMETER, concreteModel, getAtt, ref, substituteStrings, tagList, type JsonObject, type TemplateInput, type TemplatePart } from './template-model.js';
-
-export function workflowMode(settings: TemplateInput['settings']): boolean {
-  return settings.orchestration === 'stepfunctions';
-}
 
 /** The ARNs the state machine's policy names, built from names as init builds them (so the role depends on nothing). */
 function referencedArns(settings: TemplateInput['settings']) {
@@ -43,7 +39,7 @@ function referencedArns(settings: TemplateInput['settings']) {
 export function exportedDefinition(settings: TemplateInput['settings']): { definition: Json; substitutions: JsonObject } {
   const model = concreteModel(settings);
   const notifications = operationalSettings(settings).notifications;
-  const queueUrl = `https://sqs.${model.region}.amazonaws.com/${model.account}/${model.failedEventsQueueName}`;
+  const queueUrl = failedEventsQueueUrl(model);
   const rendered = renderStateMachineDefinition({
     stackName: settings.stackName,
     partition: model.partition,
@@ -81,7 +77,7 @@ export function exportedDefinition(settings: TemplateInput['settings']): { defin
 
 export function workflowPart(input: TemplateInput): TemplatePart {
   const { settings } = input;
-  if (!workflowMode(settings)) return { resources: {} };
+  if (!workflowModeFor(settings)) return { resources: {} };
   // Names with the concrete region, as init derives them (the roles carry it when the function's role does).
   const names = workflowNames({ settings, partition: 'aws', region: settings.region ?? '', account: '000000000000' });
   const arns = referencedArns(settings);

@@ -10,10 +10,10 @@ import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatFailure } from '../ui/format.js';
 import { BACKFILL_PRINCIPAL, dispositionOf, type BackfillFailure, type KnownItem } from './backfill.js';
+import { backfillPages } from './backfill-pages.js';
 import { BackfillJournal, journalPath, type JournalEntry } from './backfill-journal.js';
 import { synthesizeS3Event } from './s3-event.js';
-import { explainMissing, onResource } from './stack-errors.js';
-import { triggerFires } from './trigger-filter.js';
+import { explainMissing } from './stack-errors.js';
 import { systemClock, type Clock } from './wait-for-items.js';
 
 /** SendMessageBatch takes at most ten messages. */
@@ -210,18 +210,14 @@ export async function runQueueBackfill(
   // ---- list, sort out, enqueue (a page at a time: memory holds one page, plus what is awaited).
   const enqueueStarted = clock.now();
   try {
-    for await (const page of listObjectPages(clients.s3, bucket, prefix, options.pageSize)) {
-      if (stopped()) break;
-      report.listed += page.length;
-      const candidates = page.filter((object) => triggerFires(object.key, settings));
-      report.excluded += page.length - candidates.length;
-      const known = candidates.length === 0
-        ? new Map<string, KnownQueueItem>()
-        : await onResource({ kind: 'table', name: settings.table }, () =>
-          batchGetItems<KnownQueueItem>(clients.documents, settings.table, candidates.map((o) => imageIdFor(bucket, o.key)), {
-            attributes: ['ImageID', 'Status', 'ProcessedAt', 'ErrorCode', 'ErrorMessage', 'SourceETag'],
-          }),
-        );
+    const pages = backfillPages<KnownQueueItem>(listObjectPages(clients.s3, bucket, prefix, options.pageSize), bucket, {
+      documents: clients.documents,
+      settings,
+      attributes: ['ImageID', 'Status', 'ProcessedAt', 'ErrorCode', 'ErrorMessage', 'SourceETag'],
+      stopped,
+      counts: report,
+    });
+    for await (const { candidates, known } of pages) {
       const todo: Awaited[] = [];
       for (const object of candidates) {
         const item = known.get(imageIdFor(bucket, object.key));

@@ -2,19 +2,19 @@ import pLimit from 'p-limit';
 import { isPermanentImageError } from '../../lambda-src/core/errors.js';
 import { imageIdFor } from '../../lambda-src/core/image-id.js';
 import type { MetadataItem } from '../../lambda-src/core/metadata.js';
-import { batchGetItems, getItem } from '../aws/metadata-table.js';
+import { getItem } from '../aws/metadata-table.js';
 import { listObjectPages, type ListedObject } from '../aws/objects.js';
 import { loadStackSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { awsErrorName, CliError, errorMessage, ExitCode } from '../errors.js';
+import { backfillPages } from './backfill-pages.js';
 import { backfillProgress } from './backfill-progress.js';
 import { formatFailure, plural } from '../ui/format.js';
 import { invokeSynchronously, type InvokeRetryOptions } from './invoke-function.js';
 import { synthesizeObjectCreatedEvent, synthesizeS3Event } from './s3-event.js';
 import { runWorkflowSynchronously } from './start-workflow.js';
 import { workflowNames } from '../provision/workflow.js';
-import { triggerFires } from './trigger-filter.js';
-import { explainMissing, onResource } from './stack-errors.js';
+import { explainMissing } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
 import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
@@ -236,19 +236,14 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   }
 
   try {
-    for await (const page of pagesExplained()) {
-      if (stopped()) break;
-      report.listed += page.length;
-      const candidates = page.filter((object) => triggerFires(object.key, settings));
-      report.excluded += page.length - candidates.length;
-      // One BatchGetItem per 100 objects; the previous ProcessedAt also tells a fresh item from an old one later.
-      const known = candidates.length === 0
-        ? new Map<string, KnownItem>()
-        : await onResource({ kind: 'table', name: settings.table }, () =>
-          batchGetItems<KnownItem>(clients.documents, settings.table, candidates.map((o) => imageIdFor(bucket, o.key)), {
-            attributes: ['ImageID', 'Status', 'ProcessedAt', 'ErrorCode', 'ErrorMessage'],
-          }),
-        );
+    const pages = backfillPages<KnownItem>(pagesExplained(), bucket, {
+      documents: clients.documents,
+      settings,
+      attributes: ['ImageID', 'Status', 'ProcessedAt', 'ErrorCode', 'ErrorMessage'],
+      stopped,
+      counts: report,
+    });
+    for await (const { candidates, known } of pages) {
       const todo: ListedObject[] = [];
       for (const object of candidates) {
         const item = known.get(imageIdFor(bucket, object.key));

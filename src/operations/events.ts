@@ -6,6 +6,7 @@ import { createQueue, deleteMessage, deleteQueue, getQueueAttributes, receiveMes
 import { operationalSettings } from '../config/settings.js';
 import type { AppContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
+import { queueSendStatement } from '../provision/queue-documents.js';
 import type { StackModel } from '../provision/stack.js';
 import { loadStack } from './stack-context.js';
 
@@ -32,16 +33,7 @@ export interface EventsResult {
 export function queuePolicyForTopic(queueArn: string, topicArn: string): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'FromStackTopicOnly',
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
+    Statement: [queueSendStatement({ sid: 'FromStackTopicOnly', service: 'sns.amazonaws.com', queueArn, sourceArn: topicArn })],
   });
 }
 

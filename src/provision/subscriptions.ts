@@ -1,6 +1,7 @@
 import { getSubscriptionAttributes, listTopicSubscriptions, setSubscriptionAttribute, subscribe } from '../aws/sns.js';
 import { filterPolicy, notifyProtocol, type NotifyProtocol, type NotifyTarget } from '../config/notify-targets.js';
 import { operationalSettings } from '../config/settings.js';
+import { queueSendStatement } from './queue-documents.js';
 import { noop, opsPlan, type Plan, type ProvisionContext, type Step } from './types.js';
 
 /** A subscription on the topic as SNS lists it, with its filter policy when confirmed. */
@@ -23,14 +24,7 @@ export type SubscriptionOp =
  */
 export function grantNeeded(protocol: NotifyProtocol, endpoint: string, topicArn: string): string | undefined {
   if (protocol === 'sqs') {
-    const statement = {
-      Sid: 'AllowImgResizerTopic',
-      Effect: 'Allow',
-      Principal: { Service: 'sns.amazonaws.com' },
-      Action: 'sqs:SendMessage',
-      Resource: endpoint,
-      Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-    };
+    const statement = queueSendStatement({ sid: 'AllowImgResizerTopic', service: 'sns.amazonaws.com', queueArn: endpoint, sourceArn: topicArn });
     return `add to the queue's policy: ${JSON.stringify(statement)}`;
   }
   if (protocol === 'lambda') {

@@ -10,7 +10,7 @@ import { awsErrorName, errorMessage } from '../errors.js';
 import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
-import { operationalSettings } from '../config/settings.js';
+import { operationalSettings, type StackSettings } from '../config/settings.js';
 import {
   createStateMachine,
   deleteStateMachine,
@@ -68,8 +68,13 @@ export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' |
 /** How long execution logs are kept. */
 export const WORKFLOW_LOG_RETENTION_DAYS = 30;
 
+/** Whether uploads start executions of the state machine (workflow mode) instead of invoking the function. */
+export function workflowModeFor(settings: Pick<StackSettings, 'orchestration'>): boolean {
+  return settings.orchestration === 'stepfunctions';
+}
+
 export function workflowMode(context: ProvisionContext): boolean {
-  return context.stack.settings.orchestration === 'stepfunctions';
+  return workflowModeFor(context.stack.settings);
 }
 
 const UNUSED = 'direct orchestration: not used';
@@ -102,11 +107,12 @@ function outcomesTopicArn(context: ProvisionContext): string | undefined {
 }
 
 /**
- * The failed-events queue's URL before the queue step has told it (a dry run of a new stack): the standard form.
- * Errors the Resize, Record and Notify states cannot recover from go there, beside Lambda's failed async events.
+ * The failed-events queue's URL in the standard form, for when the queue step has not told it (a dry run of a new
+ * stack; export's template). Errors the Resize, Record and Notify states cannot recover from go there, beside
+ * Lambda's failed async events.
  */
-function failedEventsQueueUrl(context: ProvisionContext): string {
-  const { partition, region, account, failedEventsQueueName } = context.stack;
+export function failedEventsQueueUrl(stack: Pick<StackModel, 'partition' | 'region' | 'account' | 'failedEventsQueueName'>): string {
+  const { partition, region, account, failedEventsQueueName } = stack;
   const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://sqs.${region}.${domain}/${account}/${failedEventsQueueName}`;
 }
@@ -159,7 +165,7 @@ function desiredStateMachine(context: ProvisionContext, inputs: Readonly<StackOu
     functionArn: inputs.functionArn ?? context.stack.functionArn,
     table: context.stack.settings.table,
     topicArn: outcomesTopicArn(context),
-    deadLetterQueueUrl: inputs.failedEventsQueueUrl ?? failedEventsQueueUrl(context),
+    deadLetterQueueUrl: inputs.failedEventsQueueUrl ?? failedEventsQueueUrl(context.stack),
   });
   return {
     name: names.stateMachineName,

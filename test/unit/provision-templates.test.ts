@@ -23,6 +23,7 @@ describe('templates', () => {
         'removeResizedObjectsStatement', 'publishOutcomesStatement', 'sendFailedEventsStatement', 'consumeBackfillQueueStatement',
       ]),
     );
+    expect(names(loadTemplate('queue-send-policy-statement.json'))).toEqual(['queueArn', 'service', 'sid', 'sourceArn']);
     expect(new Set(names(loadTemplate('notification-configuration.json')))).toEqual(new Set(['events', 'functionArn', 'id', 'prefix', 'suffix']));
     expect(new Set(names(loadTemplate('s3-event.json')))).toEqual(
       new Set(['bucket', 'configurationId', 'eTag', 'eventName', 'eventTime', 'key', 'partition', 'principalId', 'region', 'requestId', 'sequencer', 'size']),
