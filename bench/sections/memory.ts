@@ -41,7 +41,7 @@ interface Case {
 export async function benchMemory(inputs: MemoryInputs): Promise<Figure[]> {
   const { largest, plan, node, core, log } = inputs;
   const file = largest?.path ?? '';
-  const fresh = `peak RSS (process.resourceUsage().maxRSS) of a fresh node`;
+  const fresh = `peak RSS (VmHWM: the process's own high-water mark; getrusage's maxRSS would count the bench's memory at fork) of a fresh node`;
   const onFile = largest ? `${largest.name} (${(largest.bytes / 2 ** 20).toFixed(0)} MB, read into memory first)` : 'the largest photo';
   const nodeCase = (name: string, engine: EngineName, method: string, extra: Partial<Case> = {}): Case => {
     const needsCore = engine.startsWith('ours');
@@ -69,7 +69,7 @@ export async function benchMemory(inputs: MemoryInputs): Promise<Figure[]> {
     const { command, label } = inputs.pillow.value;
     cases.push({
       name: 'python + Pillow, idle (baseline)',
-      method: `peak RSS (getrusage ru_maxrss) of a fresh ${label} that imports Pillow and does nothing; ${runs}`,
+      method: `peak RSS (VmHWM) of a fresh ${label} that imports Pillow and does nothing; ${runs}`,
       command,
       config: { file, engine: 'idle' },
       runs: plan.memoryRuns,
@@ -77,7 +77,7 @@ export async function benchMemory(inputs: MemoryInputs): Promise<Figure[]> {
     });
     cases.push({
       name: 'Pillow, 1 size (original design)',
-      method: `peak RSS (getrusage ru_maxrss) of a fresh ${label}: open, resize((200,200)), save PNG of ${onFile}; ${runs}`,
+      method: `peak RSS (VmHWM) of a fresh ${label}: open, resize((200,200)), save PNG of ${onFile}; ${runs}`,
       command,
       config: { file, engine: 'pillow-1' },
       runs: plan.memoryRuns,

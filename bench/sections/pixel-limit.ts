@@ -44,7 +44,10 @@ async function peakMb(core: string, file: string | undefined): Promise<number> {
     file === undefined
       ? ''
       : `await processImage(await readFile(${JSON.stringify(file)}), { sizes: [{ name: 't', width: 200, height: 200 }], format: 'png', fit: 'cover', maxPixels: 1e9, allowUpscale: false });`,
-    `process.stdout.write(String(process.resourceUsage().maxRSS));`,
+    // VmHWM: this process's own peak (getrusage's maxRSS would count the bench's memory at fork).
+    `const { readFileSync } = await import('node:fs');`,
+    `const hwm = /^VmHWM:\\s+(\\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];`,
+    `process.stdout.write(String(hwm === undefined ? process.resourceUsage().maxRSS : Number(hwm)));`,
   ].join('\n');
   const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, MALLOC_ARENA_MAX: '2' }, timeout: 300_000 });
   return Number(stdout.trim()) / 1024;

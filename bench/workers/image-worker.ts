@@ -9,6 +9,7 @@
  *
  * "ours" comes from the image core bundled separately (CONFIG.core), so this worker builds before it exists.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -165,13 +166,23 @@ async function serve(config: ServeConfig): Promise<void> {
   }
 }
 
+/**
+ * This process's own peak RSS in KiB. Linux's getrusage (process.resourceUsage().maxRSS) also counts the memory
+ * of the parent at fork, so every worker of the bench (itself a few hundred MB) would report at least that; VmHWM
+ * in /proc/self/status is the high-water mark of this process's own memory, which starts afresh at exec.
+ */
+function peakRssKib(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', { encoding: 'utf8', flag: 'r' }))?.[1];
+  return hwm === undefined ? process.resourceUsage().maxRSS : Number(hwm);
+}
+
 async function peak(config: PeakConfig): Promise<void> {
   const engine = await loadEngine(config.engine, config.core);
   const input = config.engine === 'idle' || config.engine === 'idle-sharp' ? Buffer.alloc(0) : await readFile(config.file);
   const started = performance.now();
   await engine(input);
   const ms = performance.now() - started;
-  send({ maxRssKib: process.resourceUsage().maxRSS, ms });
+  send({ maxRssKib: peakRssKib(), ms });
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
 Same protocol as image-worker.ts:
   serve CONFIG_JSON  preload CONFIG.files, print {"ready": true}, then answer each request line
                      {"engine": "pillow-1", "files": [indices]} with {"times": [ms per file]}.
-  peak CONFIG_JSON   run once on CONFIG.file and print {"maxRssKib", "ms"} (ru_maxrss is in KiB on Linux).
+  peak CONFIG_JSON   run once on CONFIG.file and print {"maxRssKib", "ms"} (VmHWM, in KiB).
 Images are read from memory, as the Node engines read them, so neither side pays for disk I/O.
 """
 import gc
@@ -52,6 +52,18 @@ def serve(config):
             send({"error": "%s: %s" % (type(error).__name__, error)})
 
 
+def peak_rss_kib():
+    """This process's own peak RSS in KiB: VmHWM, since ru_maxrss on Linux also counts the parent's memory at fork."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def peak(config):
     data = b""
     started = time.perf_counter()
@@ -61,7 +73,7 @@ def peak(config):
         started = time.perf_counter()
         original_design(data)
     ms = (time.perf_counter() - started) * 1000
-    send({"maxRssKib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "ms": ms})
+    send({"maxRssKib": peak_rss_kib(), "ms": ms})
 
 
 def main():
