@@ -1,8 +1,9 @@
 /**
- * Peak memory against pixel count for the decodes that hold the whole image (progressive JPEG, interlaced PNG)
- * and for the one that streams (baseline JPEG), and the rule that sets the function's default pixel limit
- * from its memory (lambda-src/core/pixel-limit.ts). Each case is a fresh Node that imports the bundled core,
- * reads the file and runs processImage to one 200x200 PNG, as the function does; its peak RSS is reported.
+ * Peak memory against pixel count for the decodes that hold the whole image (progressive JPEG, interlaced PNG
+ * in RGB and, the worst, in RGBA) and for the one that streams (baseline JPEG), and the rule that sets the
+ * function's default pixel limit from its memory (lambda-src/core/pixel-limit.ts). Each case is a fresh Node
+ * that imports the bundled core, reads the file and runs processImage to one 200x200 PNG, as the function does;
+ * its own peak RSS (VmHWM) is reported.
  * The slope between pixel counts is the memory each further pixel costs, the intercept what any image costs.
  */
 import { execFile } from 'node:child_process';
@@ -21,18 +22,23 @@ const execFileAsync = promisify(execFile);
 
 export const PIXEL_LIMIT = 'Pixel limit and memory';
 
-const KINDS = ['baseline JPEG', 'progressive JPEG', 'interlaced PNG'] as const;
+/** The decodes that hold the whole image, the one that streams, and the worst realistic kind: an 8-bit RGBA interlaced PNG. */
+const KINDS = ['baseline JPEG', 'progressive JPEG', 'interlaced PNG', 'interlaced PNG with alpha'] as const;
 type Kind = (typeof KINDS)[number];
 
-/** Photo-like content that compresses like a photo: noise at 1/8 scale, enlarged smoothly. */
+/**
+ * Photo-like content that compresses like a photo: noise at 1/8 scale, enlarged smoothly (the alpha channel of
+ * the RGBA kind too: a smooth, varying transparency, not a constant one that would compress away).
+ */
 async function makeImage(kind: Kind, megapixels: number, file: string): Promise<void> {
   const width = Math.round(Math.sqrt(megapixels * 1e6 * 1.5));
   const height = Math.round((megapixels * 1e6) / width);
-  const seed = await sharp({ create: { width: Math.ceil(width / 8), height: Math.ceil(height / 8), channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+  const channels = kind === 'interlaced PNG with alpha' ? 4 : 3;
+  const seed = await sharp({ create: { width: Math.ceil(width / 8), height: Math.ceil(height / 8), channels, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
     .png()
     .toBuffer();
   const pipeline = sharp(seed, { limitInputPixels: false }).resize(width, height, { fit: 'fill', kernel: 'cubic' });
-  if (kind === 'interlaced PNG') await pipeline.png({ progressive: true, compressionLevel: 1 }).toFile(file);
+  if (kind.startsWith('interlaced PNG')) await pipeline.png({ progressive: true, compressionLevel: 1 }).toFile(file);
   else await pipeline.jpeg({ quality: 85, progressive: kind === 'progressive JPEG', mozjpeg: false }).toFile(file);
 }
 
@@ -79,7 +85,7 @@ export async function benchPixelLimit(plan: Plan, core: Availability<string>, lo
     for (const kind of KINDS) {
       const points: [number, number][] = [];
       for (const mp of megapixelCounts) {
-        const file = path.join(dir, `${kind.replace(/\s/g, '-')}-${mp}.${kind.endsWith('PNG') ? 'png' : 'jpg'}`);
+        const file = path.join(dir, `${kind.replace(/\s/g, '-')}-${mp}.${kind.includes('PNG') ? 'png' : 'jpg'}`);
         try {
           await makeImage(kind, mp, file);
           const samples: number[] = [];

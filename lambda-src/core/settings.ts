@@ -43,12 +43,13 @@ export const RUNTIME_TUNING_ENV: Readonly<Record<string, string>> = { MALLOC_ARE
 
 /**
  * The pixel limit where the memory is not known (the CLI's local runs). In Lambda the default follows the
- * function's memory instead (maxPixelsForMemory), since the worst decodes need ~4.3 bytes per pixel.
+ * function's memory instead (maxPixelsForMemory), since the worst decode (an interlaced RGBA PNG) needs ~9 bytes
+ * per pixel.
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 /**
  * The object is read into memory whole. 64 MiB is above any camera JPEG (a 50 MP JPEG is ~30 MB) and leaves a
- * 1024 MB function over 600 MB for decoding a 100 MP image next to the source bytes.
+ * 1024 MB function over 900 MB for decoding next to the source bytes (the 76 MP its default limit lets through).
  */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /**

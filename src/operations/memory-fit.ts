@@ -14,10 +14,11 @@ export function memoryForPixels(pixels: number): number {
 }
 
 /**
- * A warning when the chosen pixel limit lets through images whose worst decode (interlaced PNG, progressive
- * JPEG) does not fit the function's memory: such an upload would end the invocation out of memory instead of
- * being refused as too large. Without a limit the function follows its memory (maxPixelsForMemory): it fits.
- * Takes the settings structurally, so it reads `maxPixels` wherever the settings carry it.
+ * A warning when the chosen pixel limit lets through images whose worst decode (an interlaced PNG, worst with an
+ * alpha channel: ~9 bytes per pixel) does not fit the function's memory: such an upload would end the invocation
+ * out of memory instead of being refused as too large. Without a limit the function follows its memory
+ * (maxPixelsForMemory): it fits. Takes the settings structurally, so it reads `maxPixels` wherever the settings
+ * carry it.
  */
 export function memoryFitWarning(settings: { memory: number; maxPixels?: number | undefined }): InitWarning | undefined {
   const { memory, maxPixels } = settings;
@@ -30,7 +31,7 @@ export function memoryFitWarning(settings: { memory: number; maxPixels?: number 
     code: 'PIXEL_LIMIT_EXCEEDS_MEMORY',
     message:
       `The pixel limit (${megapixels(maxPixels)}) does not fit the function's memory (${memory} MB): the worst decode ` +
-      `(an interlaced PNG or a progressive JPEG) of an image that large needs about ${needed} MB, and ${memory} MB holds ${megapixels(fits)}. ` +
+      `(an interlaced PNG with alpha) of an image that large needs about ${needed} MB, and ${memory} MB holds ${megapixels(fits)}. ` +
       'Such an upload would run the function out of memory instead of being refused as too large.',
     suggestion:
       needed <= LAMBDA_MEMORY_RANGE_MB.max

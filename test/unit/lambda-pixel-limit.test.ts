@@ -14,6 +14,21 @@ describe('maxPixelsForMemory', () => {
     }
   });
 
+  it('holds the worst measured decode, an interlaced 8-bit RGBA PNG, at every memory size the bench prices', () => {
+    // The measured line of `npm run bench -- --only pixel-limit`, row "interlaced PNG with alpha: bytes per pixel"
+    // (9.05 B/px + 73 MB; VmHWM of a fresh node at 8, 24 and 48 MP). The rule must stay above it on its own.
+    const MEASURED_BYTES_PER_PIXEL = 9.05;
+    const MEASURED_INTERCEPT_MB = 73;
+    expect(WORST_BYTES_PER_PIXEL).toBeGreaterThanOrEqual(MEASURED_BYTES_PER_PIXEL);
+    for (const memory of [512, 1024, 1769, 3008]) {
+      const limit = maxPixelsForMemory(memory);
+      const predictedPeakMb = MEASURED_INTERCEPT_MB + (limit * MEASURED_BYTES_PER_PIXEL) / 2 ** 20;
+      expect(predictedPeakMb, `${memory} MB: ${limit} pixels`).toBeLessThan(memory);
+    }
+    // The values README's table quotes (1024 MB: 76.3 MP, not the 161 MP of the rule measured with maxRSS).
+    expect([512, 1024, 1769, 2048, 3008].map(maxPixelsForMemory)).toEqual([31_082_000, 76_292_182, 142_076_529, 166_712_546, 251_481_637]);
+  });
+
   it('grows with memory, between 1 MP and sharp\'s ceiling', () => {
     expect(maxPixelsForMemory(512)).toBeLessThan(maxPixelsForMemory(1024));
     expect(maxPixelsForMemory(128)).toBe(MIN_PIXEL_LIMIT);
