@@ -201,18 +201,15 @@ export class AppContext {
   clients(): Promise<AwsClients> {
     this.clientsPromise ??= (async () => {
       const { clients, where, region, identity } = await this.session();
-      this.identityPromise = Promise.resolve(identity);
       this.output.note(`Target: ${where} · region ${region} · account ${identity.account}`);
       return clients;
     })();
     return this.clientsPromise;
   }
 
+  /** Who the caller is: the answer to the first request, which clients() made (one GetCallerIdentity a command). */
   identity(): Promise<Identity> {
-    this.identityPromise ??= (async () => {
-      const clients = await this.clients();
-      return callerIdentity(clients);
-    })();
+    this.identityPromise ??= this.clients().then(async () => (await this.session()).identity);
     return this.identityPromise;
   }
 

@@ -27,7 +27,7 @@ async function importsOf(args: string[], env: NodeJS.ProcessEnv = {}, log = path
     env: { IMPORT_LOG: log, ...env },
     nodeArgs: ['--import', path.resolve('test/helpers/record-imports.mjs')],
   });
-  const modules = (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('REQUEST '));
+  const modules = (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('REQUEST'));
   return { modules, code, stderr };
 }
 
@@ -82,10 +82,11 @@ describe('start-up loads only what the command uses', () => {
     expect(modules.filter((url) => url.includes('/src/commands/') && !url.endsWith('/src/commands/shared.ts'))).toEqual([]);
   });
 
-  it('metadata get makes its first request before loading DynamoDB, and imports no S3, Lambda or IAM client', async () => {
+  it('metadata get makes its first request before loading DynamoDB, asks who the caller is once, and imports no S3, Lambda or IAM client', async () => {
     await writeSettings();
-    const endpoint = await loopbackAws();
-    const { modules, code, stderr } = await importsOf(['metadata', 'get', 'a.jpg', '--endpoint-url', endpoint.url], CREDENTIALS).finally(endpoint.close);
+    const log = path.join(dir, 'metadata-get.log');
+    const endpoint = await loopbackAws(log);
+    const { modules, code, stderr } = await importsOf(['metadata', 'get', 'a.jpg', '--endpoint-url', endpoint.url], CREDENTIALS, log).finally(endpoint.close);
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/refused by the test/);
     const sdk = new Set(modules.flatMap((url) => /\/node_modules\/@aws-sdk\/(client-[a-z0-9-]+|lib-[a-z-]+)\//.exec(url)?.[1] ?? []));
@@ -93,6 +94,9 @@ describe('start-up loads only what the command uses', () => {
     for (const unused of ['client-s3', 'client-lambda', 'client-iam', 'lib-storage', 'client-sfn', 'client-eventbridge', 'client-cloudwatch-logs']) expect(sdk.has(unused)).toBe(false);
     // Aimed at an endpoint, the local stack's modules (installers, processes) stay unloaded.
     expect(modules.filter((url) => url.includes('/src/local/'))).toEqual([]);
+    // Who the caller is, asked once: the command's identity is the answer to its first request.
+    const requests = (await readFile(log, 'utf8')).split('\n').filter((line) => line.startsWith('REQUEST '));
+    expect(requests).toEqual(['REQUEST GetCallerIdentity', 'REQUEST POST /']);
   });
 
   it('upload sends its first request before it loads file-type to sniff the files, and still prints where it acts after its warnings', async () => {
@@ -104,12 +108,14 @@ describe('start-up loads only what the command uses', () => {
     const { code, stderr } = await importsOf(['upload', 'photo.jpg', 'notes.txt', '--no-wait', '--endpoint-url', endpoint.url], CREDENTIALS, log).finally(endpoint.close);
     expect(code).not.toBe(0);
     const lines = (await readFile(log, 'utf8')).split('\n');
-    // The request is on its way before the sniff's modules load, so it arrives while the first of them load.
-    const identity = lines.indexOf('REQUEST GetCallerIdentity');
+    // The CLI process notes each HTTP request as it starts (the hook's diagnostics channel): the first one, to the
+    // endpoint, starts before the sniff's first module is even asked for. The endpoint then saw who the caller is.
+    const started = lines.findIndex((line) => line.startsWith('REQUEST-START POST 127.0.0.1'));
     const sniffModules = lines.flatMap((line, index) => (/\/node_modules\/(file-type|strtok3|token-types|@tokenizer)\//.test(line) ? [index] : []));
-    expect(identity).toBeGreaterThan(-1);
+    expect(started).toBeGreaterThan(-1);
     expect(sniffModules.length).toBeGreaterThan(10);
-    expect(sniffModules.filter((index) => index < identity).length).toBeLessThan(sniffModules.length / 2);
+    expect(Math.min(...sniffModules)).toBeGreaterThan(started);
+    expect(lines).toContain('REQUEST GetCallerIdentity');
     // The early request changes no message: the skip warning, then where the command acts, then the upload.
     const skipping = stderr.indexOf('Skipping 1 file that is not an image');
     const target = stderr.indexOf('Target: http://127.0.0.1');
