@@ -2,6 +2,7 @@
  * The documents of workflow mode (issue 17): the state machine role's and EventBridge role's policies, and the
  * rule's event pattern. Pure, so plans and tests compare them with what AWS returns.
  */
+import { queueSendStatement } from './queue-documents.js';
 import { loadTemplate, renderTemplate, type Json } from './templates.js';
 
 export interface WorkflowPolicyInput {
@@ -84,7 +85,9 @@ export function objectCreatedPattern(bucket: string, filter: { prefix?: string |
  * there, and only for that one rule (EventBridge's DLQ delivery uses the queue's policy, not the events role).
  */
 export function failedEventsQueuePolicy(input: { queueArn: string; ruleArn: string }): PolicyDocument {
-  return asPolicy(renderTemplate(loadTemplate('failed-events-queue-policy.json'), { queueArn: input.queueArn, ruleArn: input.ruleArn }));
+  // The same grant as every queue's (templates/queue-send-policy-statement.json): EventBridge, for the upload rule only.
+  const statement = queueSendStatement({ sid: 'UploadRuleDeadLetters', service: 'events.amazonaws.com', queueArn: input.queueArn, sourceArn: input.ruleArn });
+  return asPolicy({ Version: '2012-10-17', Statement: [statement] });
 }
 
 /**
