@@ -53,16 +53,12 @@ const SDK_PACKAGES: { [K in keyof SdkModules]: string } = {
   http: '@smithy/node-http-handler',
   apigateway: '@aws-sdk/client-apigatewayv2',
 };
-function sdk<K extends keyof SdkModules>(name: K): SdkModules[K] {
-  return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
-}
-
 /**
- * A service's SDK package as the clients load it, for its commands. An ESM `import()` of the same package would
- * have Node scan its whole CommonJS source once more for named exports: 4 ms for STS alone (issue 21).
+ * A service's SDK package as the clients load it, also for its commands: an ESM `import()` of the same package
+ * would have Node scan its whole CommonJS source once more for named exports, 4 ms for STS alone (issue 21).
  */
 export function sdkPackage<K extends keyof SdkModules>(name: K): SdkModules[K] {
-  return sdk(name);
+  return requireSdk(SDK_PACKAGES[name]) as SdkModules[K];
 }
 
 /** Something that sees every client the factory builds (the request recorder of the tests). */
@@ -92,7 +88,7 @@ export class AwsClients {
 
   private baseConfig() {
     const { target } = this;
-    const { NodeHttpHandler } = sdk('http');
+    const { NodeHttpHandler } = sdkPackage('http');
     return {
       ...(target.region === undefined ? {} : { region: target.region }),
       ...(target.profile === undefined ? {} : { profile: target.profile }),
@@ -122,63 +118,63 @@ export class AwsClients {
   }
 
   get s3(): S3Client {
-    return this.memo('s3', () => new (sdk('s3').S3Client)({ ...this.baseConfig(), forcePathStyle: this.target.endpointOverridden }));
+    return this.memo('s3', () => new (sdkPackage('s3').S3Client)({ ...this.baseConfig(), forcePathStyle: this.target.endpointOverridden }));
   }
 
   get lambda(): LambdaClient {
-    return this.memo('lambda', () => new (sdk('lambda').LambdaClient)(this.baseConfig()));
+    return this.memo('lambda', () => new (sdkPackage('lambda').LambdaClient)(this.baseConfig()));
   }
 
   get dynamodb(): DynamoDBClient {
-    return this.memo('dynamodb', () => new (sdk('dynamodb').DynamoDBClient)(this.baseConfig()));
+    return this.memo('dynamodb', () => new (sdkPackage('dynamodb').DynamoDBClient)(this.baseConfig()));
   }
 
   /** Plain-JSON view of DynamoDB items. */
   get documents(): DynamoDBDocumentClient {
-    this.documentClient ??= sdk('documents').DynamoDBDocumentClient.from(this.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+    this.documentClient ??= sdkPackage('documents').DynamoDBDocumentClient.from(this.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
     return this.documentClient;
   }
 
   get iam(): IAMClient {
-    return this.memo('iam', () => new (sdk('iam').IAMClient)(this.baseConfig()));
+    return this.memo('iam', () => new (sdkPackage('iam').IAMClient)(this.baseConfig()));
   }
 
   get sts(): STSClient {
-    return this.memo('sts', () => new (sdk('sts').STSClient)(this.baseConfig()));
+    return this.memo('sts', () => new (sdkPackage('sts').STSClient)(this.baseConfig()));
   }
 
   get sns(): SNSClient {
-    return this.memo('sns', () => new (sdk('sns').SNSClient)(this.baseConfig()));
+    return this.memo('sns', () => new (sdkPackage('sns').SNSClient)(this.baseConfig()));
   }
 
   get sqs(): SQSClient {
-    return this.memo('sqs', () => new (sdk('sqs').SQSClient)(this.baseConfig()));
+    return this.memo('sqs', () => new (sdkPackage('sqs').SQSClient)(this.baseConfig()));
   }
 
   /** API Gateway v2 (HTTP APIs), for `init --api`. */
   get apigateway(): ApiGatewayV2Client {
-    return this.memo('apigateway', () => new (sdk('apigateway').ApiGatewayV2Client)(this.baseConfig()));
+    return this.memo('apigateway', () => new (sdkPackage('apigateway').ApiGatewayV2Client)(this.baseConfig()));
   }
 
   /** Step Functions (workflow mode). */
   get sfn(): SFNClient {
     // StartSyncExecution's "sync-" host prefix cannot be put in front of an overridden endpoint (an IP address).
-    return this.memo('sfn', () => new (sdk('sfn').SFNClient)({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
+    return this.memo('sfn', () => new (sdkPackage('sfn').SFNClient)({ ...this.baseConfig(), disableHostPrefix: this.target.endpointOverridden }));
   }
 
   /** EventBridge (workflow mode's rule). */
   get events(): EventBridgeClient {
-    return this.memo('events', () => new (sdk('events').EventBridgeClient)(this.baseConfig()));
+    return this.memo('events', () => new (sdkPackage('events').EventBridgeClient)(this.baseConfig()));
   }
 
   /** CloudWatch Logs (the function's, the HTTP API's and the workflow's log groups). */
   get logs(): CloudWatchLogsClient {
-    return this.memo('logs', () => new (sdk('logs').CloudWatchLogsClient)(this.baseConfig()));
+    return this.memo('logs', () => new (sdkPackage('logs').CloudWatchLogsClient)(this.baseConfig()));
   }
 
   /** CloudFront is global: its API lives in us-east-1 whatever the stack's region. */
   get cloudfront(): CloudFrontClient {
-    return this.memo('cloudfront', () => new (sdk('cloudfront').CloudFrontClient)({ ...this.baseConfig(), region: 'us-east-1' }));
+    return this.memo('cloudfront', () => new (sdkPackage('cloudfront').CloudFrontClient)({ ...this.baseConfig(), region: 'us-east-1' }));
   }
 
   destroy(): void {
