@@ -34,10 +34,11 @@ describe('planning the state machine', () => {
   });
 });
 
-describe('planning the rule', () => {
-  const rule = {
+/** The upload rule as the stack wants it: the workflow as target, retried for an hour, dead letters to DLQ. */
+function uploadRule(pattern: ReturnType<typeof objectCreatedPattern>) {
+  return {
     name: 'demo-uploads',
-    pattern: objectCreatedPattern('uploads', { prefix: 'in/' }),
+    pattern,
     target: {
       Id: 'workflow',
       Arn: observed.stateMachineArn,
@@ -46,6 +47,10 @@ describe('planning the rule', () => {
       DeadLetterConfig: { Arn: DLQ },
     },
   };
+}
+
+describe('planning the rule', () => {
+  const rule = uploadRule(objectCreatedPattern('uploads', { prefix: 'in/' }));
 
   it('creates rule and target, then nothing once they match', () => {
     expect(planRule(rule, undefined).ops).toEqual([{ kind: 'put-rule', why: 'missing' }, { kind: 'put-rule-target', stateMachineArn: observed.stateMachineArn, deadLetterQueueArn: DLQ }]);
@@ -63,17 +68,7 @@ describe('planning the rule', () => {
 });
 
 describe("the rule target's retries and dead letters", () => {
-  const rule = {
-    name: 'demo-uploads',
-    pattern: objectCreatedPattern('uploads'),
-    target: {
-      Id: 'workflow',
-      Arn: observed.stateMachineArn,
-      RoleArn: 'arn:aws:iam::123456789012:role/demo-events-role',
-      RetryPolicy: ruleTargetRetryPolicy(3600),
-      DeadLetterConfig: { Arn: DLQ },
-    },
-  };
+  const rule = uploadRule(objectCreatedPattern('uploads'));
   const existing = (target: Target) => ({ eventPattern: JSON.stringify(rule.pattern), state: 'ENABLED', targets: [target] });
 
   it('puts the target again when it has no dead-letter queue or retry policy (a stack from before), or other values', () => {
