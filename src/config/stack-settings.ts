@@ -186,3 +186,8 @@ export const PRE_SETTING_RUNTIME: LambdaRuntime = 'nodejs22.x';
 export function stackRuntime(settings: Pick<StackSettings, 'runtime'>): LambdaRuntime {
   return settings.runtime ?? PRE_SETTING_RUNTIME;
 }
+
+/** Whether uploads start executions of the state machine (workflow mode) instead of invoking the function. */
+export function workflowModeFor(settings: Pick<StackSettings, 'orchestration'>): boolean {
+  return settings.orchestration === 'stepfunctions';
+}

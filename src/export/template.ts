@@ -15,7 +15,7 @@ import { desiredTrigger } from '../provision/trigger.js';
 import { loadTemplate, type Json } from '../provision/templates.js';
 import { apiPart } from './api-part.js';
 import { cdnBaseUrlValue, cdnDistributionArn, cdnPart } from './cdn-part.js';
-import { workflowModeFor } from '../provision/workflow.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 import { workflowPart } from './workflow-part.js';
 import { backfillPart } from './backfill-part.js';
 import {

@@ -8,7 +8,8 @@
 import { operationalSettings } from '../config/stack-settings.js';
 import { loggingConfiguration } from '../aws/stepfunctions.js';
 import { renderStateMachineDefinition } from '../provision/state-machine-definition.js';
-import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, failedEventsQueueUrl, workflowModeFor, workflowNames } from '../provision/workflow.js';
+import { WORKFLOW_LOG_RETENTION_DAYS, WORKFLOW_POLICY_NAME, failedEventsQueueUrl, workflowNames } from '../provision/workflow.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 import {
   eventsRolePolicy,
   eventsTrustPolicy,

@@ -18,6 +18,7 @@ import { explainMissing } from './stack-errors.js';
 import { isFreshItem, systemClock, type Clock } from './wait-for-items.js';
 
 import { DEFAULT_BACKFILL_CONCURRENCY } from '../constants.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 /** Shown as requester and notification id in the synthesized events, so they are recognisable in logs. */
 export const BACKFILL_PRINCIPAL = 'img-resizer-backfill';
 
@@ -164,7 +165,7 @@ export async function runBackfill(context: AppContext, options: BackfillOptions 
   // Region and partition go into every event; asked once, when the first object needs invoking.
   let eventTarget: Promise<{ region: string; partition: string; account: string }> | undefined;
   // Workflow mode: executions of the state machine instead of direct invocations, with the rule's event shape.
-  const workflow = settings.orchestration === 'stepfunctions';
+  const workflow = workflowModeFor(settings);
   let invokeStarted: number | undefined;
   // Set from inside the invocations (TypeScript's flow analysis cannot see that through a plain `let`).
   const fatal: { invokeError?: unknown; listing?: boolean } = {};

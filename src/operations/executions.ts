@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { stackModel } from '../provision/stack.js';
 import { workflowNames } from '../provision/workflow.js';
 import { checkRegion, targetRegion } from './provision-target.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 export interface ExecutionsOptions {
   /** Only executions that did not succeed (FAILED, TIMED_OUT, ABORTED). */
@@ -52,7 +53,7 @@ function objectOf(input: string | undefined): string | undefined {
  */
 export async function listExecutions(context: AppContext, options: ExecutionsOptions = {}): Promise<ExecutionsResult> {
   const settings = await loadStackSettings(context.settingsFile);
-  if (settings.orchestration !== 'stepfunctions') {
+  if (!workflowModeFor(settings)) {
     throw new CliError('NOT_WORKFLOW_MODE', 'The stack runs in direct mode: uploads invoke the function, there are no executions.', {
       exitCode: ExitCode.Usage,
       suggestion: 'Switch with `img-resizer init --orchestration stepfunctions`, or see `img-resizer metadata --status FAILED`.',

@@ -22,6 +22,7 @@ import type { DeployArtifacts, ProvisionContext, StepResult } from '../provision
 import { memoryFitWarning, type InitWarning } from './memory-fit.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 import type { LambdaRuntime } from '../runtimes.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 /** What init reports as it goes: the settings file written, then each step. */
 /** `interrupted` comes from the command (it owns Ctrl-C), so the same reporter says it where the spinners are. */
@@ -130,7 +131,7 @@ export async function runInit(context: AppContext, options: InitOptions = {}): P
   const artifacts = options.artifacts ?? (await (options.build ?? defaultBuild)(settings.arch, stackRuntime(settings)));
   const provision: ProvisionContext = { clients, stack, artifacts, propagationRetry: options.propagationRetry, ownership: await context.ownershipRecord() };
   // A stack leaving workflow mode still has its state machine, rule and roles to take down.
-  const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file?.orchestration === 'stepfunctions' };
+  const stepOptions = { waitCdn: options.waitCdn, cdnWait: options.cdnWait, workflowLeftovers: file !== undefined && workflowModeFor(file) };
   if (!dryRun && options.confirmPlan !== undefined) {
     const plan = publicResults(await runSteps(provision, provisionSteps(settings, stepOptions), { dryRun: true }));
     const changes = plan.some((r) => r.action !== 'no-op');

@@ -16,6 +16,7 @@ import type { StepResult } from '../provision/types.js';
 import { checkRegion, targetRegion } from './provision-target.js';
 import type { RecentExecutions } from './executions.js';
 import { runtimeWarning, type RuntimeWarning } from '../runtimes.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 /** One check of the wiring between resources. */
 export interface LinkCheck {
@@ -121,7 +122,7 @@ export function checkLinks(stack: StackModel, results: readonly RunStepResult[])
         ? { link: 'trigger → function', ok: false, detail: `targets ${entry.LambdaFunctionArn ?? 'nothing'}` }
         : { link: 'trigger → function', ok: fn !== undefined, detail: fn ? `${settings.sourceBucket} → ${settings.functionName}` : 'the function does not exist' };
   // Workflow mode has no trigger: uploads reach the function through EventBridge and the state machine.
-  links.push(...(settings.orchestration === 'stepfunctions' ? workflowLinks(stack, results, functionArn) : [triggerLink]));
+  links.push(...(workflowModeFor(settings) ? workflowLinks(stack, results, functionArn) : [triggerLink]));
 
   if (!fn) {
     links.push({ link: 'function → role', ok: false, detail: 'the function does not exist' });
@@ -203,7 +204,7 @@ export async function runStatus(context: AppContext, options: { today?: Date } =
   const runtimeWarnings = functionRuntimeWarnings(results, options.today ?? new Date());
   const result: StatusResult = { exitCode: ok ? ExitCode.Ok : ExitCode.Drift, state, ok, settings, resources: publicResults(results), links, failedEvents, runtimeWarnings };
   // Read only when the state machine exists: its link above already says when it does not.
-  if (settings.orchestration === 'stepfunctions' && exists(results, 'state-machine')) {
+  if (workflowModeFor(settings) && exists(results, 'state-machine')) {
     const { recentExecutions } = await import('./executions.js');
     result.recentExecutions = await recentExecutions(clients.sfn, workflowNames(stack).stateMachineArn);
   }

@@ -61,6 +61,7 @@ import {
   type StateMachineRemovalOp,
   workflowLogGroupStep,
 } from './workflow.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 /** Every op any step plans, init's and destroy's. */
 export type ProvisionOp =
@@ -130,7 +131,7 @@ export interface ProvisionStepOptions {
  * comes before the bucket policy (which names its ARN) and the function (which writes its address into items).
  */
 export function provisionSteps(settings: StackSettings, options: ProvisionStepOptions = {}): RunnableStep[] {
-  const workflow = settings.orchestration === 'stepfunctions';
+  const workflow = workflowModeFor(settings);
   return [
     defineStep(identityStep),
     ...bucketRoles(settings).map((which) => defineStep(bucketStep(which))),
@@ -201,7 +202,7 @@ export interface RemovalOptions {
  */
 export function removalSteps(settings: StackSettings, options: RemovalOptions): RunnableStep[] {
   // Workflow mode's resources exist only when the settings say so: the rule first, so no execution starts.
-  const workflow = settings.orchestration === 'stepfunctions';
+  const workflow = workflowModeFor(settings);
   return [
     // The API first: nothing new arrives through it while the rest goes.
     ...(settings.api === true

@@ -5,6 +5,7 @@ import { getNotificationConfiguration, putNotificationConfiguration } from '../a
 import { operationalSettings } from '../config/settings.js';
 import { loadTemplate, renderTemplate } from './templates.js';
 import { blocked, noop, opsPlan, type Blocker, type Plan, type ProvisionContext, type StackOutputs, type Step } from './types.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 /** Our entry in the source bucket's notification configuration (from templates/notification-configuration.json). */
 export function desiredTrigger(input: {
@@ -177,7 +178,7 @@ export const triggerStep: Step<NotificationConfiguration | undefined, TriggerOp 
   observe: (context) => getNotificationConfiguration(context.clients.s3, context.stack.settings.sourceBucket),
   plan(context, observed, inputs): Plan<TriggerOp | TriggerRemovalOp> {
     const ours = ourTrigger(context, inputs);
-    if (context.stack.settings.orchestration === 'stepfunctions') {
+    if (workflowModeFor(context.stack.settings)) {
       return observed?.LambdaFunctionConfigurations?.some((entry) => isOurs(entry, ours))
         ? { action: 'delete', reason: 'workflow mode: uploads go through EventBridge', ops: [{ kind: 'remove-trigger', id: context.stack.notificationId }] }
         : noop('workflow mode: uploads go through EventBridge');

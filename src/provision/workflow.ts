@@ -10,7 +10,8 @@ import { awsErrorName, errorMessage } from '../errors.js';
 import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { getNotificationConfiguration, putNotificationConfiguration } from '../aws/s3.js';
 import { deleteRule, describeRule, putRule, putTarget, type ObservedRule } from '../aws/eventbridge.js';
-import { operationalSettings, type StackSettings } from '../config/settings.js';
+import { operationalSettings } from '../config/settings.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 import {
   createStateMachine,
   deleteStateMachine,
@@ -67,11 +68,6 @@ export function workflowNames(stack: Pick<StackModel, 'settings' | 'partition' |
 
 /** How long execution logs are kept. */
 export const WORKFLOW_LOG_RETENTION_DAYS = 30;
-
-/** Whether uploads start executions of the state machine (workflow mode) instead of invoking the function. */
-export function workflowModeFor(settings: Pick<StackSettings, 'orchestration'>): boolean {
-  return settings.orchestration === 'stepfunctions';
-}
 
 export function workflowMode(context: ProvisionContext): boolean {
   return workflowModeFor(context.stack.settings);

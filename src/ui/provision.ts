@@ -13,6 +13,7 @@ import type { ProvisionOp } from '../provision/steps.js';
 import type { StepResult } from '../provision/types.js';
 import type { Output, TaskReporter } from './output.js';
 import { renderTable, type TableOptions } from './table.js';
+import { workflowModeFor } from '../config/stack-settings.js';
 
 function configChangeLine(change: FunctionConfigChange): string {
   switch (change.field) {
@@ -464,7 +465,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const state = (r: StepResult): string =>
     r.status === 'failed' ? 'ERROR' : r.status === 'blocked' ? 'BLOCKED' : r.action === 'no-op' ? 'OK' : r.action === 'create' ? 'MISSING' : 'DIFFERS';
-  if (settings.orchestration === 'stepfunctions') output.info(`Orchestration: stepfunctions (${settings.stateMachineType ?? 'express'}); \`img-resizer executions\` lists recent runs.\n`);
+  if (workflowModeFor(settings)) output.info(`Orchestration: stepfunctions (${settings.stateMachineType ?? 'express'}); \`img-resizer executions\` lists recent runs.\n`);
   output.info(renderTable(['Resource', 'Name', 'State', 'Detail'], resources.map((r) => [r.resource, r.name, state(r), detailOf(r)]), { width: output.tableWidth, shrink: RESOURCE_TABLE_SHRINK }));
   output.info('');
   output.info(renderTable(['Link', 'State', 'Detail'], links.map((l) => [l.link, l.ok ? 'OK' : 'DRIFT', l.detail]), { width: output.tableWidth, shrink: [2, 0] }));
